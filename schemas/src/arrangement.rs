@@ -1,0 +1,341 @@
+//! The documents of a joint payment arrangement (Betalingsregeling Rijk).
+//!
+//! - [`ArrangementInput`]: what the citizen tells the engine.
+//! - [`ArrangementPlan`]: what the engine answers, with its explanation.
+//! - [`ArrangementPart`]: what one organisation receives: its own part only.
+//! - [`ArrangementReceipt`], [`ArrangementStatus`]: what the organisation signs and returns.
+//!
+//! Input and plan are the engine's local formats (version 1, see `schemas/json/`); the three
+//! documents that travel between pod and organisation carry a `format` field.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::document::format_tag;
+use crate::ids::OrganisationId;
+
+/// The household type that sets the norm and the maximum protected floor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Household {
+    /// Living alone.
+    Single,
+    /// Living alone with children.
+    SingleParent,
+    /// A couple.
+    Couple,
+    /// A couple with children.
+    CoupleWithChildren,
+}
+
+/// Why the citizen asks for a pause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseReason {
+    /// Start of municipal debt help.
+    DebtHelp,
+    /// Loss of income.
+    IncomeLoss,
+    /// Illness or crisis.
+    Illness,
+    /// Death of a partner.
+    Bereavement,
+    /// Separation.
+    Separation,
+    /// Birth of a child.
+    Birth,
+    /// Detention.
+    Detention,
+    /// Disaster or fraud victim.
+    Disaster,
+    /// Something else, explained in the motivation.
+    Other,
+}
+
+/// A requested pause (pauzeknop).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PauseRequest {
+    /// How many months to pause.
+    pub months: u32,
+    /// The reason, from the list.
+    pub reason: PauseReason,
+    /// A short free-text motivation.
+    pub motivation: String,
+}
+
+/// One claim put into the arrangement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimInput {
+    /// The organisation the claim belongs to.
+    pub org: OrganisationId,
+    /// The claim's reference, normally the zaakkenmerk.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// What is still owed, in cents.
+    pub outstanding_cents: i64,
+    /// Whether the claim is preferent (weighted ×2 when weighting is on).
+    #[serde(default)]
+    pub preferent: bool,
+}
+
+fn default_min_share_cents() -> i64 {
+    500
+}
+
+fn default_term_cap_months() -> u32 {
+    36
+}
+
+/// What the citizen tells the arrangement engine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrangementInput {
+    /// The calculation date; it selects the norm rows.
+    pub date: NaiveDate,
+    /// The household type.
+    pub household: Household,
+    /// Whether the citizen (or a partner) has reached AOW age.
+    #[serde(default)]
+    pub aow: bool,
+    /// Net monthly income including holiday allowance, in cents.
+    pub net_income_cents: i64,
+    /// Running seizures or set-offs by any creditor, in cents per month.
+    #[serde(default)]
+    pub existing_deductions_cents: i64,
+    /// An official protected floor, for example from a beslag letter, that replaces ours.
+    #[serde(default)]
+    pub floor_override_cents: Option<i64>,
+    /// Weight preferent claims by 2.
+    #[serde(default)]
+    pub preference_weighting: bool,
+    /// The smallest monthly share an organisation receives (default €5).
+    #[serde(default = "default_min_share_cents")]
+    pub min_share_cents: i64,
+    /// The longest acceptable term (default 36 months).
+    #[serde(default = "default_term_cap_months")]
+    pub term_cap_months: u32,
+    /// The claims to include.
+    pub claims: Vec<ClaimInput>,
+    /// An optional pause at the start.
+    #[serde(default)]
+    pub pause: Option<PauseRequest>,
+}
+
+/// What the engine concluded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// An affordable plan within the term cap.
+    Plan,
+    /// Affordable, but longer than the cap: custom handling or referral to debt help.
+    OverTermCap,
+    /// No capacity: pause and referral, never a €0 plan.
+    PauseAndReferral,
+    /// The capacity cannot give every organisation its minimum share.
+    MinShareNotMet,
+}
+
+/// One organisation's monthly share in the first paying month.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Share {
+    /// The organisation.
+    pub org: OrganisationId,
+    /// The claim reference.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Cents per month.
+    pub monthly_cents: i64,
+}
+
+/// One payment within a schedule month.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Payment {
+    /// The organisation.
+    pub org: OrganisationId,
+    /// The claim reference.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Cents paid this month.
+    pub cents: i64,
+}
+
+/// One month of the schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleMonth {
+    /// 1 for the first month of the arrangement (pause months included).
+    pub month: u32,
+    /// Payments this month; empty during a pause.
+    pub payments: Vec<Payment>,
+    /// What remains owed after this month, in cents.
+    pub remaining_cents: i64,
+}
+
+/// The same text in both languages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Explanation {
+    /// Dutch.
+    pub nl: String,
+    /// English.
+    pub en: String,
+}
+
+/// What the engine answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrangementPlan {
+    /// The welfare norm N used, in cents.
+    pub norm_cents: i64,
+    /// The `valid_from` of the norm row used.
+    pub norm_valid_from: NaiveDate,
+    /// The maximum protected floor for the household, in cents.
+    pub bvv_max_cents: i64,
+    /// The protected floor F, in cents.
+    pub floor_cents: i64,
+    /// The monthly capacity, in cents.
+    pub capacity_cents: i64,
+    /// What the engine concluded.
+    pub outcome: Outcome,
+    /// The total monthly instalment in the first paying month.
+    pub monthly_total_cents: i64,
+    /// Months of pause at the start.
+    pub pause_months: u32,
+    /// The whole term, the pause included.
+    pub term_months: u32,
+    /// The shares in the first paying month.
+    pub shares: Vec<Share>,
+    /// Every month until all is paid.
+    pub schedule: Vec<ScheduleMonth>,
+    /// How every figure was computed.
+    pub explanation: Explanation,
+}
+
+format_tag!(
+    /// `"betaalpod-arrangement-part/1"`.
+    PartFormat = "betaalpod-arrangement-part/1"
+);
+format_tag!(
+    /// `"betaalpod-arrangement-receipt/1"`.
+    ReceiptFormat = "betaalpod-arrangement-receipt/1"
+);
+format_tag!(
+    /// `"betaalpod-arrangement-status/1"`.
+    StatusFormat = "betaalpod-arrangement-status/1"
+);
+
+/// One of this organisation's own claims in a part.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartClaim {
+    /// The claim reference (zaakkenmerk).
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// What the citizen counts as outstanding, in cents.
+    pub outstanding_cents: i64,
+    /// Cents per month for this claim in the first paying month.
+    pub monthly_cents: i64,
+}
+
+/// The full plan and income, sent only when the citizen ticks "share my full plan".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FullDisclosure {
+    /// The citizen's input, income included.
+    pub input: ArrangementInput,
+    /// The whole plan, every organisation included.
+    pub plan: ArrangementPlan,
+}
+
+/// What one organisation receives: its own part of the plan and nothing else, unless the
+/// citizen chose to share everything.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrangementPart {
+    /// Always `betaalpod-arrangement-part/1`.
+    pub format: PartFormat,
+    /// A random id for the arrangement, the same at every organisation.
+    pub arrangement_id: String,
+    /// The receiving organisation.
+    pub organisation: OrganisationId,
+    /// The first month of the arrangement, as `YYYY-MM`.
+    pub start_month: String,
+    /// The whole term in months, the pause included.
+    pub term_months: u32,
+    /// The pause, if any.
+    pub pause: Option<PauseRequest>,
+    /// This organisation's claims.
+    pub claims: Vec<PartClaim>,
+    /// This organisation's monthly amount.
+    pub monthly_cents: i64,
+    /// The plan's total monthly amount over all organisations.
+    pub plan_monthly_total_cents: i64,
+    /// How many organisations are in the plan.
+    pub organisations_in_plan: u32,
+    /// Present only when the citizen chose to share the full plan and income.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_disclosure: Option<FullDisclosure>,
+}
+
+/// The organisation's signed acknowledgement that it received a part.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrangementReceipt {
+    /// Always `betaalpod-arrangement-receipt/1`.
+    pub format: ReceiptFormat,
+    /// The organisation's id for this submission.
+    pub receipt_id: String,
+    /// The arrangement it belongs to.
+    pub arrangement_id: String,
+    /// The organisation that received it.
+    pub organisation: OrganisationId,
+    /// When it was received.
+    #[serde(with = "crate::fcid::wire::rfc3339")]
+    pub received_at: DateTime<FixedOffset>,
+    /// SHA-256 (hex) of the exact part bytes received, so the citizen can prove what was sent.
+    pub part_sha256: String,
+    /// The organisation's detached JWS over the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+/// Where a submitted part stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrangementState {
+    /// Received, not yet decided.
+    Received,
+    /// Accepted by the organisation.
+    Accepted,
+    /// Rejected by the organisation, with a reason.
+    Rejected,
+}
+
+/// The organisation's signed statement of where a part stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrangementStatus {
+    /// Always `betaalpod-arrangement-status/1`.
+    pub format: StatusFormat,
+    /// The receipt this status is about.
+    pub receipt_id: String,
+    /// The arrangement it belongs to.
+    pub arrangement_id: String,
+    /// The organisation.
+    pub organisation: OrganisationId,
+    /// Received, accepted or rejected.
+    pub state: ArrangementState,
+    /// Why, in words (required when rejected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When this status was issued.
+    #[serde(with = "crate::fcid::wire::rfc3339")]
+    pub updated_at: DateTime<FixedOffset>,
+    /// The organisation's detached JWS over the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}

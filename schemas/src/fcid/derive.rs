@@ -1,0 +1,363 @@
+//! The derived view: what Betaalpod computes from the events, never trusting the source's totals.
+//!
+//! Rules (from the standard's semantics):
+//! - imposed = Σ imposed obligations; payment demands are not added (they ask for the same money);
+//! - settled = Σ payments + Σ remissions; outstanding = imposed − settled (negative is a credit);
+//! - due by d = Σ non-withdrawn demands with due date ≤ d;
+//! - overdue at d = clamp(due by d−1 − settled, 0, outstanding);
+//! - next due = the earliest non-withdrawn demand date ≥ d whose cumulative due exceeds settled.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Serialize, Serializer};
+
+use super::model::{Document, EventKind, Matter};
+use crate::lang::{Lang, format_cents};
+
+/// The derived view of a whole document, in the shape `pod inspect --json` prints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DocumentView {
+    /// The FCID version read from the envelope.
+    pub version: &'static str,
+    /// OIN of the supplying organisation.
+    pub organisation: String,
+    /// The date the amounts are computed for.
+    pub as_of: NaiveDate,
+    /// One view per matter, in document order.
+    pub matters: Vec<MatterView>,
+    /// Sums over all matters.
+    pub totals: Totals,
+}
+
+/// The derived amounts of one matter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MatterView {
+    /// The matter's zaakkenmerk.
+    #[serde(rename = "zaakkenmerk")]
+    pub case_ref: String,
+    /// The organisation's description.
+    #[serde(rename = "omschrijving")]
+    pub description: String,
+    /// Σ imposed obligations.
+    pub imposed_cents: i64,
+    /// Σ payments and remissions.
+    pub settled_cents: i64,
+    /// imposed − settled; negative is a credit.
+    pub outstanding_cents: i64,
+    /// What was due before `as_of` and is still unpaid.
+    pub overdue_cents: i64,
+    /// The next amount falling due on or after `as_of`.
+    pub next_due: Option<NextDue>,
+    /// Whether the organisation's own totals agree with its events.
+    pub consistent: bool,
+    /// Integrity warnings and notes, for the citizen.
+    #[serde(serialize_with = "english_warnings")]
+    pub warnings: Vec<Warning>,
+}
+
+/// The next payment falling due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct NextDue {
+    /// The due date.
+    pub date: NaiveDate,
+    /// The part of it still open.
+    pub cents: i64,
+}
+
+/// Sums over matters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Σ imposed.
+    pub imposed_cents: i64,
+    /// Σ settled.
+    pub settled_cents: i64,
+    /// Σ outstanding (credits included, so a credit on one matter lowers the total).
+    pub outstanding_cents: i64,
+    /// Σ overdue.
+    pub overdue_cents: i64,
+}
+
+/// Something the citizen should know about a matter. Only the `*Mismatch` kinds make a matter
+/// inconsistent; an unknown event is a note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Warning {
+    /// The organisation's total imposed differs from the sum of its events.
+    ImposedMismatch {
+        /// What the organisation says.
+        source: i64,
+        /// What the events add up to.
+        computed: i64,
+    },
+    /// The organisation's total settled differs from the sum of its events.
+    SettledMismatch {
+        /// What the organisation says.
+        source: i64,
+        /// What the events add up to.
+        computed: i64,
+    },
+    /// The organisation's balance (saldo) differs from imposed − settled.
+    BalanceMismatch {
+        /// What the organisation says.
+        source: i64,
+        /// What the events add up to.
+        computed: i64,
+    },
+    /// The organisation's list of overdue demands differs from what its events imply.
+    ArrearsMismatch {
+        /// Kenmerken the organisation lists, sorted.
+        source: Vec<String>,
+        /// Kenmerken the events make overdue, sorted.
+        computed: Vec<String>,
+    },
+    /// An event type this version does not know; it was left out of the totals.
+    UnknownEvent {
+        /// The `gebeurtenis_type` as written.
+        event_type: String,
+    },
+}
+
+impl Warning {
+    /// Whether this warning means the organisation's totals don't add up.
+    pub fn is_inconsistency(&self) -> bool {
+        !matches!(self, Warning::UnknownEvent { .. })
+    }
+
+    /// The warning in plain words.
+    pub fn text(&self, lang: Lang) -> String {
+        let money = |cents: &i64| format_cents(*cents, lang);
+        match (self, lang) {
+            (Warning::ImposedMismatch { source, computed }, Lang::En) => format!(
+                "This organisation's totals don't add up: it says {} was imposed, its events add up to {}.",
+                money(source),
+                money(computed)
+            ),
+            (Warning::ImposedMismatch { source, computed }, Lang::Nl) => format!(
+                "De totalen van deze organisatie kloppen niet: volgens haar is {} opgelegd, de gebeurtenissen tellen op tot {}.",
+                money(source),
+                money(computed)
+            ),
+            (Warning::SettledMismatch { source, computed }, Lang::En) => format!(
+                "This organisation's totals don't add up: it says {} was paid or settled, its events add up to {}.",
+                money(source),
+                money(computed)
+            ),
+            (Warning::SettledMismatch { source, computed }, Lang::Nl) => format!(
+                "De totalen van deze organisatie kloppen niet: volgens haar is {} betaald of vereffend, de gebeurtenissen tellen op tot {}.",
+                money(source),
+                money(computed)
+            ),
+            (Warning::BalanceMismatch { source, computed }, Lang::En) => format!(
+                "This organisation's totals don't add up: it gives a balance of {}, its events give {}.",
+                money(source),
+                money(computed)
+            ),
+            (Warning::BalanceMismatch { source, computed }, Lang::Nl) => format!(
+                "De totalen van deze organisatie kloppen niet: zij noemt een saldo van {}, de gebeurtenissen geven {}.",
+                money(source),
+                money(computed)
+            ),
+            (Warning::ArrearsMismatch { source, computed }, Lang::En) => format!(
+                "This organisation's list of overdue payments ({}) doesn't match its events ({}).",
+                list(source),
+                list(computed)
+            ),
+            (Warning::ArrearsMismatch { source, computed }, Lang::Nl) => format!(
+                "De lijst van achterstanden van deze organisatie ({}) klopt niet met de gebeurtenissen ({}).",
+                list(source),
+                list(computed)
+            ),
+            (Warning::UnknownEvent { event_type }, Lang::En) => format!(
+                "An event of unknown type {event_type:?} is shown as \"other event\" and left out of the totals."
+            ),
+            (Warning::UnknownEvent { event_type }, Lang::Nl) => format!(
+                "Een gebeurtenis van onbekend type {event_type:?} staat als \"andere gebeurtenis\" in de tijdlijn en telt niet mee in de totalen."
+            ),
+        }
+    }
+}
+
+fn list(kenmerken: &[String]) -> String {
+    if kenmerken.is_empty() {
+        "-".to_owned()
+    } else {
+        kenmerken.join(", ")
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text(Lang::En))
+    }
+}
+
+fn english_warnings<S: Serializer>(warnings: &[Warning], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(warnings.iter().map(|w| w.text(Lang::En)))
+}
+
+/// Computes the view of a whole document as of `as_of`.
+pub fn view(document: &Document, as_of: NaiveDate) -> DocumentView {
+    let matters: Vec<MatterView> = document
+        .matters
+        .iter()
+        .map(|m| matter_view(m, as_of, document))
+        .collect();
+    let totals = matters.iter().fold(Totals::default(), |t, m| Totals {
+        imposed_cents: t.imposed_cents + m.imposed_cents,
+        settled_cents: t.settled_cents + m.settled_cents,
+        outstanding_cents: t.outstanding_cents + m.outstanding_cents,
+        overdue_cents: t.overdue_cents + m.overdue_cents,
+    });
+    DocumentView {
+        version: document.version.as_str(),
+        organisation: document.supplied_by.to_string(),
+        as_of,
+        matters,
+        totals,
+    }
+}
+
+/// A payment demand that still counts (not withdrawn), in the order it falls due.
+struct LiveDemand<'a> {
+    kenmerk: &'a str,
+    due: NaiveDate,
+    cents: i64,
+}
+
+/// Computes the view of one matter as of `as_of`. The document supplies the fallback date for
+/// the arrears check when the matter has no `saldo_datumtijd`.
+pub fn matter_view(matter: &Matter, as_of: NaiveDate, document: &Document) -> MatterView {
+    let mut imposed = 0i64;
+    let mut settled = 0i64;
+    let mut warnings = Vec::new();
+    for event in &matter.events {
+        match &event.kind {
+            EventKind::ObligationImposed(o) => imposed += o.amount_cents,
+            EventKind::PaymentProcessed(p) => settled += p.amount_cents,
+            EventKind::ObligationRemitted(r) => settled += r.amount_cents,
+            EventKind::Unknown { event_type, .. } => warnings.push(Warning::UnknownEvent {
+                event_type: event_type.clone(),
+            }),
+            EventKind::PaymentDemanded(_) | EventKind::PaymentDemandWithdrawn(_) => {}
+        }
+    }
+    let outstanding = imposed - settled;
+    let demands = live_demands(matter);
+
+    let due_before = |date: NaiveDate| -> i64 { demands.iter().filter(|d| d.due < date).map(|d| d.cents).sum() };
+    let overdue = (due_before(as_of) - settled).min(outstanding).max(0);
+    let next_due = next_due(&demands, as_of, settled, outstanding - overdue);
+
+    let source = &matter.source_totals;
+    let mismatch = |source: Option<i64>, computed: i64| source.filter(|s| *s != computed);
+    if let Some(s) = mismatch(source.imposed_cents, imposed) {
+        warnings.push(Warning::ImposedMismatch {
+            source: s,
+            computed: imposed,
+        });
+    }
+    if let Some(s) = mismatch(source.settled_cents, settled) {
+        warnings.push(Warning::SettledMismatch {
+            source: s,
+            computed: settled,
+        });
+    }
+    if let Some(s) = mismatch(source.balance_cents, outstanding) {
+        warnings.push(Warning::BalanceMismatch {
+            source: s,
+            computed: outstanding,
+        });
+    }
+    // The organisation's arrears list describes the moment of its balance, not our `as_of`.
+    let arrears_date = source.balance_at.unwrap_or(document.created_at).date_naive();
+    let mut computed_arrears = overdue_demands(&demands, arrears_date, settled);
+    computed_arrears.sort_unstable();
+    let mut source_arrears: Vec<String> = matter
+        .arrears
+        .iter()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .cloned()
+        .collect();
+    source_arrears.sort_unstable();
+    if source_arrears != computed_arrears {
+        warnings.push(Warning::ArrearsMismatch {
+            source: source_arrears,
+            computed: computed_arrears,
+        });
+    }
+
+    MatterView {
+        case_ref: matter.case_ref.clone(),
+        description: matter.description.clone(),
+        imposed_cents: imposed,
+        settled_cents: settled,
+        outstanding_cents: outstanding,
+        overdue_cents: overdue,
+        next_due,
+        consistent: !warnings.iter().any(Warning::is_inconsistency),
+        warnings,
+    }
+}
+
+fn live_demands(matter: &Matter) -> Vec<LiveDemand<'_>> {
+    let withdrawn: HashSet<&str> = matter
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::PaymentDemandWithdrawn(w) => Some(w.withdrawn_kenmerk.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut demands: Vec<LiveDemand> = matter
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::PaymentDemanded(d) if !withdrawn.contains(e.kenmerk.as_str()) => Some(LiveDemand {
+                kenmerk: &e.kenmerk,
+                due: d.due_date,
+                cents: d.amount_cents,
+            }),
+            _ => None,
+        })
+        .collect();
+    // Stable: demands due the same day keep document order.
+    demands.sort_by_key(|d| d.due);
+    demands
+}
+
+/// The earliest due date on or after `as_of` whose cumulative demand exceeds what was settled.
+/// `still_open` caps the answer, so a remission or a credit is never reported as due.
+fn next_due(demands: &[LiveDemand], as_of: NaiveDate, settled: i64, still_open: i64) -> Option<NextDue> {
+    let mut per_date: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+    for d in demands {
+        *per_date.entry(d.due).or_default() += d.cents;
+    }
+    let mut cumulative = 0i64;
+    for (date, on_date) in per_date {
+        cumulative += on_date;
+        if date < as_of || cumulative <= settled {
+            continue;
+        }
+        let cents = (cumulative - settled).min(on_date).min(still_open);
+        return (cents > 0).then_some(NextDue { date, cents });
+    }
+    None
+}
+
+/// Kenmerken of demands due before `date` that the settled amount does not cover, paying the
+/// oldest first.
+fn overdue_demands(demands: &[LiveDemand], date: NaiveDate, settled: i64) -> Vec<String> {
+    let mut covered = settled;
+    let mut overdue = Vec::new();
+    for d in demands.iter().filter(|d| d.due < date) {
+        if covered >= d.cents {
+            covered -= d.cents;
+        } else {
+            covered = 0;
+            overdue.push(d.kenmerk.to_owned());
+        }
+    }
+    overdue
+}

@@ -1,0 +1,16 @@
+//! FCID: the Dutch Financial Claims Information Document, versions 3.0.0 and 4.1.0.
+//!
+//! [`parse`] turns untrusted bytes into a validated [`Document`] or an [`FcidError`] that names
+//! the JSON path of the first problem. [`derive::view`] then computes the amounts Betaalpod shows,
+//! from the events alone, and compares them with the organisation's own totals.
+//!
+//! Field names live in [`wire`]; nothing else here spells a JSON name.
+
+pub mod derive;
+mod model;
+mod parse;
+pub mod timeline;
+pub mod wire;
+
+pub use model::{Document, Event, EventKind, Matter, SourceTotals, Version};
+pub use parse::{FcidError, MAX_AMOUNT_CENTS, MAX_DOCUMENT_BYTES, MAX_EVENTS, parse};

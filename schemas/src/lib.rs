@@ -1,0 +1,19 @@
+//! Betaalpod's shared vocabulary.
+//!
+//! - [`fcid`]: the Dutch claim-document standard (FCID 3.0.0 and 4.1.0): parsing, validation and
+//!   the derived view Betaalpod shows.
+//! - [`ids`]: validated identifiers (BSN, OIN, type codes).
+//! - [`descriptor`], [`scheme`]: who takes part, and the scheme manager's signed list of them.
+//! - [`arrangement`]: the documents of a joint payment arrangement.
+//! - [`jws`]: the one signing format for our own documents (Ed25519 JWS, detached payload).
+//!
+//! Every document has a JSON Schema in `schemas/json/`; the tests check both agree.
+
+pub mod arrangement;
+pub mod descriptor;
+pub mod document;
+pub mod fcid;
+pub mod ids;
+pub mod jws;
+pub mod lang;
+pub mod scheme;
