@@ -23,7 +23,10 @@ const REFERENCE_EXAMPLE: &str = r#"{"type":"FINANCIAL_CLAIMS_INFORMATION_DOCUMEN
   "contactopties":[{"contactvorm":"telefoon","url":"tel:+31000000000","omschrijving":"Werkdagen 9-17 uur","prioriteit":1}]}]}}"#;
 
 fn pod(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pod")).args(args).output().expect("the pod binary runs")
+    Command::new(env!("CARGO_BIN_EXE_pod"))
+        .args(args)
+        .output()
+        .expect("the pod binary runs")
 }
 
 fn write_temp(contents: &str) -> tempfile::NamedTempFile {
@@ -35,7 +38,13 @@ fn write_temp(contents: &str) -> tempfile::NamedTempFile {
 #[test]
 fn json_output_is_exactly_the_documented_shape() {
     let file = write_temp(REFERENCE_EXAMPLE);
-    let out = pod(&["inspect", file.path().to_str().unwrap(), "--as-of", "2024-03-01", "--json"]);
+    let out = pod(&[
+        "inspect",
+        file.path().to_str().unwrap(),
+        "--as-of",
+        "2024-03-01",
+        "--json",
+    ]);
     assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     let expected = serde_json::json!({
@@ -53,10 +62,19 @@ fn json_output_is_exactly_the_documented_shape() {
 #[test]
 fn before_the_due_date_nothing_is_overdue_and_the_rest_is_next_due() {
     let file = write_temp(REFERENCE_EXAMPLE);
-    let out = pod(&["inspect", file.path().to_str().unwrap(), "--as-of", "2024-02-01", "--json"]);
+    let out = pod(&[
+        "inspect",
+        file.path().to_str().unwrap(),
+        "--as-of",
+        "2024-02-01",
+        "--json",
+    ]);
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     assert_eq!(printed["matters"][0]["overdue_cents"], 0);
-    assert_eq!(printed["matters"][0]["next_due"], serde_json::json!({"date": "2024-02-21", "cents": 6300}));
+    assert_eq!(
+        printed["matters"][0]["next_due"],
+        serde_json::json!({"date": "2024-02-21", "cents": 6300})
+    );
 }
 
 #[test]
@@ -66,9 +84,18 @@ fn table_output_is_readable() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Z-2024-000123"), "{text}");
-    let outstanding = text.lines().find(|l| l.trim_start().starts_with("outstanding")).expect("an outstanding line");
-    assert_eq!(outstanding.split_whitespace().collect::<Vec<_>>(), ["outstanding", "€63.00"]);
-    assert!(text.contains("Total: imposed €113.00, settled €50.00, outstanding €63.00, overdue €63.00"), "{text}");
+    let outstanding = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("outstanding"))
+        .expect("an outstanding line");
+    assert_eq!(
+        outstanding.split_whitespace().collect::<Vec<_>>(),
+        ["outstanding", "€63.00"]
+    );
+    assert!(
+        text.contains("Total: imposed €113.00, settled €50.00, outstanding €63.00, overdue €63.00"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -89,7 +116,10 @@ fn invalid_document_exits_2_with_one_line_naming_the_path() {
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("$.body.financiele_zaken[0].gebeurtenissen[1].bedrag"), "{stderr}");
+    assert!(
+        stderr.contains("$.body.financiele_zaken[0].gebeurtenissen[1].bedrag"),
+        "{stderr}"
+    );
     assert!(stderr.contains("positive"), "{stderr}");
 }
 
@@ -115,5 +145,9 @@ fn oversized_file_is_refused_without_reading_it_all() {
 fn missing_file_is_an_operational_error() {
     let out = pod(&["inspect", "/nonexistent/betaalpod/claims.json"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8(out.stderr).unwrap().contains("cannot open /nonexistent/betaalpod/claims.json"));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("cannot open /nonexistent/betaalpod/claims.json")
+    );
 }

@@ -34,7 +34,11 @@ pub fn run(args: Args) -> ExitCode {
     let document = match fcid::parse(&bytes) {
         Ok(document) => document,
         Err(invalid) => {
-            eprintln!("error: invalid claim document at {}: {}", invalid.path, one_line(&invalid.problem));
+            eprintln!(
+                "error: invalid claim document at {}: {}",
+                invalid.path,
+                one_line(&invalid.problem)
+            );
             return ExitCode::from(2);
         }
     };
@@ -90,7 +94,11 @@ fn table(view: &derive::DocumentView) -> String {
         out += &format!("{}  {}\n", one_line(&matter.case_ref), one_line(&matter.description));
         out += &format!("  imposed      {:>16}\n", money(matter.imposed_cents));
         out += &format!("  settled      {:>16}\n", money(matter.settled_cents));
-        let credit = if matter.outstanding_cents < 0 { "  (credit in your favour)" } else { "" };
+        let credit = if matter.outstanding_cents < 0 {
+            "  (credit in your favour)"
+        } else {
+            ""
+        };
         out += &format!("  outstanding  {:>16}{credit}\n", money(matter.outstanding_cents));
         out += &format!("  overdue      {:>16}\n", money(matter.overdue_cents));
         match matter.next_due {

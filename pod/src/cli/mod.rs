@@ -3,7 +3,9 @@
 //! Exit codes: 0 success, 1 an operational error (a file that can't be read, …),
 //! 2 invalid input (a document that fails validation) or bad usage.
 
+mod admin;
 mod inspect;
+mod secrets;
 
 use std::process::ExitCode;
 
@@ -19,13 +21,44 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create a new pod: your key, protected by a passphrase, and a recovery code.
+    Init(admin::DirArgs),
+    /// List every stored claim-document snapshot, oldest first.
+    History(admin::HistoryArgs),
+    /// Delete the records of one organisation, or destroy the whole pod.
+    Forget(admin::ForgetArgs),
+    /// Change the passphrase (POD_PASSPHRASE: current, POD_NEW_PASSPHRASE: new).
+    Passphrase(admin::DirArgs),
+    /// Replace your key with a new one and re-encrypt everything to it.
+    RotateKey(admin::DirArgs),
+    /// Set a new passphrase with your recovery code (POD_RECOVERY_CODE, POD_NEW_PASSPHRASE).
+    Recover(admin::DirArgs),
+    /// Write a backup file that holds only ciphertext.
+    Backup(admin::BackupArgs),
+    /// Restore a backup into an empty folder and check it with your passphrase.
+    Restore(admin::RestoreArgs),
     /// Validate one FCID claim document and show what it means.
     Inspect(inspect::Args),
 }
 
 /// Runs the chosen subcommand and turns its outcome into an exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    match cli.command {
-        Command::Inspect(args) => inspect::run(args),
+    let result = match cli.command {
+        Command::Inspect(args) => return inspect::run(args),
+        Command::Init(dir) => admin::init(&dir),
+        Command::History(args) => admin::history(&args),
+        Command::Forget(args) => admin::forget(&args),
+        Command::Passphrase(dir) => admin::passphrase(&dir),
+        Command::RotateKey(dir) => admin::rotate_key(&dir),
+        Command::Recover(dir) => admin::recover(&dir),
+        Command::Backup(args) => admin::backup(&args),
+        Command::Restore(args) => admin::restore(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
     }
 }

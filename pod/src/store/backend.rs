@@ -1,0 +1,150 @@
+//! The narrow storage seam: a few key spaces of opaque bytes with atomic, durable batches.
+//!
+//! Everything above this trait hands it ciphertext and opaque keys only, so a backend (sled
+//! today, PostgreSQL for providers later) never holds anything readable.
+
+use std::path::Path;
+
+/// The key spaces a pod uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Space {
+    /// Store-wide values: the format marker and the wrapped data key.
+    Meta,
+    /// Sealed record payloads, under random ids.
+    Records,
+    /// Sealed index entries (kind, source, time), under the same ids as their records.
+    Index,
+}
+
+impl Space {
+    /// Every space, in a fixed order (for backups and rotation).
+    pub const ALL: [Space; 3] = [Space::Meta, Space::Records, Space::Index];
+
+    /// A stable name, also used as associated data when sealing.
+    pub fn name(self) -> &'static str {
+        match self {
+            Space::Meta => "meta",
+            Space::Records => "records",
+            Space::Index => "index",
+        }
+    }
+}
+
+/// One change in a batch.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// Set `key` in `space` to `value`.
+    Put(Space, Vec<u8>, Vec<u8>),
+    /// Remove `key` from `space`.
+    Delete(Space, Vec<u8>),
+}
+
+/// Why the backend failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The files are not a readable store.
+    #[error("the store at {path} is damaged or not a Betaalpod store ({detail}); restore it from a backup")]
+    Corrupt {
+        /// Where the store is.
+        path: String,
+        /// What the backend said.
+        detail: String,
+    },
+    /// An I/O or database error.
+    #[error("storage error: {0}")]
+    Io(String),
+}
+
+/// The storage seam. Implementations must make [`Store::commit`] atomic (all changes or none,
+/// even across a crash) and durable when it returns.
+pub trait Store: Send + Sync {
+    /// Reads one value.
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError>;
+    /// Every key and value in a space, in key order.
+    fn scan(&self, space: Space) -> Result<Vec<(Vec<u8>, Vec<u8>)>, BackendError>;
+    /// Applies all changes atomically and durably.
+    fn commit(&self, changes: Vec<Change>) -> Result<(), BackendError>;
+}
+
+/// The embedded default backend.
+pub struct SledStore {
+    db: sled::Db,
+    trees: [sled::Tree; 3],
+}
+
+impl SledStore {
+    /// Opens (or creates) a sled store in `path`. A damaged store is an error, never a panic.
+    pub fn open(path: &Path) -> Result<Self, BackendError> {
+        let corrupt = |detail: String| BackendError::Corrupt {
+            path: path.display().to_string(),
+            detail,
+        };
+        let path_owned = path.to_path_buf();
+        // sled can panic on some garbled files; a damaged pod must give an error instead.
+        let opened = std::panic::catch_unwind(move || {
+            let db = sled::Config::new().path(&path_owned).open()?;
+            let trees = [db.open_tree("meta")?, db.open_tree("records")?, db.open_tree("index")?];
+            Ok::<_, sled::Error>((db, trees))
+        });
+        match opened {
+            Ok(Ok((db, trees))) => Ok(Self { db, trees }),
+            Ok(Err(sled::Error::Io(e))) if e.kind() != std::io::ErrorKind::InvalidData => Err(BackendError::Io(
+                format!("cannot open the store at {}: {e}", path.display()),
+            )),
+            Ok(Err(e)) => Err(corrupt(e.to_string())),
+            Err(_) => Err(corrupt("the database engine could not read its files".to_owned())),
+        }
+    }
+
+    fn tree(&self, space: Space) -> &sled::Tree {
+        match space {
+            Space::Meta => &self.trees[0],
+            Space::Records => &self.trees[1],
+            Space::Index => &self.trees[2],
+        }
+    }
+}
+
+fn io(e: impl std::fmt::Display) -> BackendError {
+    BackendError::Io(e.to_string())
+}
+
+impl Store for SledStore {
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        Ok(self.tree(space).get(key).map_err(io)?.map(|v| v.to_vec()))
+    }
+
+    fn scan(&self, space: Space) -> Result<Vec<(Vec<u8>, Vec<u8>)>, BackendError> {
+        self.tree(space)
+            .iter()
+            .map(|entry| entry.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(io))
+            .collect()
+    }
+
+    fn commit(&self, changes: Vec<Change>) -> Result<(), BackendError> {
+        use sled::Transactional;
+        let [meta, records, index] = &self.trees;
+        (meta, records, index)
+            .transaction(|(meta, records, index)| {
+                for change in &changes {
+                    let tree = |space: &Space| match space {
+                        Space::Meta => meta,
+                        Space::Records => records,
+                        Space::Index => index,
+                    };
+                    match change {
+                        Change::Put(space, key, value) => {
+                            tree(space).insert(key.as_slice(), value.as_slice())?;
+                        }
+                        Change::Delete(space, key) => {
+                            tree(space).remove(key.as_slice())?;
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .map_err(|e: sled::transaction::TransactionError<()>| io(format!("{e:?}")))?;
+        self.db.flush().map_err(io)?;
+        Ok(())
+    }
+}

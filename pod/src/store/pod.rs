@@ -1,0 +1,610 @@
+//! The pod folder and the unlocked session.
+//!
+//! ```text
+//! DIR/pod.toml                 non-secret settings (format, created_at, public recipient)
+//! DIR/identity.age             the age identity, wrapped by the passphrase (scrypt)
+//! DIR/identity.recovery.age    the same identity, wrapped by the recovery code (scrypt)
+//! DIR/store/                   sled: opaque ids → sealed values
+//! DIR/pod.lock                 held by the one process that has the pod open
+//! ```
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use age::secrecy::SecretString;
+use age::x25519;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::backend::{BackendError, Change, SledStore, Space, Store};
+use super::keys::{self, KdfCost, KeyError};
+use super::lock::{LockError, ProcessLock};
+use super::records::{IndexEntry, RecordId, RecordKind};
+use super::seal::DataKey;
+use super::throttle;
+
+/// The Meta key under which the data key is stored, age-encrypted to the citizen's recipient.
+pub(super) const DATA_KEY: &[u8] = b"data_key";
+
+/// Why a pod operation failed. Every message says what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum PodError {
+    /// There is no pod in the folder.
+    #[error("there is no pod in {0}; create one with `pod init --dir {0}`")]
+    NotAPod(String),
+    /// `init` or `restore` would overwrite something.
+    #[error(
+        "{0} already exists; Betaalpod never overwrites a pod (choose another --dir, or remove it with `pod forget --all`)"
+    )]
+    AlreadyExists(String),
+    /// The passphrase is too short.
+    #[error("{0}")]
+    WeakPassphrase(String),
+    /// The passphrase does not open the identity.
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    /// The recovery code does not open the recovery file.
+    #[error("wrong recovery code")]
+    WrongRecoveryCode,
+    /// Too many wrong passphrases in a row.
+    #[error("too many wrong passphrases; wait {0} seconds and try again")]
+    BackingOff(u64),
+    /// Another process has the pod open.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// Files are damaged.
+    #[error("{0}")]
+    Damaged(String),
+    /// The storage backend failed.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// No record with that id.
+    #[error("there is no record {0} in this pod")]
+    NotFound(RecordId),
+    /// A document that this pod's key cannot open.
+    #[error(
+        "this document is not encrypted to this pod's key, so it cannot be stored (was it fetched for another pod?)"
+    )]
+    NotForThisPod,
+    /// A backup file that cannot be restored.
+    #[error("invalid backup: {0}")]
+    InvalidBackup(String),
+    /// Reading or writing a file failed.
+    #[error("{0}")]
+    Io(String),
+}
+
+pub(super) fn io_error(what: &str, path: &Path) -> impl FnOnce(std::io::Error) -> PodError {
+    let message = format!("cannot {what} {}", path.display());
+    move |e| PodError::Io(format!("{message}: {e}"))
+}
+
+/// Something the citizen must be told after unlocking.
+#[derive(Debug)]
+pub enum Notice {
+    /// An interrupted key rotation was completed; the recovery code was replaced by this one.
+    RotationCompleted {
+        /// The new recovery code, shown once.
+        recovery_code: SecretString,
+    },
+    /// An interrupted key rotation was rolled back; the old key stays in use.
+    RotationRolledBack,
+}
+
+/// Non-secret settings in `DIR/pod.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodConfig {
+    /// Always `betaalpod-pod/1`.
+    pub format: String,
+    /// When the pod was created (RFC 3339).
+    pub created_at: String,
+    /// The citizen's public age recipient; organisations encrypt to it.
+    pub recipient: String,
+    /// Lock automatically after this many idle minutes.
+    pub auto_lock_minutes: u32,
+}
+
+const CONFIG_FORMAT: &str = "betaalpod-pod/1";
+
+/// What `init` produced: show both to the citizen.
+#[derive(Debug)]
+pub struct Created {
+    /// The public recipient (`age1…`).
+    pub recipient: String,
+    /// The recovery code, shown once and never stored in plaintext.
+    pub recovery_code: SecretString,
+}
+
+/// A pod folder. Cheap to make; nothing happens on disk until a method is called.
+#[derive(Clone, Debug)]
+pub struct PodDir {
+    root: PathBuf,
+}
+
+impl PodDir {
+    /// A pod in `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// `$XDG_DATA_HOME/betaalpod`, else the platform's data folder.
+    pub fn default_location() -> PathBuf {
+        if let Some(data) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+            return PathBuf::from(data).join("betaalpod");
+        }
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
+        if cfg!(target_os = "macos") {
+            home.join("Library/Application Support/betaalpod")
+        } else if let Some(appdata) = std::env::var_os("APPDATA").filter(|_| cfg!(windows)) {
+            PathBuf::from(appdata).join("betaalpod")
+        } else {
+            home.join(".local/share/betaalpod")
+        }
+    }
+
+    /// The folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub(super) fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// `DIR/identity.age`.
+    pub fn identity_path(&self) -> PathBuf {
+        self.path("identity.age")
+    }
+
+    /// `DIR/identity.recovery.age`.
+    pub fn recovery_path(&self) -> PathBuf {
+        self.path("identity.recovery.age")
+    }
+
+    /// `DIR/store`.
+    pub fn store_path(&self) -> PathBuf {
+        self.path("store")
+    }
+
+    /// `DIR/pod.toml`.
+    pub fn config_path(&self) -> PathBuf {
+        self.path("pod.toml")
+    }
+
+    fn lock(&self) -> Result<ProcessLock, PodError> {
+        Ok(ProcessLock::acquire(&self.path("pod.lock"))?)
+    }
+
+    /// Refuses to touch a folder that already holds (part of) a pod.
+    pub(super) fn ensure_empty(&self) -> Result<(), PodError> {
+        for path in [
+            self.identity_path(),
+            self.recovery_path(),
+            self.store_path(),
+            self.config_path(),
+        ] {
+            if path.exists() {
+                return Err(PodError::AlreadyExists(path.display().to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a pod: a new identity wrapped by `passphrase` and by a fresh recovery code, an
+    /// empty store with a data key for that identity, and `pod.toml`.
+    pub fn init(&self, passphrase: &SecretString, cost: KdfCost) -> Result<Created, PodError> {
+        keys::check_passphrase(passphrase).map_err(PodError::WeakPassphrase)?;
+        std::fs::create_dir_all(&self.root).map_err(io_error("create", &self.root))?;
+        let _lock = self.lock()?;
+        self.ensure_empty()?;
+        keys::restrict_permissions(&self.root).map_err(io_error("protect", &self.root))?;
+
+        let identity = x25519::Identity::generate();
+        let recipient = identity.to_public();
+        let recovery_code = keys::generate_recovery_code();
+        // The store first: if we crash before the identity is written, there is no pod yet and
+        // `init` explains what is in the way.
+        let store = SledStore::open(&self.store_path())?;
+        keys::restrict_permissions(&self.store_path()).map_err(io_error("protect", &self.store_path()))?;
+        store.commit(vec![Change::Put(
+            Space::Meta,
+            DATA_KEY.to_vec(),
+            wrap_data_key(&DataKey::generate(), &recipient),
+        )])?;
+        drop(store);
+        self.write_config(&recipient)?;
+        self.write_file(
+            &self.recovery_path(),
+            &keys::wrap_identity(&identity, &recovery_code, cost),
+        )?;
+        self.write_file(&self.identity_path(), &keys::wrap_identity(&identity, passphrase, cost))?;
+        tracing::info!(dir = %self.root.display(), "pod created");
+        Ok(Created {
+            recipient: recipient.to_string(),
+            recovery_code,
+        })
+    }
+
+    pub(super) fn write_config(&self, recipient: &x25519::Recipient) -> Result<(), PodError> {
+        let config = PodConfig {
+            format: CONFIG_FORMAT.to_owned(),
+            created_at: Utc::now().to_rfc3339(),
+            recipient: recipient.to_string(),
+            auto_lock_minutes: 10,
+        };
+        let previous = self.config().ok();
+        let config = PodConfig {
+            created_at: previous.map_or(config.created_at.clone(), |p| p.created_at),
+            ..config
+        };
+        let text = toml::to_string_pretty(&config).map_err(|e| PodError::Io(format!("cannot write pod.toml: {e}")))?;
+        self.write_file(&self.config_path(), text.as_bytes())
+    }
+
+    pub(super) fn write_file(&self, path: &Path, bytes: &[u8]) -> Result<(), PodError> {
+        keys::write_atomic(path, bytes).map_err(io_error("write", path))
+    }
+
+    pub(super) fn read_file(&self, path: &Path) -> Result<Vec<u8>, PodError> {
+        match std::fs::read(path) {
+            Ok(bytes) => Ok(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(PodError::NotAPod(self.root.display().to_string()))
+            }
+            Err(e) => Err(io_error("read", path)(e)),
+        }
+    }
+
+    /// Reads `pod.toml`.
+    pub fn config(&self) -> Result<PodConfig, PodError> {
+        let bytes = self.read_file(&self.config_path())?;
+        let text = String::from_utf8(bytes).map_err(|_| PodError::Damaged("pod.toml is not UTF-8 text".to_owned()))?;
+        toml::from_str(&text).map_err(|e| PodError::Damaged(format!("pod.toml is invalid: {e}")))
+    }
+
+    /// Whether the folder holds a pod.
+    pub fn exists(&self) -> bool {
+        self.identity_path().exists()
+    }
+
+    /// Opens the pod: takes the process lock, unwraps the identity with `passphrase`, opens the
+    /// store and unwraps the data key. Wrong passphrases back off exponentially.
+    pub fn unlock(&self, passphrase: &SecretString) -> Result<UnlockedPod, PodError> {
+        if let Some(wait) = throttle::with_backoff(&self.root, |b| b.wait_at(Instant::now())) {
+            return Err(PodError::BackingOff(wait.as_secs_f64().ceil() as u64));
+        }
+        let lock = self.lock()?;
+        let file = self.read_file(&self.identity_path())?;
+        let identity = match keys::unwrap_identity(&file, passphrase, "identity.age") {
+            Ok(identity) => identity,
+            Err(KeyError::WrongSecret) => {
+                let wait = throttle::with_backoff(&self.root, |b| b.record_failure(Instant::now()));
+                tracing::warn!(dir = %self.root.display(), wait_secs = wait.as_secs(), "wrong passphrase");
+                return Err(PodError::WrongPassphrase);
+            }
+            Err(e) => return Err(PodError::Damaged(e.to_string())),
+        };
+        throttle::reset(&self.root);
+        self.open_with_identity(lock, identity)
+    }
+
+    /// Opens the store that belongs to `identity`, finishing or undoing an interrupted rotation.
+    pub(super) fn open_with_identity(
+        &self,
+        lock: ProcessLock,
+        identity: x25519::Identity,
+    ) -> Result<UnlockedPod, PodError> {
+        if !self.store_path().exists() {
+            return Err(PodError::Damaged(format!(
+                "the store folder {} is missing; restore the pod from a backup",
+                self.store_path().display()
+            )));
+        }
+        let (store, data_key, notices) = super::rotate::open_matching_store(self, &identity)?;
+        let recipient = identity.to_public();
+        Ok(UnlockedPod {
+            dir: self.clone(),
+            _lock: lock,
+            store: Box::new(store),
+            identity,
+            recipient,
+            data_key,
+            notices,
+        })
+    }
+
+    /// Replaces the passphrase: the identity is re-wrapped, nothing else changes.
+    pub fn change_passphrase(&self, old: &SecretString, new: &SecretString, cost: KdfCost) -> Result<(), PodError> {
+        keys::check_passphrase(new).map_err(PodError::WeakPassphrase)?;
+        let pod = self.unlock(old)?;
+        self.write_file(&self.identity_path(), &keys::wrap_identity(&pod.identity, new, cost))?;
+        tracing::info!(dir = %self.root.display(), "passphrase changed");
+        Ok(())
+    }
+
+    /// Uses the recovery code to set a new passphrase, and replaces the recovery code.
+    /// Returns the new recovery code.
+    pub fn recover(
+        &self,
+        code: &SecretString,
+        new_passphrase: &SecretString,
+        cost: KdfCost,
+    ) -> Result<SecretString, PodError> {
+        keys::check_passphrase(new_passphrase).map_err(PodError::WeakPassphrase)?;
+        let code = keys::normalise_recovery_code(code).map_err(PodError::WeakPassphrase)?;
+        if let Some(wait) = throttle::with_backoff(&self.root, |b| b.wait_at(Instant::now())) {
+            return Err(PodError::BackingOff(wait.as_secs_f64().ceil() as u64));
+        }
+        let lock = self.lock()?;
+        let file = self.read_file(&self.recovery_path())?;
+        let identity = match keys::unwrap_identity(&file, &code, "identity.recovery.age") {
+            Ok(identity) => identity,
+            Err(KeyError::WrongSecret) => {
+                throttle::with_backoff(&self.root, |b| b.record_failure(Instant::now()));
+                return Err(PodError::WrongRecoveryCode);
+            }
+            Err(e) => return Err(PodError::Damaged(e.to_string())),
+        };
+        throttle::reset(&self.root);
+        let pod = self.open_with_identity(lock, identity)?;
+        let new_code = keys::generate_recovery_code();
+        // The passphrase file first: if we stop in between, the old code still works.
+        self.write_file(
+            &self.identity_path(),
+            &keys::wrap_identity(&pod.identity, new_passphrase, cost),
+        )?;
+        self.write_file(
+            &self.recovery_path(),
+            &keys::wrap_identity(&pod.identity, &new_code, cost),
+        )?;
+        tracing::info!(dir = %self.root.display(), "pod recovered with the recovery code");
+        Ok(new_code)
+    }
+
+    /// Destroys the pod: the identity files first (after that nothing can be decrypted), then
+    /// the store. Every file is overwritten before it is removed.
+    pub fn forget_all(&self) -> Result<(), PodError> {
+        let _lock = self.lock()?;
+        for path in [
+            self.identity_path(),
+            self.recovery_path(),
+            self.path("identity.next.age"),
+            self.path("identity.recovery.next.age"),
+        ] {
+            keys::shred_file(&path).map_err(io_error("destroy", &path))?;
+        }
+        keys::sync_dir(&self.root).map_err(io_error("sync", &self.root))?;
+        for path in [self.store_path(), self.path("store.next"), self.path("store.old")] {
+            keys::shred_dir(&path).map_err(io_error("destroy", &path))?;
+        }
+        keys::shred_file(&self.config_path()).map_err(io_error("destroy", &self.config_path()))?;
+        tracing::info!(dir = %self.root.display(), "pod forgotten");
+        Ok(())
+    }
+}
+
+pub(super) fn wrap_data_key(data_key: &DataKey, recipient: &x25519::Recipient) -> Vec<u8> {
+    age::encrypt(recipient, data_key.as_bytes())
+        .expect("age encryption to an X25519 recipient of an in-memory buffer cannot fail")
+}
+
+/// Unwraps the data key of `store` with `identity`, or `None` if it belongs to another identity.
+pub(super) fn unwrap_data_key(store: &dyn Store, identity: &x25519::Identity) -> Result<Option<DataKey>, PodError> {
+    let wrapped = store.get(Space::Meta, DATA_KEY)?.ok_or_else(|| {
+        PodError::Damaged("the store has no data key; it is damaged or not a Betaalpod store".to_owned())
+    })?;
+    match age::decrypt(identity, &wrapped) {
+        Ok(bytes) => {
+            let bytes = Zeroizing::new(bytes);
+            DataKey::from_bytes(&bytes)
+                .map(Some)
+                .ok_or_else(|| PodError::Damaged("the store's data key is damaged".to_owned()))
+        }
+        Err(age::DecryptError::NoMatchingKeys) => Ok(None),
+        Err(_) => Err(PodError::Damaged("the store's data key is damaged".to_owned())),
+    }
+}
+
+/// An open, unlocked pod. The identity and the data key live only here, in memory; dropping
+/// the handle (or [`UnlockedPod::lock`]) wipes them and releases the process lock.
+pub struct UnlockedPod {
+    pub(super) dir: PodDir,
+    pub(super) _lock: ProcessLock,
+    pub(super) store: Box<dyn Store>,
+    pub(super) identity: x25519::Identity,
+    pub(super) recipient: x25519::Recipient,
+    pub(super) data_key: DataKey,
+    pub(super) notices: Vec<Notice>,
+}
+
+impl std::fmt::Debug for UnlockedPod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnlockedPod")
+            .field("dir", &self.dir.root)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A decrypted record.
+#[derive(Debug)]
+pub struct Record {
+    /// What the index says about it.
+    pub entry: IndexEntry,
+    /// The payload, wiped from memory when dropped.
+    pub payload: Zeroizing<Vec<u8>>,
+}
+
+impl UnlockedPod {
+    /// Locks the pod: the keys are wiped and the process lock released.
+    pub fn lock(self) {}
+
+    /// The pod folder.
+    pub fn dir(&self) -> &PodDir {
+        &self.dir
+    }
+
+    /// The citizen's public recipient; organisations encrypt their answers to it.
+    pub fn recipient(&self) -> &x25519::Recipient {
+        &self.recipient
+    }
+
+    /// Notices from unlocking (an interrupted rotation that was finished or undone).
+    pub fn take_notices(&mut self) -> Vec<Notice> {
+        std::mem::take(&mut self.notices)
+    }
+
+    /// Stores a record. A new record never replaces an old one: history is never lost.
+    pub fn put(&self, kind: RecordKind, source: Option<&str>, payload: &[u8]) -> Result<RecordId, PodError> {
+        let id = RecordId::random();
+        let entry = IndexEntry {
+            kind,
+            source: source.map(str::to_owned),
+            created_at: Utc::now(),
+            len: payload.len() as u64,
+        };
+        self.store.commit(self.sealed_pair(&id, &entry, payload))?;
+        Ok(id)
+    }
+
+    pub(super) fn sealed_pair(&self, id: &RecordId, entry: &IndexEntry, payload: &[u8]) -> Vec<Change> {
+        let entry_json = Zeroizing::new(serde_json::to_vec(entry).expect("an index entry always serialises"));
+        vec![
+            Change::Put(
+                Space::Records,
+                id.as_bytes().to_vec(),
+                self.data_key.seal(Space::Records.name(), id.as_bytes(), payload),
+            ),
+            Change::Put(
+                Space::Index,
+                id.as_bytes().to_vec(),
+                self.data_key.seal(Space::Index.name(), id.as_bytes(), &entry_json),
+            ),
+        ]
+    }
+
+    /// Stores a claim document exactly as received (an age file the organisation encrypted to
+    /// this pod's recipient). It must open with this pod's key, so nothing unreadable is kept.
+    pub fn put_document(&self, source: &str, encrypted: &[u8]) -> Result<RecordId, PodError> {
+        age::decrypt(&self.identity, encrypted).map_err(|_| PodError::NotForThisPod)?;
+        self.put(RecordKind::Document, Some(source), encrypted)
+    }
+
+    /// Reads and decrypts one record.
+    pub fn get(&self, id: &RecordId) -> Result<Record, PodError> {
+        let entry = self.entry(id)?;
+        let sealed = self
+            .store
+            .get(Space::Records, id.as_bytes())?
+            .ok_or(PodError::NotFound(*id))?;
+        let payload = self
+            .data_key
+            .open(Space::Records.name(), id.as_bytes(), &sealed)
+            .ok_or_else(|| PodError::Damaged(format!("record {id} is damaged and cannot be decrypted")))?;
+        Ok(Record { entry, payload })
+    }
+
+    fn entry(&self, id: &RecordId) -> Result<IndexEntry, PodError> {
+        let sealed = self
+            .store
+            .get(Space::Index, id.as_bytes())?
+            .ok_or(PodError::NotFound(*id))?;
+        self.open_entry(id, &sealed)
+    }
+
+    fn open_entry(&self, id: &RecordId, sealed: &[u8]) -> Result<IndexEntry, PodError> {
+        let json = self
+            .data_key
+            .open(Space::Index.name(), id.as_bytes(), sealed)
+            .ok_or_else(|| PodError::Damaged(format!("the index entry of record {id} is damaged")))?;
+        serde_json::from_slice(&json)
+            .map_err(|_| PodError::Damaged(format!("the index entry of record {id} is damaged")))
+    }
+
+    /// Decrypts a stored claim document with the citizen's identity.
+    pub fn open_document(&self, id: &RecordId) -> Result<Zeroizing<Vec<u8>>, PodError> {
+        let record = self.get(id)?;
+        if record.entry.kind != RecordKind::Document {
+            return Err(PodError::NotFound(*id));
+        }
+        age::decrypt(&self.identity, &record.payload)
+            .map(Zeroizing::new)
+            .map_err(|_| PodError::Damaged(format!("document {id} no longer opens with this pod's key")))
+    }
+
+    /// Every record's index entry, oldest first.
+    pub fn index(&self) -> Result<Vec<(RecordId, IndexEntry)>, PodError> {
+        let mut entries = Vec::new();
+        for (key, sealed) in self.store.scan(Space::Index)? {
+            let id = RecordId::from_key(&key)
+                .ok_or_else(|| PodError::Damaged("the index holds a malformed key".to_owned()))?;
+            entries.push((id, self.open_entry(&id, &sealed)?));
+        }
+        entries.sort_by(|a, b| (a.1.created_at, a.0).cmp(&(b.1.created_at, b.0)));
+        Ok(entries)
+    }
+
+    /// Every stored document snapshot (of one source, if given), oldest first.
+    pub fn history(&self, source: Option<&str>) -> Result<Vec<(RecordId, IndexEntry)>, PodError> {
+        Ok(self
+            .index()?
+            .into_iter()
+            .filter(|(_, e)| e.kind == RecordKind::Document && source.is_none_or(|s| e.source.as_deref() == Some(s)))
+            .collect())
+    }
+
+    /// The latest document snapshot per source: what the overview shows.
+    pub fn latest_documents(&self) -> Result<BTreeMap<String, (RecordId, IndexEntry)>, PodError> {
+        let mut latest = BTreeMap::new();
+        for (id, entry) in self.history(None)? {
+            if let Some(source) = entry.source.clone() {
+                latest.insert(source, (id, entry));
+            }
+        }
+        Ok(latest)
+    }
+
+    /// Deletes every record of one source (documents and log entries), in one atomic step.
+    /// Returns how many records were removed. Only ever called on the citizen's explicit request.
+    pub fn forget_source(&self, source: &str) -> Result<usize, PodError> {
+        let doomed: Vec<RecordId> = self
+            .index()?
+            .into_iter()
+            .filter(|(_, e)| e.source.as_deref() == Some(source))
+            .map(|(id, _)| id)
+            .collect();
+        let changes = doomed
+            .iter()
+            .flat_map(|id| {
+                [
+                    Change::Delete(Space::Records, id.as_bytes().to_vec()),
+                    Change::Delete(Space::Index, id.as_bytes().to_vec()),
+                ]
+            })
+            .collect();
+        self.store.commit(changes)?;
+        tracing::info!(records = doomed.len(), "forgot one source at the citizen's request");
+        Ok(doomed.len())
+    }
+
+    /// Checks the whole store: every index entry has its record and vice versa, and everything
+    /// decrypts. Returns the number of records.
+    pub fn verify(&self) -> Result<usize, PodError> {
+        let index = self.index()?;
+        let record_keys: HashSet<Vec<u8>> = self.store.scan(Space::Records)?.into_iter().map(|(k, _)| k).collect();
+        let index_keys: HashSet<Vec<u8>> = index.iter().map(|(id, _)| id.as_bytes().to_vec()).collect();
+        if record_keys != index_keys {
+            return Err(PodError::Damaged(
+                "the index and the records disagree; restore the pod from a backup".to_owned(),
+            ));
+        }
+        for (id, _) in &index {
+            self.get(id)?;
+        }
+        Ok(index.len())
+    }
+}

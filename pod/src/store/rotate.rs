@@ -1,0 +1,207 @@
+//! Key rotation: a new identity, a new data key, every record re-encrypted, the old key
+//! destroyed. Crash-safe by construction:
+//!
+//! 1. build `store.next/` (new data key, every record re-sealed, documents re-encrypted to the
+//!    new recipient) and `identity.next.age` / `identity.recovery.next.age`;
+//! 2. **commit**: rename `identity.next.age` over `identity.age` (one atomic rename);
+//! 3. swap `store.next/` into place and shred the old store.
+//!
+//! Unlocking decides by which store's data key opens with the identity the passphrase unwraps:
+//! before the commit that is the old store (the leftovers are shredded: rolled back); after it,
+//! `store.next/` (step 3 is finished: rolled forward).
+
+use age::secrecy::SecretString;
+use age::x25519;
+
+use super::backend::{Change, SledStore, Space, Store};
+use super::keys::{self, KdfCost};
+use super::pod::{DATA_KEY, Notice, PodDir, PodError, UnlockedPod, io_error, unwrap_data_key, wrap_data_key};
+use super::records::RecordKind;
+use super::seal::DataKey;
+
+/// Records re-sealed per commit while building the new store.
+const BATCH: usize = 256;
+
+/// Where a rotation may be stopped on purpose, for tests of crash safety.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RotationStep {
+    /// After the new store is built, before the new identity files exist.
+    StoreBuilt,
+    /// After the new identity files are written, before the commit rename.
+    IdentityWritten,
+    /// Right after the commit rename, before the stores are swapped.
+    Committed,
+}
+
+const NEXT_STORE: &str = "store.next";
+const OLD_STORE: &str = "store.old";
+const NEXT_IDENTITY: &str = "identity.next.age";
+const NEXT_RECOVERY: &str = "identity.recovery.next.age";
+
+/// What a finished rotation gives the citizen.
+#[derive(Debug)]
+pub struct Rotated {
+    /// The new public recipient.
+    pub recipient: String,
+    /// The new recovery code (the old one no longer works).
+    pub recovery_code: SecretString,
+}
+
+impl UnlockedPod {
+    /// Rotates the citizen's key. `passphrase` wraps the new identity (it is the same one the
+    /// citizen unlocked with). Consumes the session; unlock again afterwards.
+    pub fn rotate_key(self, passphrase: &SecretString, cost: KdfCost) -> Result<Rotated, PodError> {
+        self.rotate_key_until(passphrase, cost, None)?
+            .ok_or_else(|| PodError::Io("rotation stopped early".to_owned()))
+    }
+
+    /// [`UnlockedPod::rotate_key`], stopping after `stop` to simulate a crash. Returns `None`
+    /// when it stopped.
+    #[doc(hidden)]
+    pub fn rotate_key_until(
+        self,
+        passphrase: &SecretString,
+        cost: KdfCost,
+        stop: Option<RotationStep>,
+    ) -> Result<Option<Rotated>, PodError> {
+        let dir = self.dir.clone();
+        let new_identity = x25519::Identity::generate();
+        let new_recipient = new_identity.to_public();
+        let new_key = DataKey::generate();
+
+        let next_path = dir.path(NEXT_STORE);
+        keys::shred_dir(&next_path).map_err(io_error("clear", &next_path))?;
+        let next = SledStore::open(&next_path)?;
+        next.commit(vec![Change::Put(
+            Space::Meta,
+            DATA_KEY.to_vec(),
+            wrap_data_key(&new_key, &new_recipient),
+        )])?;
+        let index = self.index()?;
+        for chunk in index.chunks(BATCH) {
+            let mut changes = Vec::with_capacity(chunk.len() * 2);
+            for (id, entry) in chunk {
+                let record = self.get(id)?;
+                let payload = if entry.kind == RecordKind::Document {
+                    // The organisation encrypted it to the old key, which is about to be destroyed.
+                    let plain = self.open_document(id)?;
+                    age::encrypt(&new_recipient, &plain).expect("age encryption of an in-memory buffer cannot fail")
+                } else {
+                    record.payload.to_vec()
+                };
+                let entry_json = serde_json::to_vec(entry).expect("an index entry always serialises");
+                changes.push(Change::Put(
+                    Space::Records,
+                    id.as_bytes().to_vec(),
+                    new_key.seal(Space::Records.name(), id.as_bytes(), &payload),
+                ));
+                changes.push(Change::Put(
+                    Space::Index,
+                    id.as_bytes().to_vec(),
+                    new_key.seal(Space::Index.name(), id.as_bytes(), &entry_json),
+                ));
+            }
+            next.commit(changes)?;
+        }
+        drop(next);
+        if stop == Some(RotationStep::StoreBuilt) {
+            return Ok(None);
+        }
+
+        let recovery_code = keys::generate_recovery_code();
+        dir.write_file(
+            &dir.path(NEXT_RECOVERY),
+            &keys::wrap_identity(&new_identity, &recovery_code, cost),
+        )?;
+        dir.write_file(
+            &dir.path(NEXT_IDENTITY),
+            &keys::wrap_identity(&new_identity, passphrase, cost),
+        )?;
+        if stop == Some(RotationStep::IdentityWritten) {
+            return Ok(None);
+        }
+
+        // The commit point.
+        std::fs::rename(dir.path(NEXT_IDENTITY), dir.identity_path())
+            .map_err(io_error("commit", &dir.identity_path()))?;
+        keys::sync_dir(dir.root()).map_err(io_error("sync", dir.root()))?;
+        tracing::info!(dir = %dir.root().display(), "key rotation committed");
+        if stop == Some(RotationStep::Committed) {
+            return Ok(None);
+        }
+
+        let UnlockedPod { store, _lock: lock, .. } = self;
+        drop(store);
+        finish_swap(&dir)?;
+        dir.write_config(&new_recipient)?;
+        drop(lock);
+        Ok(Some(Rotated {
+            recipient: new_recipient.to_string(),
+            recovery_code,
+        }))
+    }
+}
+
+/// Step 3: puts the committed recovery file and store in place and destroys the old store.
+fn finish_swap(dir: &PodDir) -> Result<(), PodError> {
+    let next_recovery = dir.path(NEXT_RECOVERY);
+    if next_recovery.exists() {
+        std::fs::rename(&next_recovery, dir.recovery_path()).map_err(io_error("commit", &dir.recovery_path()))?;
+    }
+    let (store, old, next) = (dir.store_path(), dir.path(OLD_STORE), dir.path(NEXT_STORE));
+    if next.exists() {
+        keys::shred_dir(&old).map_err(io_error("clear", &old))?;
+        std::fs::rename(&store, &old).map_err(io_error("move", &store))?;
+        std::fs::rename(&next, &store).map_err(io_error("move", &next))?;
+        keys::sync_dir(dir.root()).map_err(io_error("sync", dir.root()))?;
+    }
+    keys::shred_dir(&old).map_err(io_error("destroy", &old))?;
+    Ok(())
+}
+
+/// Opens the store whose data key `identity` unwraps, and settles any interrupted rotation.
+pub(super) fn open_matching_store(
+    dir: &PodDir,
+    identity: &x25519::Identity,
+) -> Result<(SledStore, DataKey, Vec<Notice>), PodError> {
+    let next_path = dir.path(NEXT_STORE);
+    let mut notices = Vec::new();
+    let current = SledStore::open(&dir.store_path())?;
+    if let Some(data_key) = unwrap_data_key(&current, identity)? {
+        if next_path.exists() || dir.path(NEXT_IDENTITY).exists() || dir.path(NEXT_RECOVERY).exists() {
+            for file in [NEXT_IDENTITY, NEXT_RECOVERY] {
+                keys::shred_file(&dir.path(file)).map_err(io_error("clear", &dir.path(file)))?;
+            }
+            keys::shred_dir(&next_path).map_err(io_error("clear", &next_path))?;
+            tracing::warn!(dir = %dir.root().display(), "an interrupted key rotation was rolled back");
+            notices.push(Notice::RotationRolledBack);
+        }
+        return Ok((current, data_key, notices));
+    }
+    drop(current);
+    if next_path.exists() {
+        let next = SledStore::open(&next_path)?;
+        if unwrap_data_key(&next, identity)?.is_some() {
+            drop(next);
+            // The recovery file written before the crash holds a code nobody has seen.
+            let recovery_code = keys::generate_recovery_code();
+            dir.write_file(
+                &dir.recovery_path(),
+                &keys::wrap_identity(identity, &recovery_code, KdfCost::Standard),
+            )?;
+            keys::shred_file(&dir.path(NEXT_RECOVERY)).map_err(io_error("clear", &dir.path(NEXT_RECOVERY)))?;
+            finish_swap(dir)?;
+            dir.write_config(&identity.to_public())?;
+            tracing::warn!(dir = %dir.root().display(), "an interrupted key rotation was completed");
+            notices.push(Notice::RotationCompleted { recovery_code });
+            let store = SledStore::open(&dir.store_path())?;
+            let data_key = unwrap_data_key(&store, identity)?
+                .ok_or_else(|| PodError::Damaged("the rotated store does not open with the new key".to_owned()))?;
+            return Ok((store, data_key, notices));
+        }
+    }
+    Err(PodError::Damaged(
+        "the store does not belong to this identity (its data key does not open); restore the pod from a backup"
+            .to_owned(),
+    ))
+}

@@ -1,0 +1,118 @@
+//! Crash safety: a writer process is killed with SIGKILL at random moments, again and again.
+//! Afterwards the pod must open, every record the writer reported as committed must decrypt,
+//! and no half-written record may be visible.
+//!
+//! The writer is this test binary itself, re-run with `POD_CRASH_WRITER_DIR` set.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use age::secrecy::SecretString;
+use pod::store::{KdfCost, PodDir, RecordId, RecordKind};
+use rand::Rng;
+
+const PASSPHRASE: &str = "correct horse battery staple";
+const ROUNDS: usize = 50;
+
+fn secret() -> SecretString {
+    SecretString::from(PASSPHRASE.to_owned())
+}
+
+/// The payload the writer stores as record number `n`: recognisable, and 2 KiB or more.
+fn payload(n: u64) -> Vec<u8> {
+    format!("record {n} ").repeat(200 + (n % 50) as usize).into_bytes()
+}
+
+/// Child mode: write records forever, printing each id once its commit has returned.
+#[test]
+fn crash_writer_child() {
+    let Ok(dir) = std::env::var("POD_CRASH_WRITER_DIR") else {
+        return; // Only runs as the child of `kill_9_during_writes_never_loses_or_tears_a_record`.
+    };
+    let start: u64 = std::env::var("POD_CRASH_WRITER_START").unwrap().parse().unwrap();
+    let pod = PodDir::new(dir).unlock(&secret()).expect("the child unlocks");
+    for n in start.. {
+        let kind = if n % 3 == 0 {
+            RecordKind::Arrangement
+        } else {
+            RecordKind::FetchLog
+        };
+        let id = pod.put(kind, Some("cjib"), &payload(n)).expect("write");
+        println!("committed {n} {id}");
+    }
+}
+
+#[test]
+fn kill_9_during_writes_never_loses_or_tears_a_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = PodDir::new(tmp.path().join("pod"));
+    dir.init(&secret(), KdfCost::InsecureForTests).unwrap();
+    let mut committed: Vec<(u64, RecordId)> = Vec::new();
+    let mut rng = rand::thread_rng();
+
+    for round in 0..ROUNDS {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "crash_writer_child", "--nocapture", "--test-threads=1"])
+            .env("POD_CRASH_WRITER_DIR", dir.root())
+            .env("POD_CRASH_WRITER_START", (round * 100_000).to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .filter_map(|line| {
+                    let rest = line.strip_prefix("committed ")?;
+                    let (n, id) = rest.split_once(' ')?;
+                    Some((n.parse::<u64>().ok()?, RecordId::parse(id)?))
+                })
+                .collect::<Vec<_>>()
+        });
+        // A random moment: sometimes during unlock, mostly in the middle of writing.
+        std::thread::sleep(Duration::from_millis(rng.gen_range(5..120)));
+        child.kill().unwrap(); // SIGKILL on Unix.
+        child.wait().unwrap();
+        committed.extend(reader.join().unwrap());
+
+        let pod = dir
+            .unlock(&secret())
+            .unwrap_or_else(|e| panic!("round {round}: the pod does not open: {e}"));
+        let total = pod.verify().unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert!(
+            total >= committed.len(),
+            "round {round}: {total} records, {} reported committed",
+            committed.len()
+        );
+        for (n, id) in &committed {
+            let record = pod
+                .get(id)
+                .unwrap_or_else(|e| panic!("round {round}: committed record {n} is lost: {e}"));
+            assert_eq!(
+                record.payload.as_slice(),
+                payload(*n).as_slice(),
+                "round {round}: record {n} changed"
+            );
+        }
+        // Every visible record is whole: it is one of the writer's payloads, exactly.
+        for (id, entry) in pod.index().unwrap() {
+            let record = pod.get(&id).unwrap();
+            let text = String::from_utf8(record.payload.to_vec()).expect("a whole record");
+            let n: u64 = text.split(' ').nth(1).unwrap().parse().unwrap();
+            assert_eq!(
+                record.payload.as_slice(),
+                payload(n).as_slice(),
+                "round {round}: torn record"
+            );
+            assert_eq!(entry.len, record.payload.len() as u64);
+        }
+    }
+    assert!(
+        committed.len() > ROUNDS,
+        "the writer should have committed records in most rounds ({})",
+        committed.len()
+    );
+}
