@@ -158,3 +158,72 @@ fn init_prints_the_recipient_last_and_refuses_bad_requests() {
     assert!(forgotten.status.success(), "{}", text(&forgotten.stderr));
     assert!(!dir.join("identity.age").exists() && !dir.join("store").exists());
 }
+
+#[test]
+fn passphrase_recover_and_rotate_key_commands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pod");
+    let dir_arg = dir.to_str().unwrap();
+    let out = init(&dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let code = text(&out.stdout)
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 39 && l.matches('-').count() == 7)
+        .unwrap()
+        .to_owned();
+
+    let changed = pod(
+        &["passphrase", "--dir", dir_arg],
+        &[
+            ("POD_PASSPHRASE", PASSPHRASE),
+            ("POD_NEW_PASSPHRASE", "second long passphrase"),
+        ],
+    );
+    assert!(changed.status.success(), "{}", text(&changed.stderr));
+    let old = pod(&["history", "--dir", dir_arg], &[("POD_PASSPHRASE", PASSPHRASE)]);
+    assert!(text(&old.stderr).contains("wrong passphrase"));
+
+    let recovered = pod(
+        &["recover", "--dir", dir_arg],
+        &[
+            ("POD_RECOVERY_CODE", code.as_str()),
+            ("POD_NEW_PASSPHRASE", "third long passphrase"),
+        ],
+    );
+    assert!(recovered.status.success(), "{}", text(&recovered.stderr));
+    assert!(text(&recovered.stdout).contains("NEW recovery code"));
+    let reused = pod(
+        &["recover", "--dir", dir_arg],
+        &[
+            ("POD_RECOVERY_CODE", code.as_str()),
+            ("POD_NEW_PASSPHRASE", "fourth long passphrase"),
+        ],
+    );
+    assert_eq!(reused.status.code(), Some(1));
+    assert!(
+        text(&reused.stderr).contains("wrong recovery code"),
+        "{}",
+        text(&reused.stderr)
+    );
+
+    let before = std::fs::read_to_string(dir.join("pod.toml")).unwrap();
+    let rotated = pod(
+        &["rotate-key", "--dir", dir_arg],
+        &[("POD_PASSPHRASE", "third long passphrase")],
+    );
+    assert!(rotated.status.success(), "{}", text(&rotated.stderr));
+    let new_recipient = text(&rotated.stdout).lines().last().unwrap().to_owned();
+    assert!(new_recipient.starts_with("age1"));
+    assert!(!before.contains(&new_recipient));
+    assert!(
+        std::fs::read_to_string(dir.join("pod.toml"))
+            .unwrap()
+            .contains(&new_recipient)
+    );
+    let history = pod(
+        &["history", "--dir", dir_arg],
+        &[("POD_PASSPHRASE", "third long passphrase")],
+    );
+    assert!(history.status.success(), "{}", text(&history.stderr));
+}

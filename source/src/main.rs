@@ -38,7 +38,12 @@ fn check_descriptor(file: &std::path::Path) -> ExitCode {
     };
     match schemas::descriptor::OrganisationDescriptor::from_json(&bytes) {
         Ok(descriptor) => {
-            println!("ok: {} ({}), {} key(s)", descriptor.name, descriptor.id, descriptor.keys.len());
+            println!(
+                "ok: {} ({}), {} key(s)",
+                descriptor.name,
+                descriptor.id,
+                descriptor.keys.len()
+            );
             for key in &descriptor.keys {
                 println!("  key {}  fingerprint {}", key.kid, key.fingerprint());
             }

@@ -30,6 +30,9 @@ impl Space {
     }
 }
 
+/// Keys and values of one space, in key order.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// One change in a batch.
 #[derive(Clone, Debug)]
 pub enum Change {
@@ -61,7 +64,7 @@ pub trait Store: Send + Sync {
     /// Reads one value.
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError>;
     /// Every key and value in a space, in key order.
-    fn scan(&self, space: Space) -> Result<Vec<(Vec<u8>, Vec<u8>)>, BackendError>;
+    fn scan(&self, space: Space) -> Result<Entries, BackendError>;
     /// Applies all changes atomically and durably.
     fn commit(&self, changes: Vec<Change>) -> Result<(), BackendError>;
 }
@@ -114,7 +117,7 @@ impl Store for SledStore {
         Ok(self.tree(space).get(key).map_err(io)?.map(|v| v.to_vec()))
     }
 
-    fn scan(&self, space: Space) -> Result<Vec<(Vec<u8>, Vec<u8>)>, BackendError> {
+    fn scan(&self, space: Space) -> Result<Entries, BackendError> {
         self.tree(space)
             .iter()
             .map(|entry| entry.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(io))

@@ -544,7 +544,7 @@ impl UnlockedPod {
                 .ok_or_else(|| PodError::Damaged("the index holds a malformed key".to_owned()))?;
             entries.push((id, self.open_entry(&id, &sealed)?));
         }
-        entries.sort_by(|a, b| (a.1.created_at, a.0).cmp(&(b.1.created_at, b.0)));
+        entries.sort_by_key(|(id, entry)| (entry.created_at, *id));
         Ok(entries)
     }
 

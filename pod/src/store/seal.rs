@@ -94,13 +94,14 @@ fn associated_data(space: &str, key: &[u8]) -> Vec<u8> {
 }
 
 /// The padded size for a plaintext of `len` bytes (plus its 4-byte length prefix): 256-byte steps
-/// up to 4 KiB, then the next power of two's eighth (≤ 12.5 % overhead).
+/// up to 4 KiB, then steps of a sixteenth of the next power of two (under 12.5 % overhead).
 pub fn padded_len(len: usize) -> usize {
     let framed = len + 4;
     if framed <= 4096 {
         return framed.div_ceil(256) * 256;
     }
-    let step = framed.next_power_of_two() / 8;
+    // next_power_of_two < 2 × framed, so the step (and the overhead) stays under framed / 8.
+    let step = framed.next_power_of_two() / 16;
     framed.div_ceil(step) * step
 }
 
