@@ -3,7 +3,8 @@
 //! - [`ArrangementInput`]: what the citizen tells the engine.
 //! - [`ArrangementPlan`]: what the engine answers, with its explanation.
 //! - [`ArrangementPart`]: what one organisation receives: its own part only.
-//! - [`ArrangementReceipt`], [`ArrangementStatus`]: what the organisation signs and returns.
+//! - [`ArrangementReceipt`], [`ArrangementStatus`]: what the organisation signs (compact JWS)
+//!   and returns.
 //!
 //! Input and plan are the engine's local formats (version 1, see `schemas/json/`); the three
 //! documents that travel between pod and organisation carry a `format` field.
@@ -281,7 +282,24 @@ pub struct ArrangementPart {
     pub full_disclosure: Option<FullDisclosure>,
 }
 
-/// The organisation's signed acknowledgement that it received a part.
+/// The terms of a part as the organisation understood them, echoed in its receipt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptTerms {
+    /// The first month, as `YYYY-MM`.
+    pub start_month: String,
+    /// The whole term in months, the pause included.
+    pub term_months: u32,
+    /// This organisation's monthly amount.
+    pub monthly_cents: i64,
+    /// The pause, if any.
+    pub pause: Option<PauseRequest>,
+    /// The claims it covers.
+    pub claims: Vec<PartClaim>,
+}
+
+/// The organisation's acknowledgement that it received a part. It travels as the payload of a
+/// compact JWS (`typ` = `betaalpod-receipt+jwt`) signed with the organisation's key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArrangementReceipt {
@@ -298,9 +316,10 @@ pub struct ArrangementReceipt {
     pub received_at: DateTime<FixedOffset>,
     /// SHA-256 (hex) of the exact part bytes received, so the citizen can prove what was sent.
     pub part_sha256: String,
-    /// The organisation's detached JWS over the rest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<String>,
+    /// The terms as understood.
+    pub terms: ReceiptTerms,
+    /// Always `received` in a receipt.
+    pub state: ArrangementState,
 }
 
 /// Where a submitted part stands.
@@ -315,7 +334,8 @@ pub enum ArrangementState {
     Rejected,
 }
 
-/// The organisation's signed statement of where a part stands.
+/// The organisation's statement of where a part stands, the payload of a compact JWS
+/// (`typ` = `betaalpod-status+jwt`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArrangementStatus {
@@ -335,7 +355,4 @@ pub struct ArrangementStatus {
     /// When this status was issued.
     #[serde(with = "crate::fcid::wire::rfc3339")]
     pub updated_at: DateTime<FixedOffset>,
-    /// The organisation's detached JWS over the rest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<String>,
 }

@@ -136,6 +136,15 @@ impl Signer {
         format!("{header_b64}..{}", B64.encode(signature.to_bytes()))
     }
 
+    /// Signs `payload` as a compact JWS (`header.payload.signature`) with header
+    /// `{"alg":"EdDSA","kid":…,"typ":typ}`.
+    pub fn sign_compact(&self, typ: &str, payload: &[u8]) -> String {
+        let header = serde_json::json!({"alg": "EdDSA", "kid": self.kid, "typ": typ});
+        let signing_input = format!("{}.{}", B64.encode(canonical_json(&header)), B64.encode(payload));
+        let signature = self.key.sign(signing_input.as_bytes());
+        format!("{signing_input}.{}", B64.encode(signature.to_bytes()))
+    }
+
     /// Signs a document: the detached JWS over its canonical JSON without `signature`.
     pub fn sign_document<T: Serialize>(&self, document: &T) -> Result<String, JwsError> {
         Ok(self.sign_detached(&signing_payload(document)?))
@@ -199,8 +208,59 @@ struct Header {
     alg: String,
     kid: String,
     #[serde(default)]
-    #[allow(dead_code)] // Accepted for interoperability; it carries no meaning here.
     typ: Option<String>,
+}
+
+/// Verifies a compact JWS whose header `typ` must equal `typ`, with one of `keys` chosen by
+/// `kid`. Returns the verified payload bytes and the key that verified them.
+pub fn verify_compact<'k>(jws: &str, typ: &str, keys: &'k [Jwk], now: DateTime<Utc>) -> Result<(Vec<u8>, &'k Jwk), JwsError> {
+    const MAX_COMPACT_BYTES: usize = 8 * 1024 * 1024;
+    if jws.len() > MAX_COMPACT_BYTES {
+        return Err(JwsError::Malformed(format!("longer than {MAX_COMPACT_BYTES} bytes")));
+    }
+    let mut parts = jws.split('.');
+    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(JwsError::Malformed("expected a compact JWS: header.payload.signature".to_owned()));
+    };
+    let header = read_header(header_b64)?;
+    if header.typ.as_deref() != Some(typ) {
+        return Err(JwsError::Malformed(format!("typ must be {typ:?}")));
+    }
+    let payload = B64.decode(payload_b64).map_err(|_| JwsError::Malformed("the payload is not base64url".to_owned()))?;
+    let jwk = check_signature(header_b64, payload_b64, &header, signature_b64, keys, now)?;
+    Ok((payload, jwk))
+}
+
+fn read_header(header_b64: &str) -> Result<Header, JwsError> {
+    let header_bytes = B64.decode(header_b64).map_err(|_| JwsError::Malformed("the header is not base64url".to_owned()))?;
+    let header: Header = serde_json::from_slice(&header_bytes).map_err(|e| JwsError::Malformed(format!("the header: {e}")))?;
+    if header.alg != "EdDSA" {
+        return Err(JwsError::Malformed(format!("alg {:?} is not accepted; only EdDSA is", crate::ids::truncate(&header.alg))));
+    }
+    Ok(header)
+}
+
+fn check_signature<'k>(
+    header_b64: &str,
+    payload_b64: &str,
+    header: &Header,
+    signature_b64: &str,
+    keys: &'k [Jwk],
+    now: DateTime<Utc>,
+) -> Result<&'k Jwk, JwsError> {
+    let signature: [u8; 64] = B64
+        .decode(signature_b64)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| JwsError::Malformed("the signature is not 64 bytes of base64url".to_owned()))?;
+    let jwk = keys.iter().find(|k| k.kid == header.kid).ok_or_else(|| JwsError::UnknownKey(crate::ids::truncate(&header.kid)))?;
+    if !jwk.is_active(now) {
+        return Err(JwsError::InactiveKey(jwk.kid.clone()));
+    }
+    let key = jwk.verifying_key()?;
+    let signing_input = format!("{header_b64}.{payload_b64}");
+    key.verify_strict(signing_input.as_bytes(), &Signature::from_bytes(&signature)).map_err(|_| JwsError::BadSignature)?;
+    Ok(jwk)
 }
 
 /// Verifies a detached compact JWS over `payload` with one of `keys`, chosen by `kid`.
@@ -223,34 +283,8 @@ pub fn verify_detached<'k>(
             "expected a detached compact JWS: header..signature".to_owned(),
         ));
     };
-    let header_bytes = B64
-        .decode(header_b64)
-        .map_err(|_| JwsError::Malformed("the header is not base64url".to_owned()))?;
-    let header: Header =
-        serde_json::from_slice(&header_bytes).map_err(|e| JwsError::Malformed(format!("the header: {e}")))?;
-    if header.alg != "EdDSA" {
-        return Err(JwsError::Malformed(format!(
-            "alg {:?} is not accepted; only EdDSA is",
-            crate::ids::truncate(&header.alg)
-        )));
-    }
-    let signature: [u8; 64] = B64
-        .decode(signature_b64)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| JwsError::Malformed("the signature is not 64 bytes of base64url".to_owned()))?;
-    let jwk = keys
-        .iter()
-        .find(|k| k.kid == header.kid)
-        .ok_or_else(|| JwsError::UnknownKey(crate::ids::truncate(&header.kid)))?;
-    if !jwk.is_active(now) {
-        return Err(JwsError::InactiveKey(jwk.kid.clone()));
-    }
-    let key = jwk.verifying_key()?;
-    let signing_input = format!("{header_b64}.{}", B64.encode(payload));
-    key.verify_strict(signing_input.as_bytes(), &Signature::from_bytes(&signature))
-        .map_err(|_| JwsError::BadSignature)?;
-    Ok(jwk)
+    let header = read_header(header_b64)?;
+    check_signature(header_b64, &B64.encode(payload), &header, signature_b64, keys, now)
 }
 
 /// Verifies a signed document: its `signature` field against its other fields.
@@ -377,6 +411,21 @@ mod tests {
             verify_detached("", b"p", &keys, now),
             Err(JwsError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn compact_round_trip_checks_typ_and_signature() {
+        let s = signer(4);
+        let keys = [s.public_jwk(None)];
+        let now = Utc::now();
+        let jws = s.sign_compact("betaalpod-claims+jwt", b"{\"a\":1}");
+        let (payload, key) = verify_compact(&jws, "betaalpod-claims+jwt", &keys, now).unwrap();
+        assert_eq!((payload.as_slice(), key.kid.as_str()), (b"{\"a\":1}".as_slice(), "k4"));
+        assert!(matches!(verify_compact(&jws, "at+jwt", &keys, now), Err(JwsError::Malformed(_))));
+        let mut parts: Vec<&str> = jws.split('.').collect();
+        let forged = B64.encode(b"{\"a\":2}");
+        parts[1] = &forged;
+        assert_eq!(verify_compact(&parts.join("."), "betaalpod-claims+jwt", &keys, now), Err(JwsError::BadSignature));
     }
 
     #[test]

@@ -1,6 +1,23 @@
-//! The reference `source` server for organisations.
+//! The reference `source` server an organisation runs to answer authorised Betaalpod fetches.
 //!
-//! It will hold the OAuth 2.0 authorization server (code + PKCE S256, loopback redirects,
-//! single-use codes, audience-bound short-lived tokens), the claims API that signs each claim
-//! document and encrypts it to the citizen's age recipient, and the arrangement intake.
-//! Today the binary offers `source check-descriptor`.
+//! - [`oauth`]: the authorization server (code + PKCE S256, loopback redirects, `iss`).
+//! - [`upstream`]: delegated citizen login at an external OpenID provider.
+//! - [`claims`]: the claims endpoint (JWS, then age to the citizen) and arrangement intake.
+//! - [`backend`]: the [`backend::ClaimsBackend`] trait and the JSON-file backend.
+//! - [`arrangements`]: stored parts, operator decisions, and how accepted ones enter documents.
+//! - [`server`]: state, routes and discovery documents.
+//! - [`demo_data`]: realistic generated sample data.
+//!
+//! The protocol is `betaalpod-source/1`, described in `docs/PROTOCOL.md`.
+
+pub mod arrangements;
+pub mod audit;
+pub mod backend;
+pub mod claims;
+pub mod config;
+pub mod demo_data;
+pub mod keys;
+pub mod oauth;
+pub mod ratelimit;
+pub mod server;
+pub mod upstream;

@@ -346,6 +346,22 @@ fn next_due(demands: &[LiveDemand], as_of: NaiveDate, settled: i64, still_open: 
     None
 }
 
+/// Kenmerken of the payment demands in `matter` that are overdue on `date`: due before it and
+/// not covered by what was settled, paying the oldest first. This is what an organisation
+/// should list as `achterstanden`.
+pub fn overdue_kenmerken(matter: &Matter, date: NaiveDate) -> Vec<String> {
+    let settled = matter
+        .events
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::PaymentProcessed(p) => p.amount_cents,
+            EventKind::ObligationRemitted(r) => r.amount_cents,
+            _ => 0,
+        })
+        .sum();
+    overdue_demands(&live_demands(matter), date, settled)
+}
+
 /// Kenmerken of demands due before `date` that the settled amount does not cover, paying the
 /// oldest first.
 fn overdue_demands(demands: &[LiveDemand], date: NaiveDate, settled: i64) -> Vec<String> {

@@ -42,6 +42,44 @@ pub(crate) struct Envelope<'a> {
     pub body: &'a RawValue,
 }
 
+/// A whole document, owned, for code that writes or amends documents (the reference server,
+/// demo data). Readers use [`crate::fcid::parse`] instead.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OwnedEnvelope {
+    /// Always [`DOCUMENT_TYPE`].
+    #[serde(rename = "type")]
+    pub document_type: String,
+    /// `3.0.0` or `4.1.0`.
+    #[serde(rename = "version")]
+    pub version: String,
+    /// The body.
+    #[serde(rename = "body")]
+    pub body: Body,
+}
+
+impl OwnedEnvelope {
+    /// An empty v3.0.0 document: what an organisation sends a citizen it has no claims for.
+    pub fn empty(supplied_by: Oin, bsn: Bsn, created_at: DateTime<FixedOffset>) -> Self {
+        Self {
+            document_type: DOCUMENT_TYPE.to_owned(),
+            version: "3.0.0".to_owned(),
+            body: Body { supplied_by, created_at, bsn, matters: Vec::new() },
+        }
+    }
+}
+
+/// Builds one event's JSON from its common fields and its type's own fields.
+pub fn event_json<T: Serialize>(header: &EventHeader, detail: &T) -> serde_json::Result<Box<RawValue>> {
+    let mut object = match serde_json::to_value(header)? {
+        serde_json::Value::Object(map) => map,
+        _ => unreachable!("a struct serialises to an object"),
+    };
+    if let serde_json::Value::Object(fields) = serde_json::to_value(detail)? {
+        object.extend(fields);
+    }
+    serde_json::value::to_raw_value(&object)
+}
+
 /// The document body, shared by v3.0.0 and v4.1.0.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Body {

@@ -1,0 +1,313 @@
+//! The resource endpoints: claims (signed, then encrypted to the citizen) and arrangements.
+
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chrono::SecondsFormat;
+use rand::RngCore;
+use schemas::arrangement::{
+    ArrangementPart, ArrangementReceipt, ArrangementState, ArrangementStatus, ReceiptFormat, ReceiptTerms, StatusFormat,
+};
+use schemas::fcid::wire::OwnedEnvelope;
+use schemas::ids::{Bsn, OrganisationId};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::arrangements::{StoredArrangement, apply_accepted};
+use crate::audit::AuditEvent;
+use crate::oauth::{authorize_bearer, no_store};
+use crate::ratelimit::Limited;
+use crate::server::{AppState, json_error};
+
+/// The `typ` of a claims answer.
+pub const CLAIMS_TYP: &str = "betaalpod-claims+jwt";
+/// The `typ` of an arrangement receipt.
+pub const RECEIPT_TYP: &str = "betaalpod-receipt+jwt";
+/// The `typ` of an arrangement status.
+pub const STATUS_TYP: &str = "betaalpod-status+jwt";
+/// How long a claims answer is valid.
+const CLAIMS_LIFETIME_SECONDS: i64 = 300;
+
+/// The claims request body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimsRequest {
+    /// The citizen's age recipient (`age1…`).
+    pub recipient: String,
+    /// A fresh base64url nonce of 16 to 64 bytes, echoed in the signed answer.
+    pub nonce: String,
+}
+
+/// The signed payload of a claims answer.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimsPayload {
+    /// The organisation's id.
+    pub iss: String,
+    /// base64url SHA-256 of `"<organisation id>:<bsn>"`.
+    pub sub_hash: String,
+    /// Issued at (seconds).
+    pub iat: i64,
+    /// Expires at (seconds).
+    pub exp: i64,
+    /// The request's nonce.
+    pub nonce: String,
+    /// The recipient it is encrypted to.
+    pub recipient: String,
+    /// The FCID document.
+    pub document: serde_json::Value,
+}
+
+fn bad_request(description: &str) -> Response {
+    json_error(StatusCode::BAD_REQUEST, "invalid_request", description)
+}
+
+/// `POST /claims`: the citizen's document, signed as a JWS and encrypted to their recipient.
+pub async fn claims(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (bsn, token) = match authorize_bearer(&state, &headers, "claims:read") {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    let subject = state.subject_hash(&bsn);
+    let audit = |outcome: &str| {
+        state.audit.record(&AuditEvent {
+            time: state.now().to_rfc3339(),
+            event: "claims",
+            client_id: Some(&token.client_id),
+            subject: Some(&subject),
+            outcome,
+        })
+    };
+    if let Err(wait) = state.limiter.check(
+        Limited::Claims,
+        &subject,
+        state.config.rate_limits.claims_per_minute,
+        Instant::now(),
+    ) {
+        audit("rate_limited");
+        let mut response = json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "slow_down",
+            "too many fetches; wait a minute",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return response;
+    }
+    let request: ClaimsRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            return bad_request(&format!(
+                "the body must be {{\"recipient\": \"age1…\", \"nonce\": \"…\"}}: {e}"
+            ));
+        }
+    };
+    let Ok(recipient) = request.recipient.parse::<age::x25519::Recipient>() else {
+        return bad_request("recipient is not an age X25519 recipient (age1…)");
+    };
+    if !B64.decode(&request.nonce).is_ok_and(|n| (16..=64).contains(&n.len())) {
+        return bad_request("nonce must be 16 to 64 bytes of base64url without padding");
+    }
+    let document = match citizen_document(&state, &bsn, &subject) {
+        Ok(document) => document,
+        Err(e) => {
+            tracing::error!(error = %e, "could not build a claim document");
+            audit("server_error");
+            return json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "the claim document could not be produced",
+            );
+        }
+    };
+    let now = state.now().timestamp();
+    let payload = ClaimsPayload {
+        iss: state.config.id.to_string(),
+        sub_hash: subject.clone(),
+        iat: now,
+        exp: now + CLAIMS_LIFETIME_SECONDS,
+        nonce: request.nonce,
+        recipient: recipient.to_string(),
+        document,
+    };
+    let Ok(payload_bytes) = serde_json::to_vec(&payload) else {
+        return json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "serialisation failed",
+        );
+    };
+    let jws = state.signer.sign_compact(CLAIMS_TYP, &payload_bytes);
+    let Ok(encrypted) = age::encrypt(&recipient, jws.as_bytes()) else {
+        return json_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "encryption failed");
+    };
+    audit("ok");
+    let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, "application/age")], encrypted).into_response();
+    no_store(response.headers_mut());
+    response
+}
+
+/// The citizen's document: from the backend, or an empty one (never a 404), with accepted
+/// arrangements applied. It is validated before it leaves, so we never send an invalid one.
+fn citizen_document(state: &AppState, bsn: &Bsn, subject: &str) -> anyhow::Result<serde_json::Value> {
+    let document = match state.backend.document(bsn)? {
+        Some(document) => document,
+        None => serde_json::to_value(OwnedEnvelope::empty(
+            state.config.id.clone(),
+            bsn.clone(),
+            state.now().fixed_offset(),
+        ))?,
+    };
+    let mine: Vec<StoredArrangement> = state
+        .arrangements
+        .list()?
+        .into_iter()
+        .filter(|a| a.subject_hash == subject)
+        .collect();
+    let document = apply_accepted(document, &mine)?;
+    let checked =
+        schemas::fcid::parse(&serde_json::to_vec(&document)?).map_err(|e| anyhow::anyhow!("invalid at {e}"))?;
+    anyhow::ensure!(&checked.bsn == bsn, "the backend returned another citizen's document");
+    Ok(document)
+}
+
+/// `POST /arrangements`: stores this organisation's part and answers with a signed receipt.
+pub async fn submit_arrangement(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (bsn, token) = match authorize_bearer(&state, &headers, "arrangement:submit") {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    let subject = state.subject_hash(&bsn);
+    let part: ArrangementPart = match schemas::document::from_json(&body, crate::server::MAX_BODY_BYTES) {
+        Ok(part) => part,
+        Err(e) => return bad_request(&format!("invalid arrangement part at {e}")),
+    };
+    if part.organisation.as_str() != state.config.id.as_str() {
+        return bad_request("this part is addressed to another organisation");
+    }
+    let now = state.now().fixed_offset();
+    let mut id = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut id);
+    let receipt_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let part_sha256: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    let stored = StoredArrangement {
+        receipt_id: receipt_id.clone(),
+        subject_hash: subject.clone(),
+        client_id: token.client_id.clone(),
+        received_at: now,
+        part_sha256: part_sha256.clone(),
+        part: part.clone(),
+        state: ArrangementState::Received,
+        reason: None,
+        updated_at: now,
+    };
+    if let Err(e) = state.arrangements.save(&stored) {
+        tracing::error!(error = %e, "could not store an arrangement");
+        return json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "the arrangement could not be stored; try again",
+        );
+    }
+    let Ok(organisation) = OrganisationId::parse(state.config.id.as_str()) else {
+        return json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "misconfigured organisation id",
+        );
+    };
+    let receipt = ArrangementReceipt {
+        format: ReceiptFormat,
+        receipt_id: receipt_id.clone(),
+        arrangement_id: part.arrangement_id.clone(),
+        organisation,
+        received_at: now,
+        part_sha256,
+        terms: ReceiptTerms {
+            start_month: part.start_month.clone(),
+            term_months: part.term_months,
+            monthly_cents: part.monthly_cents,
+            pause: part.pause.clone(),
+            claims: part.claims.clone(),
+        },
+        state: ArrangementState::Received,
+    };
+    state.audit.record(&AuditEvent {
+        time: now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        event: "arrangement_submit",
+        client_id: Some(&token.client_id),
+        subject: Some(&subject),
+        outcome: "ok",
+    });
+    signed_response(&state, StatusCode::CREATED, RECEIPT_TYP, &receipt, Some(&receipt_id))
+}
+
+/// `GET /arrangements/{id}`: the current signed status, for the same citizen only.
+pub async fn arrangement_status(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let (bsn, token) = match authorize_bearer(&state, &headers, "arrangement:submit") {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    let subject = state.subject_hash(&bsn);
+    // Someone else's arrangement looks exactly like a missing one.
+    let stored = match state.arrangements.load(&id) {
+        Ok(Some(stored)) if stored.subject_hash == subject => stored,
+        Ok(_) => return json_error(StatusCode::NOT_FOUND, "not_found", "no such arrangement"),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read an arrangement");
+            return json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "the arrangement could not be read",
+            );
+        }
+    };
+    let status = ArrangementStatus {
+        format: StatusFormat,
+        receipt_id: stored.receipt_id.clone(),
+        arrangement_id: stored.part.arrangement_id.clone(),
+        organisation: stored.part.organisation.clone(),
+        state: stored.state,
+        reason: stored.reason.clone(),
+        updated_at: stored.updated_at,
+    };
+    state.audit.record(&AuditEvent {
+        time: state.now().to_rfc3339(),
+        event: "arrangement_status",
+        client_id: Some(&token.client_id),
+        subject: Some(&subject),
+        outcome: "ok",
+    });
+    signed_response(&state, StatusCode::OK, STATUS_TYP, &status, None)
+}
+
+fn signed_response<T: Serialize>(
+    state: &AppState,
+    status: StatusCode,
+    typ: &str,
+    value: &T,
+    location_id: Option<&str>,
+) -> Response {
+    let Ok(payload) = serde_json::to_vec(value) else {
+        return json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "serialisation failed",
+        );
+    };
+    let jws = state.signer.sign_compact(typ, &payload);
+    let mut response = (status, [(header::CONTENT_TYPE, "application/jwt")], jws).into_response();
+    if let Some(id) = location_id
+        && let Ok(value) = HeaderValue::from_str(&state.config.endpoint(&format!("/arrangements/{id}")))
+    {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    no_store(response.headers_mut());
+    response
+}
