@@ -94,6 +94,7 @@ fn default_term_cap_months() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct ArrangementInput {
     /// The calculation date; it selects the norm rows.
+    #[serde(with = "crate::fcid::wire::date")]
     pub date: NaiveDate,
     /// The household type.
     pub household: Household,
@@ -193,6 +194,7 @@ pub struct ArrangementPlan {
     /// The welfare norm N used, in cents.
     pub norm_cents: i64,
     /// The `valid_from` of the norm row used.
+    #[serde(with = "crate::fcid::wire::date")]
     pub norm_valid_from: NaiveDate,
     /// The maximum protected floor for the household, in cents.
     pub bvv_max_cents: i64,

@@ -48,6 +48,21 @@ pub(crate) fn read_at<'de, T: Deserialize<'de>>(json: &'de str, prefix: &str) ->
     Ok(value)
 }
 
+/// Joins a JSON path prefix and serde_path_to_error's path (`.` for the root, `?` when unknown,
+/// `[3]` for a bare index).
+pub(crate) fn join_path(prefix: &str, inner: &str) -> String {
+    // An unknown last segment (a syntax error inside a value) adds nothing to the path.
+    let mut inner = inner;
+    while let Some(known) = inner.strip_suffix(".?") {
+        inner = known;
+    }
+    match inner {
+        "." | "?" | "" => prefix.to_owned(),
+        index if index.starts_with('[') => format!("{prefix}{index}"),
+        field => format!("{prefix}.{field}"),
+    }
+}
+
 /// Reads one document of type `T` from untrusted bytes, refusing anything over `max_bytes`
 /// before parsing.
 pub fn from_json<T: for<'de> Deserialize<'de>>(bytes: &[u8], max_bytes: usize) -> Result<T, InvalidDocument> {

@@ -153,6 +153,7 @@ pub fn apply_accepted(
                     _ => None,
                 })
                 .collect();
+            let kind = (parsed.version == fcid::Version::V4_1_0).then_some(wire::DemandKind::Aanschrijving);
             let header = |kenmerk: String, event_type: &str| EventHeader {
                 event_type: event_type.to_owned(),
                 kenmerk,
@@ -160,8 +161,12 @@ pub fn apply_accepted(
                 case_ref: claim.reference.clone(),
             };
             let mut new_events = Vec::new();
+            let mut earliest_due: Option<NaiveDate> = None;
             for event in &matter.events {
-                if matches!(event.kind, EventKind::PaymentDemanded(_)) && !withdrawn.contains(&event.kenmerk.as_str()) {
+                if let EventKind::PaymentDemanded(demand) = &event.kind
+                    && !withdrawn.contains(&event.kenmerk.as_str())
+                {
+                    earliest_due = Some(earliest_due.map_or(demand.due_date, |d| d.min(demand.due_date)));
                     new_events.push(wire::event_json(
                         &header(
                             format!("{}-withdraw-{}", arrangement.receipt_id, event.kenmerk),
@@ -173,6 +178,23 @@ pub fn apply_accepted(
                     )?);
                 }
             }
+            // What was already paid stays demanded at its original date, so that the demands
+            // still add up to what was imposed and the new terms start from what is left.
+            let settled = fcid::derive::matter_view(matter, start, &parsed).settled_cents;
+            if let Some(due) = earliest_due.filter(|_| settled > 0) {
+                let paid_header = header(
+                    format!("{}-paid", arrangement.receipt_id),
+                    wire::event_type::PAYMENT_DEMANDED,
+                );
+                new_events.push(demand_event(
+                    &paid_header,
+                    arrangement,
+                    settled,
+                    due,
+                    kind,
+                    "Reeds betaald deel".to_owned(),
+                )?);
+            }
             let mut remaining = claim.outstanding_cents;
             for month in pause_months..arrangement.part.term_months {
                 let cents = claim.monthly_cents.min(remaining);
@@ -182,30 +204,42 @@ pub fn apply_accepted(
                 remaining -= cents;
                 let due = add_months(start, month)
                     .ok_or_else(|| anyhow::anyhow!("the arrangement runs past the calendar"))?;
-                let kind = (parsed.version == fcid::Version::V4_1_0).then_some(wire::DemandKind::Aanschrijving);
-                new_events.push(wire::event_json(
-                    &header(
-                        format!("{}-{}", arrangement.receipt_id, month + 1),
-                        wire::event_type::PAYMENT_DEMANDED,
-                    ),
-                    &PaymentDemand {
-                        imposed_at: Some(arrangement.updated_at),
-                        amount_cents: cents,
-                        payment_method: Some("Overboeking".to_owned()),
-                        payee: None,
-                        iban: None,
-                        account_holder: None,
-                        payment_reference: None,
-                        due_date: due,
-                        kind,
-                        description: Some(format!("Betalingsregeling Rijk, termijn {}", month + 1 - pause_months)),
-                    },
-                )?);
+                let description = format!("Betalingsregeling Rijk, termijn {}", month + 1 - pause_months);
+                let month_header = header(
+                    format!("{}-{}", arrangement.receipt_id, month + 1),
+                    wire::event_type::PAYMENT_DEMANDED,
+                );
+                new_events.push(demand_event(&month_header, arrangement, cents, due, kind, description)?);
             }
             envelope.body.matters[index].events.extend(new_events);
         }
     }
     Ok(serde_json::to_value(&envelope)?)
+}
+
+fn demand_event(
+    header: &EventHeader,
+    arrangement: &StoredArrangement,
+    cents: i64,
+    due: NaiveDate,
+    kind: Option<wire::DemandKind>,
+    description: String,
+) -> anyhow::Result<Box<serde_json::value::RawValue>> {
+    Ok(wire::event_json(
+        header,
+        &PaymentDemand {
+            imposed_at: Some(arrangement.updated_at),
+            amount_cents: cents,
+            payment_method: Some("Overboeking".to_owned()),
+            payee: None,
+            iban: None,
+            account_holder: None,
+            payment_reference: None,
+            due_date: due,
+            kind,
+            description: Some(description),
+        },
+    )?)
 }
 
 fn add_months(date: NaiveDate, months: u32) -> Option<NaiveDate> {

@@ -153,7 +153,7 @@ fn with_source_totals(mut envelope: OwnedEnvelope) -> anyhow::Result<serde_json:
         wire_matter.total_paid_v3 = Some(view.settled_cents);
         wire_matter.balance = Some(view.outstanding_cents);
         wire_matter.balance_at = Some(envelope.body.created_at);
-        wire_matter.arrears = schemas::fcid::derive::overdue_kenmerken(matter, date);
+        wire_matter.arrears = Some(schemas::fcid::derive::overdue_kenmerken(matter, date));
     }
     Ok(serde_json::to_value(&envelope)?)
 }
@@ -474,7 +474,7 @@ fn matter(org: DemoOrg, rng: &mut ChaCha8Rng, bsn: &Bsn, index: usize, n: usize)
         balance: None,
         balance_at: None,
         events: m.events,
-        arrears: Vec::new(),
+        arrears: None,
         contact_options: vec![ContactOption {
             channel: contact.0.to_owned(),
             url: contact.1.to_owned(),

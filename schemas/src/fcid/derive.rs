@@ -270,22 +270,15 @@ pub fn matter_view(matter: &Matter, as_of: NaiveDate, document: &Document) -> Ma
         });
     }
     // The organisation's arrears list describes the moment of its balance, not our `as_of`.
-    let arrears_date = source.balance_at.unwrap_or(document.created_at).date_naive();
-    let mut computed_arrears = overdue_demands(&demands, arrears_date, settled);
-    computed_arrears.sort_unstable();
-    let mut source_arrears: Vec<String> = matter
-        .arrears
-        .iter()
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .cloned()
-        .collect();
-    source_arrears.sort_unstable();
-    if source_arrears != computed_arrears {
-        warnings.push(Warning::ArrearsMismatch {
-            source: source_arrears,
-            computed: computed_arrears,
-        });
+    if let Some(arrears) = &matter.arrears {
+        let arrears_date = source.balance_at.unwrap_or(document.created_at).date_naive();
+        let mut computed: Vec<String> = overdue_demands(&demands, arrears_date, settled, outstanding);
+        computed.sort_unstable();
+        let mut listed: Vec<String> = arrears.iter().cloned().collect::<HashSet<_>>().into_iter().collect();
+        listed.sort_unstable();
+        if listed != computed {
+            warnings.push(Warning::ArrearsMismatch { source: listed, computed });
+        }
     }
 
     MatterView {
@@ -341,7 +334,9 @@ fn next_due(demands: &[LiveDemand], as_of: NaiveDate, settled: i64, still_open: 
             continue;
         }
         let cents = (cumulative - settled).min(on_date).min(still_open);
-        return (cents > 0).then_some(NextDue { date, cents });
+        if cents > 0 {
+            return Some(NextDue { date, cents });
+        }
     }
     None
 }
@@ -350,28 +345,28 @@ fn next_due(demands: &[LiveDemand], as_of: NaiveDate, settled: i64, still_open: 
 /// not covered by what was settled, paying the oldest first. This is what an organisation
 /// should list as `achterstanden`.
 pub fn overdue_kenmerken(matter: &Matter, date: NaiveDate) -> Vec<String> {
-    let settled = matter
-        .events
-        .iter()
-        .map(|e| match &e.kind {
-            EventKind::PaymentProcessed(p) => p.amount_cents,
-            EventKind::ObligationRemitted(r) => r.amount_cents,
-            _ => 0,
-        })
-        .sum();
-    overdue_demands(&live_demands(matter), date, settled)
+    let (imposed, settled) = matter.events.iter().fold((0, 0), |(imposed, settled), e| match &e.kind {
+        EventKind::ObligationImposed(o) => (imposed + o.amount_cents, settled),
+        EventKind::PaymentProcessed(p) => (imposed, settled + p.amount_cents),
+        EventKind::ObligationRemitted(r) => (imposed, settled + r.amount_cents),
+        _ => (imposed, settled),
+    });
+    overdue_demands(&live_demands(matter), date, settled, imposed - settled)
 }
 
 /// Kenmerken of demands due before `date` that the settled amount does not cover, paying the
 /// oldest first.
-fn overdue_demands(demands: &[LiveDemand], date: NaiveDate, settled: i64) -> Vec<String> {
+/// Only as much as is still outstanding counts: demands that repeat money already demanded
+/// (a reminder) are not overdue once the matter is paid.
+fn overdue_demands(demands: &[LiveDemand], date: NaiveDate, settled: i64, outstanding: i64) -> Vec<String> {
     let mut covered = settled;
+    let mut overdue_left = outstanding;
     let mut overdue = Vec::new();
     for d in demands.iter().filter(|d| d.due < date) {
-        if covered >= d.cents {
-            covered -= d.cents;
-        } else {
-            covered = 0;
+        let uncovered = d.cents - covered.min(d.cents);
+        covered -= d.cents - uncovered;
+        if uncovered > 0 && overdue_left > 0 {
+            overdue_left -= uncovered;
             overdue.push(d.kenmerk.to_owned());
         }
     }

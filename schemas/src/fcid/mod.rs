@@ -9,6 +9,7 @@
 pub mod derive;
 mod model;
 mod parse;
+mod shape;
 pub mod timeline;
 pub mod wire;
 

@@ -69,8 +69,8 @@ pub struct Matter {
     pub source_totals: SourceTotals,
     /// The events, in document order.
     pub events: Vec<Event>,
-    /// Kenmerken the organisation lists as overdue (achterstanden).
-    pub arrears: Vec<String>,
+    /// Kenmerken the organisation lists as overdue (achterstanden), if it lists them.
+    pub arrears: Option<Vec<String>>,
     /// Contact options, in document order.
     pub contact_options: Vec<ContactOption>,
 }

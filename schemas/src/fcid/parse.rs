@@ -36,6 +36,7 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FcidError> {
         ));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| error("$", format!("the document is not UTF-8 text: {e}")))?;
+    check_skeleton(text)?;
     let envelope: wire::Envelope = read_at(text, "$")?;
     if envelope.document_type != wire::DOCUMENT_TYPE {
         return Err(error(
@@ -88,6 +89,17 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FcidError> {
         bsn: body.bsn,
         matters,
     })
+}
+
+/// Refuses positional arrays where the standard has objects, before any typed parsing.
+fn check_skeleton(text: &str) -> Result<(), FcidError> {
+    use serde::de::DeserializeSeed;
+    let mut track = serde_path_to_error::Track::new();
+    let mut de = serde_json::Deserializer::from_str(text);
+    wire::skeleton::DOCUMENT
+        .deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
+        .and_then(|()| de.end())
+        .map_err(|e| error(crate::document::join_path("$", &track.path().to_string()), e.to_string()))
 }
 
 fn read_matter(

@@ -31,6 +31,18 @@ pub mod event_type {
     pub const OBLIGATION_REMITTED: &str = "FinancieleVerplichtingKwijtgescholden";
 }
 
+/// The skeleton every document must have: objects (never positional arrays) for the envelope,
+/// body, matters, events and contact options.
+pub(crate) mod skeleton {
+    use super::super::shape::Shape;
+
+    const OBJECT: Shape = Shape::Object(&[]);
+    const MATTER: Shape = Shape::Object(&[("gebeurtenissen", Shape::ArrayOf(&OBJECT)), ("contactopties", Shape::ArrayOf(&OBJECT))]);
+    const BODY: Shape = Shape::Object(&[("financiele_zaken", Shape::ArrayOf(&MATTER))]);
+    /// The whole document.
+    pub(crate) const DOCUMENT: Shape = Shape::Object(&[("body", BODY)]);
+}
+
 /// The outer envelope. `body` is kept raw so that the version can be read first.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Envelope<'a> {
@@ -143,9 +155,10 @@ pub struct Matter {
     /// The events, kept raw so each can be read according to its own type (likely).
     #[serde(rename = "gebeurtenissen", default)]
     pub events: Vec<Box<RawValue>>,
-    /// Kenmerken of the payment demands the organisation considers overdue (likely).
-    #[serde(rename = "achterstanden", default)]
-    pub arrears: Vec<String>,
+    /// Kenmerken of the payment demands the organisation considers overdue (likely). When it is
+    /// missing, there is nothing to check against, as with missing totals.
+    #[serde(rename = "achterstanden", default, skip_serializing_if = "Option::is_none")]
+    pub arrears: Option<Vec<String>>,
     /// How to reach the organisation about this matter (verified).
     #[serde(rename = "contactopties", default)]
     pub contact_options: Vec<ContactOption>,
@@ -279,7 +292,7 @@ pub struct PaymentDemand {
     #[serde(rename = "betalingskenmerk", default, skip_serializing_if = "Option::is_none")]
     pub payment_reference: Option<String>,
     /// Due date (likely).
-    #[serde(rename = "vervaldatum")]
+    #[serde(rename = "vervaldatum", with = "date")]
     pub due_date: NaiveDate,
     /// v4.1: required kind of demand (likely).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -325,6 +338,33 @@ pub struct ObligationRemitted {
     /// Amount remitted in euro cents.
     #[serde(rename = "bedrag")]
     pub amount_cents: i64,
+}
+
+/// Dates written exactly as `YYYY-MM-DD` (chrono's own parser also takes `2024-2-1`).
+pub mod date {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Parses `YYYY-MM-DD` strictly.
+    pub fn parse(raw: &str) -> Result<NaiveDate, String> {
+        let shape_ok = raw.len() == 10
+            && raw.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        if !shape_ok {
+            return Err(format!("expected a date written as YYYY-MM-DD, got {:?}", crate::ids::truncate(raw)));
+        }
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| format!("{raw} is not a date in the calendar"))
+    }
+
+    /// Serde deserialiser.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        let raw = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        parse(&raw).map_err(serde::de::Error::custom)
+    }
+
+    /// Serde serialiser.
+    pub fn serialize<S: Serializer>(value: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&value.format("%Y-%m-%d"))
+    }
 }
 
 /// RFC 3339 date-times that must carry a zone offset; a bare local time is refused.
