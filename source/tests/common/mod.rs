@@ -77,9 +77,21 @@ impl TestServer {
 
     /// Starts a server whose files live in `dir` (shared keys between two servers, say).
     pub async fn start_in(dir: &Path, id: &str, extra: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(dir, id, extra, listener, |_| {}).await
+    }
+
+    /// Starts a server on `listener`, letting `adjust` change the loaded config first.
+    pub async fn start_on(
+        dir: &Path,
+        id: &str,
+        extra: &str,
+        listener: tokio::net::TcpListener,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         let config_path = write_config(dir, id, extra);
         let mut config = Config::load(&config_path).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        adjust(&mut config);
         let url = format!("http://{}", listener.local_addr().unwrap());
         config.public_url = url.parse().unwrap();
         let clock_offset = Arc::new(AtomicI64::new(0));

@@ -1,0 +1,216 @@
+//! `source` delegating citizen login to a real OpenID provider: the npm `oidc-provider`,
+//! started on loopback from `tests/support` (installed by `scripts/test` with `npm ci`).
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+
+struct Provider {
+    child: Child,
+    issuer: String,
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_provider(redirect_uri: &str) -> Provider {
+    let support = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/support");
+    assert!(
+        support.join("node_modules/oidc-provider").exists(),
+        "oidc-provider is not installed: run `npm ci` in tests/support (./scripts/test does this)"
+    );
+    let mut child = Command::new("node")
+        .arg("oidc-provider.mjs")
+        .current_dir(&support)
+        .env("REDIRECT_URI", redirect_uri)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node runs (install Node.js)");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let issuer = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| line.strip_prefix("READY ").map(str::to_owned))
+        .expect("oidc-provider did not start");
+    // Keep draining its output: a closed pipe would kill it at its next log line.
+    std::thread::spawn(move || lines.for_each(drop));
+    Provider { child, issuer }
+}
+
+/// The first `<form>`'s action and its fields (hidden inputs), from the provider's pages.
+fn form_of(html: &str) -> (String, Vec<(String, String)>) {
+    let action = html
+        .split("action=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form")
+        .replace("&amp;", "&");
+    let mut fields = Vec::new();
+    for input in html.split("<input").skip(1) {
+        let attribute = |name: &str| {
+            input
+                .split(&format!("{name}=\""))
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .map(str::to_owned)
+        };
+        if let Some(name) = attribute("name") {
+            fields.push((name, attribute("value").unwrap_or_default()));
+        }
+    }
+    (action, fields)
+}
+
+#[tokio::test]
+async fn login_through_a_real_openid_provider() {
+    let tmp = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let source_url = format!("http://{}", listener.local_addr().unwrap());
+    let provider = start_provider(&format!("{source_url}/upstream/callback"));
+    let issuer = provider.issuer.clone();
+    let server = TestServer::start_on(tmp.path(), "00000001001234567000", "", listener, |config| {
+        config.dev_login = false;
+        config.upstream_oidc = Some(source::config::UpstreamOidc {
+            issuer: issuer.parse().unwrap(),
+            client_id: "betaalpod-source".to_owned(),
+            client_secret: None,
+            bsn_claim: "sub".to_owned(),
+        });
+    })
+    .await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let (bsn, _) = citizen(0);
+    let pkce = pkce();
+    let params = auth_params(&pkce, "state-up", "claims:read");
+
+    let mut response = browser
+        .get(format!("{}/authorize", server.url))
+        .query(&params)
+        .send()
+        .await
+        .unwrap();
+    let mut base = server.url.clone();
+    let mut code = None;
+    for _ in 0..20 {
+        if response.status().is_redirection() {
+            let location = response.headers()["location"].to_str().unwrap().to_owned();
+            let next = url::Url::parse(&base).unwrap().join(&location).unwrap();
+            if next.as_str().starts_with(REDIRECT) {
+                let query: std::collections::HashMap<String, String> = next.query_pairs().into_owned().collect();
+                assert_eq!(query["state"], "state-up");
+                assert_eq!(query["iss"], server.url);
+                code = Some(
+                    query
+                        .get("code")
+                        .cloned()
+                        .unwrap_or_else(|| panic!("no code: {query:?}")),
+                );
+                break;
+            }
+            base = next.as_str().to_owned();
+            response = browser.get(next).send().await.unwrap();
+        } else {
+            assert_eq!(response.status(), 200, "unexpected page at {base}");
+            let html = response.text().await.unwrap();
+            let (action, mut fields) = form_of(&html);
+            if fields.iter().any(|(name, _)| name == "login") {
+                fields.retain(|(name, _)| name != "login" && name != "password");
+                fields.push(("login".to_owned(), bsn.clone()));
+                fields.push(("password".to_owned(), "anything".to_owned()));
+            }
+            let target = url::Url::parse(&base).unwrap().join(&action).unwrap();
+            base = target.as_str().to_owned();
+            response = browser.post(target).form(&fields).send().await.unwrap();
+        }
+    }
+    let code = code.expect("the flow ended at the pod's redirect");
+    let token = exchange(&server, &code, &pkce.verifier).await;
+    assert_eq!(token.status(), 200);
+    let token: serde_json::Value = token.json().await.unwrap();
+    let payload = fetch_claims(&server, token["access_token"].as_str().unwrap()).await;
+    assert_eq!(
+        payload["document"]["body"]["bsn"],
+        bsn.as_str(),
+        "the provider's sub became the citizen"
+    );
+
+    // A callback with an unknown state is refused without a redirect.
+    let stray = browser
+        .get(format!("{}/upstream/callback?code=x&state=unknown", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stray.status(), 400);
+}
+
+#[tokio::test]
+async fn a_provider_that_names_no_valid_bsn_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let source_url = format!("http://{}", listener.local_addr().unwrap());
+    let provider = start_provider(&format!("{source_url}/upstream/callback"));
+    let issuer = provider.issuer.clone();
+    let server = TestServer::start_on(tmp.path(), "00000001001234567000", "", listener, |config| {
+        config.dev_login = false;
+        config.upstream_oidc = Some(source::config::UpstreamOidc {
+            issuer: issuer.parse().unwrap(),
+            client_id: "betaalpod-source".to_owned(),
+            client_secret: None,
+            bsn_claim: "sub".to_owned(),
+        });
+    })
+    .await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let pkce = pkce();
+    let params = auth_params(&pkce, "s2", "claims:read");
+    let mut response = browser
+        .get(format!("{}/authorize", server.url))
+        .query(&params)
+        .send()
+        .await
+        .unwrap();
+    let mut base = server.url.clone();
+    for _ in 0..20 {
+        if response.status().is_redirection() {
+            let location = response.headers()["location"].to_str().unwrap().to_owned();
+            let next = url::Url::parse(&base).unwrap().join(&location).unwrap();
+            if next.as_str().starts_with(REDIRECT) {
+                let query: std::collections::HashMap<String, String> = next.query_pairs().into_owned().collect();
+                assert_eq!(query["error"], "access_denied");
+                assert!(query["error_description"].contains("BSN"), "{query:?}");
+                assert!(!query.contains_key("code"));
+                return;
+            }
+            base = next.as_str().to_owned();
+            response = browser.get(next).send().await.unwrap();
+        } else {
+            let html = response.text().await.unwrap();
+            let (action, mut fields) = form_of(&html);
+            if fields.iter().any(|(name, _)| name == "login") {
+                fields.retain(|(name, _)| name != "login" && name != "password");
+                fields.push(("login".to_owned(), "123456789".to_owned()));
+                fields.push(("password".to_owned(), "x".to_owned()));
+            }
+            let target = url::Url::parse(&base).unwrap().join(&action).unwrap();
+            base = target.as_str().to_owned();
+            response = browser.post(target).form(&fields).send().await.unwrap();
+        }
+    }
+    panic!("the flow never came back to the pod");
+}
