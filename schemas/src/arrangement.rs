@@ -300,6 +300,52 @@ pub struct ReceiptTerms {
     pub claims: Vec<PartClaim>,
 }
 
+impl ArrangementPart {
+    /// Checks what serde cannot: `start_month` as `YYYY-MM`, a term of 1 to 600 months that
+    /// covers the pause, at least one claim, and no negative amounts.
+    pub fn check(&self) -> Result<(), crate::document::InvalidDocument> {
+        use crate::document::InvalidDocument;
+        let month_ok =
+            self.start_month.len() == 7 && crate::fcid::wire::date::parse(&format!("{}-01", self.start_month)).is_ok();
+        if !month_ok {
+            return Err(InvalidDocument::new(
+                "$.start_month",
+                "start_month must be a month written as YYYY-MM",
+            ));
+        }
+        if !(1..=600).contains(&self.term_months) {
+            return Err(InvalidDocument::new(
+                "$.term_months",
+                "term_months must be between 1 and 600",
+            ));
+        }
+        if self.pause.as_ref().is_some_and(|p| p.months >= self.term_months) {
+            return Err(InvalidDocument::new(
+                "$.pause.months",
+                "the pause must be shorter than the term",
+            ));
+        }
+        if self.claims.is_empty() {
+            return Err(InvalidDocument::new("$.claims", "a part needs at least one claim"));
+        }
+        for (i, claim) in self.claims.iter().enumerate() {
+            if claim.outstanding_cents < 0 || claim.monthly_cents < 0 {
+                return Err(InvalidDocument::new(
+                    format!("$.claims[{i}]"),
+                    "amounts cannot be negative",
+                ));
+            }
+        }
+        if self.monthly_cents < 0 || self.plan_monthly_total_cents < self.monthly_cents {
+            return Err(InvalidDocument::new(
+                "$.monthly_cents",
+                "monthly_cents must be between 0 and plan_monthly_total_cents",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The organisation's acknowledgement that it received a part. It travels as the payload of a
 /// compact JWS (`typ` = `betaalpod-receipt+jwt`) signed with the organisation's key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

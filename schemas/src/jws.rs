@@ -213,29 +213,46 @@ struct Header {
 
 /// Verifies a compact JWS whose header `typ` must equal `typ`, with one of `keys` chosen by
 /// `kid`. Returns the verified payload bytes and the key that verified them.
-pub fn verify_compact<'k>(jws: &str, typ: &str, keys: &'k [Jwk], now: DateTime<Utc>) -> Result<(Vec<u8>, &'k Jwk), JwsError> {
+pub fn verify_compact<'k>(
+    jws: &str,
+    typ: &str,
+    keys: &'k [Jwk],
+    now: DateTime<Utc>,
+) -> Result<(Vec<u8>, &'k Jwk), JwsError> {
     const MAX_COMPACT_BYTES: usize = 8 * 1024 * 1024;
     if jws.len() > MAX_COMPACT_BYTES {
         return Err(JwsError::Malformed(format!("longer than {MAX_COMPACT_BYTES} bytes")));
     }
     let mut parts = jws.split('.');
-    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return Err(JwsError::Malformed("expected a compact JWS: header.payload.signature".to_owned()));
+    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(JwsError::Malformed(
+            "expected a compact JWS: header.payload.signature".to_owned(),
+        ));
     };
     let header = read_header(header_b64)?;
     if header.typ.as_deref() != Some(typ) {
         return Err(JwsError::Malformed(format!("typ must be {typ:?}")));
     }
-    let payload = B64.decode(payload_b64).map_err(|_| JwsError::Malformed("the payload is not base64url".to_owned()))?;
+    let payload = B64
+        .decode(payload_b64)
+        .map_err(|_| JwsError::Malformed("the payload is not base64url".to_owned()))?;
     let jwk = check_signature(header_b64, payload_b64, &header, signature_b64, keys, now)?;
     Ok((payload, jwk))
 }
 
 fn read_header(header_b64: &str) -> Result<Header, JwsError> {
-    let header_bytes = B64.decode(header_b64).map_err(|_| JwsError::Malformed("the header is not base64url".to_owned()))?;
-    let header: Header = serde_json::from_slice(&header_bytes).map_err(|e| JwsError::Malformed(format!("the header: {e}")))?;
+    let header_bytes = B64
+        .decode(header_b64)
+        .map_err(|_| JwsError::Malformed("the header is not base64url".to_owned()))?;
+    let header: Header =
+        serde_json::from_slice(&header_bytes).map_err(|e| JwsError::Malformed(format!("the header: {e}")))?;
     if header.alg != "EdDSA" {
-        return Err(JwsError::Malformed(format!("alg {:?} is not accepted; only EdDSA is", crate::ids::truncate(&header.alg))));
+        return Err(JwsError::Malformed(format!(
+            "alg {:?} is not accepted; only EdDSA is",
+            crate::ids::truncate(&header.alg)
+        )));
     }
     Ok(header)
 }
@@ -253,13 +270,17 @@ fn check_signature<'k>(
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| JwsError::Malformed("the signature is not 64 bytes of base64url".to_owned()))?;
-    let jwk = keys.iter().find(|k| k.kid == header.kid).ok_or_else(|| JwsError::UnknownKey(crate::ids::truncate(&header.kid)))?;
+    let jwk = keys
+        .iter()
+        .find(|k| k.kid == header.kid)
+        .ok_or_else(|| JwsError::UnknownKey(crate::ids::truncate(&header.kid)))?;
     if !jwk.is_active(now) {
         return Err(JwsError::InactiveKey(jwk.kid.clone()));
     }
     let key = jwk.verifying_key()?;
     let signing_input = format!("{header_b64}.{payload_b64}");
-    key.verify_strict(signing_input.as_bytes(), &Signature::from_bytes(&signature)).map_err(|_| JwsError::BadSignature)?;
+    key.verify_strict(signing_input.as_bytes(), &Signature::from_bytes(&signature))
+        .map_err(|_| JwsError::BadSignature)?;
     Ok(jwk)
 }
 
@@ -421,11 +442,17 @@ mod tests {
         let jws = s.sign_compact("betaalpod-claims+jwt", b"{\"a\":1}");
         let (payload, key) = verify_compact(&jws, "betaalpod-claims+jwt", &keys, now).unwrap();
         assert_eq!((payload.as_slice(), key.kid.as_str()), (b"{\"a\":1}".as_slice(), "k4"));
-        assert!(matches!(verify_compact(&jws, "at+jwt", &keys, now), Err(JwsError::Malformed(_))));
+        assert!(matches!(
+            verify_compact(&jws, "at+jwt", &keys, now),
+            Err(JwsError::Malformed(_))
+        ));
         let mut parts: Vec<&str> = jws.split('.').collect();
         let forged = B64.encode(b"{\"a\":2}");
         parts[1] = &forged;
-        assert_eq!(verify_compact(&parts.join("."), "betaalpod-claims+jwt", &keys, now), Err(JwsError::BadSignature));
+        assert_eq!(
+            verify_compact(&parts.join("."), "betaalpod-claims+jwt", &keys, now),
+            Err(JwsError::BadSignature)
+        );
     }
 
     #[test]

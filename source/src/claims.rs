@@ -188,6 +188,9 @@ pub async fn submit_arrangement(State(state): State<AppState>, headers: HeaderMa
         Ok(part) => part,
         Err(e) => return bad_request(&format!("invalid arrangement part at {e}")),
     };
+    if let Err(e) = part.check() {
+        return bad_request(&format!("invalid arrangement part at {e}"));
+    }
     if part.organisation.as_str() != state.config.id.as_str() {
         return bad_request("this part is addressed to another organisation");
     }

@@ -200,6 +200,11 @@ async fn parts_are_validated() {
     assert_eq!(unknown_field.status(), 400);
     assert!(unknown_field.text().await.unwrap().contains("income_cents"));
     assert_eq!(post(b"not json".to_vec()).await.status(), 400);
+    let mut bad_month = part("00000001001234567000", "Z-1");
+    bad_month["start_month"] = serde_json::json!("2026-13");
+    let response = post(serde_json::to_vec(&bad_month).unwrap()).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("$.start_month"));
 
     let claims_only = token_for(&server, 0, "claims:read").await;
     let response = server

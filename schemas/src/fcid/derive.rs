@@ -277,7 +277,10 @@ pub fn matter_view(matter: &Matter, as_of: NaiveDate, document: &Document) -> Ma
         let mut listed: Vec<String> = arrears.iter().cloned().collect::<HashSet<_>>().into_iter().collect();
         listed.sort_unstable();
         if listed != computed {
-            warnings.push(Warning::ArrearsMismatch { source: listed, computed });
+            warnings.push(Warning::ArrearsMismatch {
+                source: listed,
+                computed,
+            });
         }
     }
 
@@ -345,12 +348,15 @@ fn next_due(demands: &[LiveDemand], as_of: NaiveDate, settled: i64, still_open: 
 /// not covered by what was settled, paying the oldest first. This is what an organisation
 /// should list as `achterstanden`.
 pub fn overdue_kenmerken(matter: &Matter, date: NaiveDate) -> Vec<String> {
-    let (imposed, settled) = matter.events.iter().fold((0, 0), |(imposed, settled), e| match &e.kind {
-        EventKind::ObligationImposed(o) => (imposed + o.amount_cents, settled),
-        EventKind::PaymentProcessed(p) => (imposed, settled + p.amount_cents),
-        EventKind::ObligationRemitted(r) => (imposed, settled + r.amount_cents),
-        _ => (imposed, settled),
-    });
+    let (imposed, settled) = matter
+        .events
+        .iter()
+        .fold((0, 0), |(imposed, settled), e| match &e.kind {
+            EventKind::ObligationImposed(o) => (imposed + o.amount_cents, settled),
+            EventKind::PaymentProcessed(p) => (imposed, settled + p.amount_cents),
+            EventKind::ObligationRemitted(r) => (imposed, settled + r.amount_cents),
+            _ => (imposed, settled),
+        });
     overdue_demands(&live_demands(matter), date, settled, imposed - settled)
 }
 

@@ -99,7 +99,12 @@ fn check_skeleton(text: &str) -> Result<(), FcidError> {
     wire::skeleton::DOCUMENT
         .deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
         .and_then(|()| de.end())
-        .map_err(|e| error(crate::document::join_path("$", &track.path().to_string()), e.to_string()))
+        .map_err(|e| {
+            error(
+                crate::document::join_path("$", &track.path().to_string()),
+                e.to_string(),
+            )
+        })
 }
 
 fn read_matter(

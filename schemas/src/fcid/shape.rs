@@ -43,7 +43,11 @@ impl<'de> Visitor<'de> for ObjectVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let shape = self.0.iter().find(|(name, _)| *name == key).map_or(Shape::Any, |(_, shape)| *shape);
+            let shape = self
+                .0
+                .iter()
+                .find(|(name, _)| *name == key)
+                .map_or(Shape::Any, |(_, shape)| *shape);
             map.next_value_seed(shape)?;
         }
         Ok(())

@@ -37,7 +37,10 @@ pub(crate) mod skeleton {
     use super::super::shape::Shape;
 
     const OBJECT: Shape = Shape::Object(&[]);
-    const MATTER: Shape = Shape::Object(&[("gebeurtenissen", Shape::ArrayOf(&OBJECT)), ("contactopties", Shape::ArrayOf(&OBJECT))]);
+    const MATTER: Shape = Shape::Object(&[
+        ("gebeurtenissen", Shape::ArrayOf(&OBJECT)),
+        ("contactopties", Shape::ArrayOf(&OBJECT)),
+    ]);
     const BODY: Shape = Shape::Object(&[("financiele_zaken", Shape::ArrayOf(&MATTER))]);
     /// The whole document.
     pub(crate) const DOCUMENT: Shape = Shape::Object(&[("body", BODY)]);
@@ -75,7 +78,12 @@ impl OwnedEnvelope {
         Self {
             document_type: DOCUMENT_TYPE.to_owned(),
             version: "3.0.0".to_owned(),
-            body: Body { supplied_by, created_at, bsn, matters: Vec::new() },
+            body: Body {
+                supplied_by,
+                created_at,
+                bsn,
+                matters: Vec::new(),
+            },
         }
     }
 }
@@ -348,9 +356,18 @@ pub mod date {
     /// Parses `YYYY-MM-DD` strictly.
     pub fn parse(raw: &str) -> Result<NaiveDate, String> {
         let shape_ok = raw.len() == 10
-            && raw.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+            && raw.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
         if !shape_ok {
-            return Err(format!("expected a date written as YYYY-MM-DD, got {:?}", crate::ids::truncate(raw)));
+            return Err(format!(
+                "expected a date written as YYYY-MM-DD, got {:?}",
+                crate::ids::truncate(raw)
+            ));
         }
         NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| format!("{raw} is not a date in the calendar"))
     }
