@@ -161,6 +161,7 @@ fn with_source_totals(mut envelope: OwnedEnvelope) -> anyhow::Result<serde_json:
 /// Builds events for one matter with short, readable kenmerken.
 struct MatterBuilder {
     case_ref: String,
+    bsn: Bsn,
     events: Vec<Box<RawValue>>,
     counter: usize,
 }
@@ -187,7 +188,6 @@ impl MatterBuilder {
     fn impose(
         &mut self,
         at: DateTime<FixedOffset>,
-        bsn: &Bsn,
         code: &str,
         category: &str,
         cents: i64,
@@ -200,7 +200,7 @@ impl MatterBuilder {
             &ObligationImposed {
                 imposed_at: at,
                 decision_number: Some(format!("B-{}", self.case_ref)),
-                bsn: Some(bsn.clone()),
+                bsn: Some(self.bsn.clone()),
                 primary,
                 type_code: TypeCode::parse(code).map_err(anyhow::Error::msg)?,
                 category: Some(category.to_owned()),
@@ -292,6 +292,7 @@ fn matter(org: DemoOrg, rng: &mut ChaCha8Rng, bsn: &Bsn, index: usize, n: usize)
     let reference: String = (0..16).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect();
     let mut m = MatterBuilder {
         case_ref: case_ref.clone(),
+        bsn: bsn.clone(),
         events: Vec::new(),
         counter: 0,
     };
@@ -311,10 +312,9 @@ fn matter(org: DemoOrg, rng: &mut ChaCha8Rng, bsn: &Bsn, index: usize, n: usize)
                 ("Handheld telefoon", 43_000),
                 ("Parkeren op gehandicaptenplaats", 43_000),
             ][rng.gen_range(0..4)];
-            m.impose(at(start), bsn, "cjib_wahv", "Algemeen", fine, what, true)?;
+            m.impose(at(start), "cjib_wahv", "Algemeen", fine, what, true)?;
             m.impose(
                 at(start),
-                bsn,
                 "cjib_wahv_administratiekosten",
                 "Administratiekosten",
                 900,
@@ -331,7 +331,6 @@ fn matter(org: DemoOrg, rng: &mut ChaCha8Rng, bsn: &Bsn, index: usize, n: usize)
                 let when = due + Duration::weeks(2);
                 m.impose(
                     at(when),
-                    bsn,
                     "cjib_wahv_verhoging",
                     "Verhoging",
                     fine * percent / 100,
@@ -355,7 +354,6 @@ fn matter(org: DemoOrg, rng: &mut ChaCha8Rng, bsn: &Bsn, index: usize, n: usize)
             let debt = rng.gen_range(800_000..3_000_000);
             m.impose(
                 at(start),
-                bsn,
                 "duo_studieschuld",
                 "Algemeen",
                 debt,
@@ -390,7 +388,6 @@ fn matter(org: DemoOrg, rng: &mut ChaCha8Rng, bsn: &Bsn, index: usize, n: usize)
                 }
                 m.impose(
                     at(month),
-                    bsn,
                     "cak_bestuursrechtelijke_premie",
                     "Algemeen",
                     premium,
@@ -411,7 +408,6 @@ fn matter(org: DemoOrg, rng: &mut ChaCha8Rng, bsn: &Bsn, index: usize, n: usize)
             let tax = rng.gen_range(50_000..300_000);
             m.impose(
                 at(start),
-                bsn,
                 "bd_inkomstenbelasting",
                 "Algemeen",
                 tax,
@@ -420,7 +416,6 @@ fn matter(org: DemoOrg, rng: &mut ChaCha8Rng, bsn: &Bsn, index: usize, n: usize)
             )?;
             m.impose(
                 at(start),
-                bsn,
                 "bd_belastingrente",
                 "Rente",
                 tax / 20,
@@ -443,7 +438,7 @@ fn matter(org: DemoOrg, rng: &mut ChaCha8Rng, bsn: &Bsn, index: usize, n: usize)
                 ("svb_terugvordering_kinderbijslag", "Terugvordering kinderbijslag")
             };
             let amount = rng.gen_range(30_000..600_000);
-            m.impose(at(start), bsn, code, "Algemeen", amount, what, true)?;
+            m.impose(at(start), code, "Algemeen", amount, what, true)?;
             let monthly = (amount / 12 / 100).max(25) * 100;
             for k in 0..6 {
                 let due = start + Duration::days(30 * (k + 1));
