@@ -1,6 +1,19 @@
-//! Citizen-triggered fetch of claim documents.
+//! Citizen-triggered fetch of claim documents, straight from each organisation.
 //!
-//! This crate will hold the OAuth2 (authorization code + PKCE S256) client that logs in at each
-//! organisation on the citizen's explicit request, pulls the signed claim document encrypted to the
-//! citizen's age recipient, and verifies it against the pinned keys in the scheme. It never starts
-//! on its own: there is no scheduler and no background task (see docs/ARCHITECTURE.md).
+//! - [`CitizenRequest`]: the proof that the citizen asked. It can only be made from the unlocked
+//!   identity, which only an unlocked pod holds, so no code path fetches on its own.
+//! - [`login`]: how the citizen logs in: a browser callback, or a headless driver of the
+//!   reference `source` dev-login form for tests and scripts.
+//! - [`fetch`]: OAuth2 code + PKCE S256 per organisation, the claims request, and every check on
+//!   the answer (size, decryption, signature, issuer, recipient, nonce, times, FCID validity).
+//!
+//! There is no scheduler, no background task and no retry across time.
+
+pub mod error;
+pub mod fetch;
+pub mod login;
+mod request;
+
+pub use error::{FetchError, Problem};
+pub use fetch::{FetchOptions, FetchedDocument, Organisation, Progress, Stage, fetch_all};
+pub use request::CitizenRequest;

@@ -1,0 +1,343 @@
+//! One citizen fetch: every selected organisation at once, each on its own, each checked.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chrono::{DateTime, Utc};
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse, TokenUrl,
+};
+use rand::RngCore;
+use schemas::descriptor::OrganisationDescriptor;
+use schemas::fcid;
+use serde::Deserialize;
+use tokio::sync::mpsc::UnboundedSender;
+use url::Url;
+
+use crate::error::{FetchError, Problem};
+use crate::login::LoginDriver;
+use crate::request::CitizenRequest;
+
+/// A pinned organisation: its descriptor, with the keys the pod trusts.
+pub type Organisation = OrganisationDescriptor;
+
+/// The `typ` of a claims answer.
+pub const CLAIMS_TYP: &str = "betaalpod-claims+jwt";
+/// Larger answers are refused before they are decrypted.
+pub const MAX_RESPONSE_BYTES: usize = fcid::MAX_DOCUMENT_BYTES;
+
+/// How a fetch behaves.
+#[derive(Clone, Debug)]
+pub struct FetchOptions {
+    /// The pod's loopback callback, `http://127.0.0.1:{port}/oauth/callback`.
+    pub redirect_uri: Url,
+    /// The OAuth client id.
+    pub client_id: String,
+    /// Per-organisation limit on the network steps after login (default 15 s).
+    pub network_timeout: Duration,
+    /// How long the citizen may take to log in (default 5 minutes).
+    pub login_timeout: Duration,
+    /// Allowed clock difference for `iat` and `exp` (default 60 s).
+    pub clock_skew: Duration,
+}
+
+impl FetchOptions {
+    /// Defaults for a pod whose callback is `redirect_uri`.
+    pub fn new(redirect_uri: Url) -> Self {
+        Self {
+            redirect_uri,
+            client_id: "betaalpod".to_owned(),
+            network_timeout: Duration::from_secs(15),
+            login_timeout: Duration::from_secs(300),
+            clock_skew: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Where one organisation's fetch is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Waiting for the citizen to log in at this URL.
+    WaitingForLogin(Url),
+    /// Exchanging the code and fetching the document.
+    Fetching,
+    /// Decrypting and checking the answer.
+    Verifying,
+    /// Done.
+    Done,
+    /// Failed; the message says what to do.
+    Failed(String),
+}
+
+/// A progress report for one organisation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// The organisation's id.
+    pub org: String,
+    /// Where it is.
+    pub stage: Stage,
+}
+
+/// A verified claim document.
+#[derive(Debug)]
+pub struct FetchedDocument {
+    /// The organisation's id.
+    pub org: String,
+    /// The age file exactly as received; the pod stores it unchanged.
+    pub raw_age_file: Vec<u8>,
+    /// The validated document.
+    pub parsed: fcid::Document,
+    /// When it arrived.
+    pub fetched_at: DateTime<Utc>,
+    /// SHA-256 (hex) of the raw age file, for the transparency log.
+    pub sha256: String,
+}
+
+#[derive(Deserialize)]
+struct ClaimsPayload {
+    iss: String,
+    iat: i64,
+    exp: i64,
+    nonce: String,
+    recipient: String,
+    document: serde_json::Value,
+}
+
+/// Fetches from every organisation concurrently. One slow or failing organisation never blocks
+/// or loses the others: each result comes back on its own, in the order of `orgs`.
+pub async fn fetch_all<D: LoginDriver>(
+    request: &CitizenRequest<'_>,
+    orgs: &[Organisation],
+    driver: &D,
+    options: &FetchOptions,
+    progress: Option<UnboundedSender<Progress>>,
+) -> Vec<Result<FetchedDocument, FetchError>> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(options.network_timeout)
+        .build()
+        .expect("a plain HTTP client builds");
+    let report = |org: &str, stage: Stage| {
+        if let Some(sender) = &progress {
+            let _ = sender.send(Progress {
+                org: org.to_owned(),
+                stage,
+            });
+        }
+    };
+    let jobs = orgs.iter().map(|org| {
+        let http = &http;
+        async move {
+            let result = fetch_one(request, org, driver, options, http, &report).await;
+            match &result {
+                Ok(_) => report(org.id.as_str(), Stage::Done),
+                Err(problem) => {
+                    let error = FetchError {
+                        org: org.id.to_string(),
+                        name: org.name.clone(),
+                        problem: problem.clone(),
+                    };
+                    tracing::warn!(org = %org.id, error = %error, "fetch failed");
+                    report(org.id.as_str(), Stage::Failed(error.to_string()));
+                }
+            }
+            result.map_err(|problem| FetchError {
+                org: org.id.to_string(),
+                name: org.name.clone(),
+                problem,
+            })
+        }
+    });
+    futures_util::future::join_all(jobs).await
+}
+
+fn issuer_of(org: &Organisation) -> String {
+    org.base_url.as_str().trim_end_matches('/').to_owned()
+}
+
+async fn fetch_one<D: LoginDriver>(
+    request: &CitizenRequest<'_>,
+    org: &Organisation,
+    driver: &D,
+    options: &FetchOptions,
+    http: &reqwest::Client,
+    report: &(impl Fn(&str, Stage) + Sync),
+) -> Result<FetchedDocument, Problem> {
+    let client = BasicClient::new(ClientId::new(options.client_id.clone()))
+        .set_auth_uri(AuthUrl::from_url(org.authorization_endpoint.clone()))
+        .set_token_uri(TokenUrl::from_url(org.token_endpoint.clone()))
+        .set_redirect_uri(RedirectUrl::from_url(options.redirect_uri.clone()));
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (authorization_url, state) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("claims:read".to_owned()))
+        .set_pkce_challenge(challenge)
+        .url();
+    report(org.id.as_str(), Stage::WaitingForLogin(authorization_url.clone()));
+    let callback = tokio::time::timeout(options.login_timeout, driver.login(org, authorization_url))
+        .await
+        .map_err(|_| Problem::LoginCancelled("no login within the time allowed".to_owned()))?
+        .map_err(Problem::LoginCancelled)?;
+    if let Some(error) = callback.error {
+        return Err(Problem::LoginCancelled(
+            callback
+                .error_description
+                .map_or(error.clone(), |d| format!("{error}: {d}")),
+        ));
+    }
+    if callback.state.as_deref() != Some(state.secret().as_str()) {
+        return Err(Problem::LoginMixUp("the state does not match".to_owned()));
+    }
+    // RFC 9207: the answer must come from the organisation we sent the citizen to.
+    if callback.iss.as_deref().map(|i| i.trim_end_matches('/')) != Some(issuer_of(org).as_str()) {
+        return Err(Problem::LoginMixUp(format!(
+            "the answer names issuer {:?}",
+            callback.iss.unwrap_or_default()
+        )));
+    }
+    let code = callback
+        .code
+        .ok_or_else(|| Problem::LoginCancelled("no code in the answer".to_owned()))?;
+
+    report(org.id.as_str(), Stage::Fetching);
+    let network = async {
+        let token = client
+            .exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(verifier)
+            .request_async(http)
+            .await
+            .map_err(|e| match e {
+                oauth2::RequestTokenError::Request(inner) => Problem::Network(inner.to_string()),
+                other => Problem::Token(other.to_string()),
+            })?;
+        let mut nonce = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let nonce = B64.encode(nonce);
+        let body = serde_json::json!({"recipient": request.recipient().to_string(), "nonce": nonce});
+        let raw = post_claims(http, org, token.access_token().secret(), &body).await?;
+        Ok::<_, Problem>((raw, nonce))
+    };
+    let (raw_age_file, nonce) = tokio::time::timeout(options.network_timeout, network)
+        .await
+        .map_err(|_| Problem::Timeout)??;
+
+    report(org.id.as_str(), Stage::Verifying);
+    let parsed = verify(request, org, &raw_age_file, &nonce, options.clock_skew)?;
+    let sha256 = sha256_hex(&raw_age_file);
+    Ok(FetchedDocument {
+        org: org.id.to_string(),
+        raw_age_file,
+        parsed,
+        fetched_at: Utc::now(),
+        sha256,
+    })
+}
+
+/// Posts the claims request, retrying at most twice (with back-off) when the connection fails:
+/// the request is idempotent. The answer is read only up to the size limit.
+async fn post_claims(
+    http: &reqwest::Client,
+    org: &Organisation,
+    token: &str,
+    body: &serde_json::Value,
+) -> Result<Vec<u8>, Problem> {
+    let mut attempt = 0;
+    let mut response = loop {
+        match http
+            .post(org.claims_endpoint.clone())
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+        {
+            Ok(response) => break response,
+            Err(e) if attempt < 2 && (e.is_connect() || e.is_timeout()) => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+            }
+            Err(e) => return Err(Problem::Network(e.to_string())),
+        }
+    };
+    if !response.status().is_success() {
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        let detail: String = text.chars().take(200).collect();
+        return Err(Problem::Server(status, detail));
+    }
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(Problem::TooLarge);
+    }
+    let mut raw = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| Problem::Network(e.to_string()))? {
+        if raw.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(Problem::TooLarge);
+        }
+        raw.extend_from_slice(&chunk);
+    }
+    Ok(raw)
+}
+
+/// Every check on an answer: decrypt with the citizen's key, verify against the pinned keys,
+/// bind to this organisation, this recipient, this nonce and now, and validate the document.
+pub fn verify(
+    request: &CitizenRequest<'_>,
+    org: &Organisation,
+    raw: &[u8],
+    nonce: &str,
+    skew: Duration,
+) -> Result<fcid::Document, Problem> {
+    if raw.len() > MAX_RESPONSE_BYTES {
+        return Err(Problem::TooLarge);
+    }
+    let jws = age::decrypt(request.identity(), raw).map_err(|_| Problem::NotForThisPod)?;
+    let jws = std::str::from_utf8(&jws).map_err(|_| Problem::BadSignature)?;
+    let now = Utc::now();
+    let (payload, _) = schemas::jws::verify_compact(jws, CLAIMS_TYP, &org.keys, now).map_err(|e| match e {
+        schemas::jws::JwsError::UnknownKey(kid) | schemas::jws::JwsError::InactiveKey(kid) => {
+            Problem::UntrustedKey(kid)
+        }
+        _ => Problem::BadSignature,
+    })?;
+    let payload: ClaimsPayload = serde_json::from_slice(&payload).map_err(|e| Problem::InvalidDocument {
+        path: "$".to_owned(),
+        problem: format!("the signed answer is malformed: {e}"),
+    })?;
+    if payload.iss != org.id.as_str() {
+        return Err(Problem::WrongIssuer(payload.iss));
+    }
+    if payload.recipient != request.recipient().to_string() {
+        return Err(Problem::Replayed("it was made for another recipient".to_owned()));
+    }
+    if payload.nonce != nonce {
+        return Err(Problem::Replayed("the nonce is not the one we sent".to_owned()));
+    }
+    let skew = skew.as_secs() as i64;
+    if payload.exp < now.timestamp() - skew {
+        return Err(Problem::Replayed("it has expired".to_owned()));
+    }
+    if payload.iat > now.timestamp() + skew {
+        return Err(Problem::Replayed("it claims to be made in the future".to_owned()));
+    }
+    let bytes = serde_json::to_vec(&payload.document).map_err(|e| Problem::InvalidDocument {
+        path: "$".to_owned(),
+        problem: e.to_string(),
+    })?;
+    let document = fcid::parse(&bytes).map_err(|e| Problem::InvalidDocument {
+        path: e.path,
+        problem: e.problem,
+    })?;
+    if document.supplied_by.as_str() != org.id.as_str() {
+        return Err(Problem::WrongIssuer(document.supplied_by.to_string()));
+    }
+    Ok(document)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

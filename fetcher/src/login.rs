@@ -1,0 +1,256 @@
+//! How the citizen logs in at an organisation. The fetch code is the same for every driver;
+//! only the way the authorization URL reaches a login form and the callback comes back differs.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+
+use schemas::descriptor::OrganisationDescriptor;
+use tokio::sync::oneshot;
+use url::Url;
+
+/// What the authorization server sent back to the redirect URI.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Callback {
+    /// The authorization code.
+    pub code: Option<String>,
+    /// The state we sent.
+    pub state: Option<String>,
+    /// The issuer (RFC 9207).
+    pub iss: Option<String>,
+    /// An OAuth error code, if the login failed.
+    pub error: Option<String>,
+    /// Its description.
+    pub error_description: Option<String>,
+}
+
+impl Callback {
+    /// Reads the callback parameters from a redirect URL.
+    pub fn from_url(url: &Url) -> Self {
+        let mut callback = Callback::default();
+        for (key, value) in url.query_pairs() {
+            let value = Some(value.into_owned());
+            match key.as_ref() {
+                "code" => callback.code = value,
+                "state" => callback.state = value,
+                "iss" => callback.iss = value,
+                "error" => callback.error = value,
+                "error_description" => callback.error_description = value,
+                _ => {}
+            }
+        }
+        callback
+    }
+}
+
+/// Brings the citizen through one organisation's login and returns its callback.
+pub trait LoginDriver: Send + Sync {
+    /// Logs in at `org` by following `authorization_url`. An `Err` means the login did not
+    /// complete (cancelled, unreachable form, …), in words.
+    fn login(
+        &self,
+        org: &OrganisationDescriptor,
+        authorization_url: Url,
+    ) -> impl Future<Output = Result<Callback, String>> + Send;
+}
+
+/// For tests and scripts: fills in the reference `source` dev-login form over HTTP, the way a
+/// browser would, and reads the redirect instead of following it.
+pub struct DevLogin {
+    http: reqwest::Client,
+    bsn: String,
+    pin: String,
+}
+
+impl DevLogin {
+    /// Logs in as the citizen with this BSN and PIN (from the organisation's demo data).
+    pub fn new(bsn: impl Into<String>, pin: impl Into<String>) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a plain HTTP client builds");
+        Self {
+            http,
+            bsn: bsn.into(),
+            pin: pin.into(),
+        }
+    }
+}
+
+/// The first form's action and its named inputs with values.
+fn read_form(html: &str) -> Option<(String, Vec<(String, String)>)> {
+    let attribute = |tag: &str, name: &str| {
+        tag.split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(html_unescape)
+    };
+    let form_start = html.find("<form")?;
+    let form = &html[form_start..];
+    let action = attribute(form.split('>').next()?, "action")?;
+    let fields = form
+        .split("<input")
+        .skip(1)
+        .filter_map(|input| {
+            let tag = input.split('>').next()?;
+            Some((attribute(tag, "name")?, attribute(tag, "value").unwrap_or_default()))
+        })
+        .collect();
+    Some((action, fields))
+}
+
+/// Decodes the character references an HTML escaper writes, in one pass.
+fn html_unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('&') {
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let decoded = rest.find(';').filter(|end| *end <= 10).and_then(|end| {
+            let entity = &rest[1..end];
+            let c = match entity {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => entity
+                    .strip_prefix("#x")
+                    .or_else(|| entity.strip_prefix("#X"))
+                    .map(|hex| u32::from_str_radix(hex, 16))
+                    .or_else(|| entity.strip_prefix('#').map(str::parse::<u32>))
+                    .and_then(Result::ok)
+                    .and_then(char::from_u32),
+            };
+            c.map(|c| (c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+impl LoginDriver for DevLogin {
+    async fn login(&self, _org: &OrganisationDescriptor, authorization_url: Url) -> Result<Callback, String> {
+        let page = self
+            .http
+            .get(authorization_url.clone())
+            .send()
+            .await
+            .map_err(|e| format!("the login page could not be loaded: {e}"))?;
+        if page.status().is_redirection() {
+            // The server refused the request outright and sent us back with an error.
+            let location = page
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .ok_or("a redirect without a location")?;
+            return Url::parse(location)
+                .map(|u| Callback::from_url(&u))
+                .map_err(|e| e.to_string());
+        }
+        if !page.status().is_success() {
+            return Err(format!("the login page answered HTTP {}", page.status()));
+        }
+        let html = page.text().await.map_err(|e| e.to_string())?;
+        let (action, fields) = read_form(&html).ok_or("the login page has no form")?;
+        let mut form: Vec<(String, String)> = fields
+            .into_iter()
+            .filter(|(name, _)| name != "bsn" && name != "pin")
+            .collect();
+        form.push(("bsn".to_owned(), self.bsn.clone()));
+        form.push(("pin".to_owned(), self.pin.clone()));
+        let target = authorization_url.join(&action).map_err(|e| e.to_string())?;
+        let answer = self
+            .http
+            .post(target)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| format!("the login could not be sent: {e}"))?;
+        if !answer.status().is_redirection() {
+            return Err(format!("the login was refused (HTTP {})", answer.status()));
+        }
+        let location = answer
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .ok_or("a redirect without a location")?;
+        Url::parse(location)
+            .map(|u| Callback::from_url(&u))
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// For the pod's web UI: the citizen's browser follows the authorization URL, and the pod's
+/// loopback `/oauth/callback` hands the answer to [`BrowserLogin::deliver`].
+#[derive(Default)]
+pub struct BrowserLogin {
+    waiting: Mutex<HashMap<String, oneshot::Sender<Callback>>>,
+}
+
+impl BrowserLogin {
+    /// Passes a callback to the login waiting for its `state`. Returns false for an unknown
+    /// state (a stale or forged callback), which the caller should answer with an error page.
+    pub fn deliver(&self, callback: Callback) -> bool {
+        let Some(state) = callback.state.clone() else {
+            return false;
+        };
+        let sender = self.waiting.lock().unwrap_or_else(|p| p.into_inner()).remove(&state);
+        sender.is_some_and(|s| s.send(callback).is_ok())
+    }
+}
+
+impl LoginDriver for BrowserLogin {
+    async fn login(&self, _org: &OrganisationDescriptor, authorization_url: Url) -> Result<Callback, String> {
+        let state = authorization_url
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+            .ok_or("no state in the authorization URL")?;
+        let (sender, receiver) = oneshot::channel();
+        self.waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(state.clone(), sender);
+        let result = receiver.await.map_err(|_| "the login was abandoned".to_owned());
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner()).remove(&state);
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unescapes_in_one_pass() {
+        assert_eq!(
+            html_unescape("a&amp;lt;b &#x27;c&#39; &quot;d&quot; &#x2F; &unknown; &"),
+            "a&lt;b 'c' \"d\" / &unknown; &"
+        );
+    }
+
+    #[test]
+    fn reads_the_first_form() {
+        let html = r#"<p>x</p><form method="post" action="http://127.0.0.1:1/authorize"><input name="bsn" value=""><input type="hidden" name="state" value="a&amp;b"></form>"#;
+        let (action, fields) = read_form(html).unwrap();
+        assert_eq!(action, "http://127.0.0.1:1/authorize");
+        assert_eq!(
+            fields,
+            [
+                ("bsn".to_owned(), String::new()),
+                ("state".to_owned(), "a&b".to_owned())
+            ]
+        );
+    }
+}
