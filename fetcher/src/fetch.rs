@@ -179,7 +179,10 @@ async fn fetch_one<D: LoginDriver>(
     let callback = tokio::time::timeout(options.login_timeout, driver.login(org, authorization_url))
         .await
         .map_err(|_| Problem::LoginCancelled("no login within the time allowed".to_owned()))?
-        .map_err(Problem::LoginCancelled)?;
+        .map_err(|e| match e {
+            crate::login::LoginError::Unreachable(detail) => Problem::Network(detail),
+            crate::login::LoginError::Cancelled(detail) => Problem::LoginCancelled(detail),
+        })?;
     if let Some(error) = callback.error {
         return Err(Problem::LoginCancelled(
             callback

@@ -43,15 +43,35 @@ impl Callback {
     }
 }
 
+/// Why a login did not complete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoginError {
+    /// The organisation's login could not be reached.
+    Unreachable(String),
+    /// The citizen cancelled, or the organisation refused the login.
+    Cancelled(String),
+}
+
+impl From<String> for LoginError {
+    fn from(detail: String) -> Self {
+        LoginError::Cancelled(detail)
+    }
+}
+
+impl From<&str> for LoginError {
+    fn from(detail: &str) -> Self {
+        LoginError::Cancelled(detail.to_owned())
+    }
+}
+
 /// Brings the citizen through one organisation's login and returns its callback.
 pub trait LoginDriver: Send + Sync {
-    /// Logs in at `org` by following `authorization_url`. An `Err` means the login did not
-    /// complete (cancelled, unreachable form, …), in words.
+    /// Logs in at `org` by following `authorization_url`.
     fn login(
         &self,
         org: &OrganisationDescriptor,
         authorization_url: Url,
-    ) -> impl Future<Output = Result<Callback, String>> + Send;
+    ) -> impl Future<Output = Result<Callback, LoginError>> + Send;
 }
 
 /// For tests and scripts: fills in the reference `source` dev-login form over HTTP, the way a
@@ -140,28 +160,25 @@ fn html_unescape(text: &str) -> String {
 }
 
 impl LoginDriver for DevLogin {
-    async fn login(&self, _org: &OrganisationDescriptor, authorization_url: Url) -> Result<Callback, String> {
+    async fn login(&self, _org: &OrganisationDescriptor, authorization_url: Url) -> Result<Callback, LoginError> {
+        let unreachable = |what: &str, e: reqwest::Error| LoginError::Unreachable(format!("{what}: {e}"));
         let page = self
             .http
             .get(authorization_url.clone())
             .send()
             .await
-            .map_err(|e| format!("the login page could not be loaded: {e}"))?;
+            .map_err(|e| unreachable("the login page could not be loaded", e))?;
         if page.status().is_redirection() {
             // The server refused the request outright and sent us back with an error.
-            let location = page
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .ok_or("a redirect without a location")?;
-            return Url::parse(location)
-                .map(|u| Callback::from_url(&u))
-                .map_err(|e| e.to_string());
+            return callback_from_redirect(&page);
         }
         if !page.status().is_success() {
-            return Err(format!("the login page answered HTTP {}", page.status()));
+            return Err(format!("the login page answered HTTP {}", page.status()).into());
         }
-        let html = page.text().await.map_err(|e| e.to_string())?;
+        let html = page
+            .text()
+            .await
+            .map_err(|e| unreachable("the login page could not be read", e))?;
         let (action, fields) = read_form(&html).ok_or("the login page has no form")?;
         let mut form: Vec<(String, String)> = fields
             .into_iter()
@@ -176,19 +193,23 @@ impl LoginDriver for DevLogin {
             .form(&form)
             .send()
             .await
-            .map_err(|e| format!("the login could not be sent: {e}"))?;
+            .map_err(|e| unreachable("the login could not be sent", e))?;
         if !answer.status().is_redirection() {
-            return Err(format!("the login was refused (HTTP {})", answer.status()));
+            return Err(format!("the login was refused (HTTP {})", answer.status()).into());
         }
-        let location = answer
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .ok_or("a redirect without a location")?;
-        Url::parse(location)
-            .map(|u| Callback::from_url(&u))
-            .map_err(|e| e.to_string())
+        callback_from_redirect(&answer)
     }
+}
+
+fn callback_from_redirect(response: &reqwest::Response) -> Result<Callback, LoginError> {
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .ok_or("a redirect without a location")?;
+    Url::parse(location)
+        .map(|u| Callback::from_url(&u))
+        .map_err(|e| e.to_string().into())
 }
 
 /// For the pod's web UI: the citizen's browser follows the authorization URL, and the pod's
@@ -211,7 +232,7 @@ impl BrowserLogin {
 }
 
 impl LoginDriver for BrowserLogin {
-    async fn login(&self, _org: &OrganisationDescriptor, authorization_url: Url) -> Result<Callback, String> {
+    async fn login(&self, _org: &OrganisationDescriptor, authorization_url: Url) -> Result<Callback, LoginError> {
         let state = authorization_url
             .query_pairs()
             .find(|(k, _)| k == "state")
@@ -222,7 +243,9 @@ impl LoginDriver for BrowserLogin {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(state.clone(), sender);
-        let result = receiver.await.map_err(|_| "the login was abandoned".to_owned());
+        let result = receiver
+            .await
+            .map_err(|_| LoginError::Cancelled("the login was abandoned".to_owned()));
         self.waiting.lock().unwrap_or_else(|p| p.into_inner()).remove(&state);
         result
     }
