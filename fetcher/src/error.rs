@@ -23,6 +23,8 @@ pub enum Problem {
     NotForThisPod,
     /// Signed with a key the pod does not trust (unknown, rotated, revoked or expired).
     UntrustedKey(String),
+    /// The organisation now serves other keys than the ones pinned in the scheme.
+    KeysChanged,
     /// The signature does not match.
     BadSignature,
     /// The signed answer names another organisation as its issuer.
@@ -85,6 +87,10 @@ impl fmt::Display for FetchError {
             Problem::UntrustedKey(kid) => write!(
                 f,
                 "{name} signed with key {kid:?}, which your pod does not trust. If {name} changed its key, update your scheme (pod scheme import or pod scheme add)."
+            ),
+            Problem::KeysChanged => write!(
+                f,
+                "{name} now publishes other signing keys than the ones your pod trusts, so nothing was fetched. If {name} really changed its key, update your scheme (pod scheme import or pod scheme add)."
             ),
             Problem::BadSignature => write!(
                 f,

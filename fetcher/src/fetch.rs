@@ -165,6 +165,7 @@ async fn fetch_one<D: LoginDriver>(
     http: &reqwest::Client,
     report: &(impl Fn(&str, Stage) + Sync),
 ) -> Result<FetchedDocument, Problem> {
+    check_served_keys(http, org, options.network_timeout).await?;
     let client = BasicClient::new(ClientId::new(options.client_id.clone()))
         .set_auth_uri(AuthUrl::from_url(org.authorization_endpoint.clone()))
         .set_token_uri(TokenUrl::from_url(org.token_endpoint.clone()))
@@ -236,6 +237,36 @@ async fn fetch_one<D: LoginDriver>(
         fetched_at: Utc::now(),
         sha256,
     })
+}
+
+/// Refuses an organisation whose JWKS differs from the pinned keys, before the citizen logs in.
+async fn check_served_keys(http: &reqwest::Client, org: &Organisation, timeout: Duration) -> Result<(), Problem> {
+    #[derive(Deserialize)]
+    struct Jwks {
+        keys: Vec<schemas::jws::Jwk>,
+    }
+    let response = tokio::time::timeout(timeout, http.get(org.jwks_uri.clone()).send())
+        .await
+        .map_err(|_| Problem::Timeout)?
+        .map_err(|e| Problem::Network(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(Problem::Server(
+            response.status().as_u16(),
+            "the key list (JWKS) is not available".to_owned(),
+        ));
+    }
+    let served: Jwks = response.json().await.map_err(|_| Problem::KeysChanged)?;
+    let fingerprints = |keys: &[schemas::jws::Jwk]| {
+        let mut prints: Vec<(String, String)> = keys.iter().map(|k| (k.kid.clone(), k.fingerprint())).collect();
+        prints.sort();
+        prints
+    };
+    let now = Utc::now();
+    let pinned: Vec<schemas::jws::Jwk> = org.keys.iter().filter(|k| k.is_active(now)).cloned().collect();
+    if fingerprints(&served.keys) != fingerprints(&pinned) {
+        return Err(Problem::KeysChanged);
+    }
+    Ok(())
 }
 
 /// Posts the claims request, retrying at most twice (with back-off) when the connection fails:

@@ -247,29 +247,44 @@ async fn login_failures_and_mix_ups_are_refused() {
 }
 
 #[tokio::test]
-async fn a_rotated_or_unknown_key_is_refused() {
+async fn served_keys_must_match_the_pinned_ones() {
     let org = start_org(DemoOrg::Cjib).await;
-    let mut pinned = org.descriptor.clone();
-    let stranger = schemas::jws::Signer::new("cjib-key", ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]));
-    pinned.keys = vec![stranger.public_jwk(None)];
     let identity = x25519::Identity::generate();
     let request = CitizenRequest::from_unlocked_identity(&identity);
-    let results = fetch_all(&request, &[pinned.clone()], &citizen0(), &options(), None).await;
-    assert_eq!(problem(&results[0]), Problem::BadSignature, "same kid, other key");
-    pinned.keys[0].kid = "old-key".to_owned();
-    let results = fetch_all(&request, &[pinned.clone()], &citizen0(), &options(), None).await;
-    assert_eq!(problem(&results[0]), Problem::UntrustedKey("cjib-key".to_owned()));
-    let mut revoked = org.descriptor.clone();
-    revoked.keys[0].revoked = true;
-    let results = fetch_all(&request, &[revoked], &citizen0(), &options(), None).await;
-    assert_eq!(problem(&results[0]), Problem::UntrustedKey("cjib-key".to_owned()));
-    assert!(
-        results[0]
-            .as_ref()
-            .unwrap_err()
-            .to_string()
-            .contains("update your scheme")
-    );
+    let stranger = schemas::jws::Signer::new("cjib-key", ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]));
+    for (what, keys) in [
+        ("same kid, another key", vec![stranger.public_jwk(None)]),
+        (
+            "a rotated kid",
+            vec![schemas::jws::Jwk {
+                kid: "old-key".to_owned(),
+                ..org.descriptor.keys[0].clone()
+            }],
+        ),
+        (
+            "the key revoked in the scheme",
+            vec![schemas::jws::Jwk {
+                revoked: true,
+                ..org.descriptor.keys[0].clone()
+            }],
+        ),
+    ] {
+        let pinned = OrganisationDescriptor {
+            keys,
+            ..org.descriptor.clone()
+        };
+        let results = fetch_all(&request, &[pinned], &citizen0(), &options(), None).await;
+        assert_eq!(problem(&results[0]), Problem::KeysChanged, "{what}");
+        assert!(
+            results[0]
+                .as_ref()
+                .unwrap_err()
+                .to_string()
+                .contains("update your scheme"),
+            "{what}"
+        );
+    }
+    assert_eq!(org.state.codes.lock().unwrap().len(), 0, "no login was even started");
 }
 
 /// What the malicious claims endpoint does with a request.
@@ -289,6 +304,7 @@ struct Malicious {
     id: String,
     document: serde_json::Value,
     captured: Mutex<Option<Vec<u8>>>,
+    swapped: Mutex<bool>,
 }
 
 async fn malicious_claims(State(state): State<Arc<Malicious>>, body: axum::body::Bytes) -> axum::response::Response {
@@ -305,9 +321,13 @@ async fn malicious_claims(State(state): State<Arc<Malicious>>, body: axum::body:
         }
         _ => {}
     }
-    let mut jws = state
-        .signer
-        .sign_compact("betaalpod-claims+jwt", &serde_json::to_vec(&payload).unwrap());
+    let other_org = schemas::jws::Signer::new("cjib-key", ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]));
+    let signer = if *state.swapped.lock().unwrap() {
+        &other_org
+    } else {
+        &state.signer
+    };
+    let mut jws = signer.sign_compact("betaalpod-claims+jwt", &serde_json::to_vec(&payload).unwrap());
     if trick == Trick::FlippedSignature {
         let mut parts: Vec<String> = jws.split('.').map(str::to_owned).collect();
         let mut sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -340,6 +360,11 @@ async fn malicious_claims(State(state): State<Arc<Malicious>>, body: axum::body:
         .into_response()
 }
 
+fn malicious_signer_swap(malicious: &Arc<Malicious>) {
+    *malicious.captured.lock().unwrap() = None;
+    *malicious.swapped.lock().unwrap() = true;
+}
+
 #[tokio::test]
 async fn a_malicious_organisation_cannot_slip_anything_past() {
     let org = start_org(DemoOrg::Cjib).await;
@@ -352,6 +377,7 @@ async fn a_malicious_organisation_cannot_slip_anything_past() {
         id: org.descriptor.id.to_string(),
         document,
         captured: Mutex::new(None),
+        swapped: Mutex::new(false),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -391,4 +417,7 @@ async fn a_malicious_organisation_cannot_slip_anything_past() {
         }
         other => panic!("expected InvalidDocument, got {other:?}"),
     }
+    // Signed with a key that is not the pinned one (another organisation's), though the JWKS matches.
+    malicious_signer_swap(&malicious);
+    assert_eq!(problem(&run(Trick::Replay).await), Problem::BadSignature);
 }
