@@ -17,6 +17,7 @@ pub mod claims;
 pub mod config;
 pub mod demo_data;
 pub mod keys;
+pub mod local;
 pub mod oauth;
 pub mod ratelimit;
 pub mod server;

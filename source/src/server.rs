@@ -58,6 +58,8 @@ pub struct Source {
     pub upstream: Option<Upstream>,
     /// The clock.
     pub clock: Clock,
+    /// Requests served since start, for operations and for the privacy tests.
+    pub requests: std::sync::atomic::AtomicU64,
 }
 
 /// Shared state.
@@ -86,6 +88,7 @@ impl Source {
             codes: Mutex::new(HashMap::new()),
             upstream,
             clock,
+            requests: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -138,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .route("/claims", post(crate::claims::claims))
         .route("/arrangements", post(crate::claims::submit_arrangement))
         .route("/arrangements/{id}", get(crate::claims::arrangement_status))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), count_request))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -159,6 +163,15 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+async fn count_request(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    state.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    next.run(request).await
 }
 
 async fn metadata(State(state): State<AppState>) -> Response {

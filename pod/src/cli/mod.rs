@@ -4,7 +4,9 @@
 //! 2 invalid input (a document that fails validation) or bad usage.
 
 mod admin;
+mod fetch;
 mod inspect;
+mod scheme;
 mod secrets;
 
 use std::process::ExitCode;
@@ -39,6 +41,11 @@ enum Command {
     Restore(admin::RestoreArgs),
     /// Validate one FCID claim document and show what it means.
     Inspect(inspect::Args),
+    /// Manage the organisations your pod talks to and the keys it trusts.
+    #[command(subcommand)]
+    Scheme(scheme::SchemeCommand),
+    /// Fetch your claim documents now, from every organisation in your scheme.
+    Fetch(fetch::Args),
 }
 
 /// Runs the chosen subcommand and turns its outcome into an exit code.
@@ -53,6 +60,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Recover(dir) => admin::recover(&dir),
         Command::Backup(args) => admin::backup(&args),
         Command::Restore(args) => admin::restore(&args),
+        Command::Scheme(command) => scheme::run(command),
+        Command::Fetch(args) => fetch::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -453,6 +453,12 @@ impl UnlockedPod {
         &self.recipient
     }
 
+    /// The proof that the citizen asked for a fetch, borrowing the unlocked identity. Only an
+    /// unlocked pod can make one, which is why nothing can fetch in the background.
+    pub fn citizen_request(&self) -> fetcher::CitizenRequest<'_> {
+        fetcher::CitizenRequest::from_unlocked_identity(&self.identity)
+    }
+
     /// Notices from unlocking (an interrupted rotation that was finished or undone).
     pub fn take_notices(&mut self) -> Vec<Notice> {
         std::mem::take(&mut self.notices)

@@ -1,0 +1,115 @@
+//! `pod fetch`: fetch your claim documents now, from the organisations you choose.
+//!
+//! By default you log in at each organisation in your browser; the pod catches the answer on a
+//! loopback address (RFC 8252). `--dev-login BSN:PIN` fills in the reference server's test login
+//! instead, for demos and scripts.
+
+use std::sync::Arc;
+
+use fetcher::login::{BrowserLogin, Callback, DevLogin};
+use fetcher::{FetchOptions, Stage};
+use pod::fetching::{FetchOutcome, fetch_and_store};
+
+use super::admin::{DirArgs, unlock};
+
+/// Arguments of `pod fetch`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    dir: DirArgs,
+    /// Only these organisations (by id); default: all in your scheme.
+    #[arg(long = "org", value_name = "ID")]
+    orgs: Vec<String>,
+    /// Log in with test data at reference servers (BSN:PIN). Never real credentials.
+    #[arg(long, value_name = "BSN:PIN")]
+    dev_login: Option<String>,
+    /// Seconds each organisation may take once you have logged in.
+    #[arg(long, default_value_t = 15)]
+    timeout: u64,
+}
+
+/// Runs a fetch and prints one line per organisation. Exits non-zero if any failed.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let pod = unlock(&args.dir)?;
+    let scheme = pod.scheme()?;
+    let orgs: Vec<_> = scheme
+        .organisations
+        .into_iter()
+        .filter(|o| args.orgs.is_empty() || args.orgs.iter().any(|id| id == o.id.as_str()))
+        .collect();
+    if orgs.is_empty() {
+        anyhow::bail!("no organisations to fetch from; add one with `pod scheme add URL` (or check --org)");
+    }
+    let runtime = tokio::runtime::Runtime::new()?;
+    let outcomes = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let redirect: url::Url = format!("http://{}/oauth/callback", listener.local_addr()?).parse()?;
+        let mut options = FetchOptions::new(redirect);
+        options.network_timeout = std::time::Duration::from_secs(args.timeout);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<fetcher::Progress>();
+        let names: std::collections::HashMap<String, String> =
+            orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
+        tokio::spawn(async move {
+            while let Some(progress) = rx.recv().await {
+                let name = names.get(&progress.org).cloned().unwrap_or(progress.org);
+                match progress.stage {
+                    Stage::WaitingForLogin(url) => eprintln!("{name}: log in here: {url}"),
+                    Stage::Fetching => eprintln!("{name}: fetching…"),
+                    Stage::Verifying => eprintln!("{name}: checking signature and contents…"),
+                    Stage::Done | Stage::Failed(_) => {}
+                }
+            }
+        });
+        let result = match &args.dev_login {
+            Some(credentials) => {
+                let (bsn, pin) = credentials
+                    .split_once(':')
+                    .ok_or_else(|| anyhow::anyhow!("--dev-login takes BSN:PIN"))?;
+                drop(listener);
+                fetch_and_store(&pod, &orgs, &DevLogin::new(bsn, pin), &options, Some(tx)).await?
+            }
+            None => {
+                let browser = Arc::new(BrowserLogin::default());
+                let callback_target = browser.clone();
+                let app = axum::Router::new().route(
+                    "/oauth/callback",
+                    axum::routing::get(move |uri: axum::http::Uri| {
+                        let browser = callback_target.clone();
+                        async move {
+                            let url = url::Url::parse(&format!("http://127.0.0.1{uri}")).ok();
+                            let delivered = url.is_some_and(|u| browser.deliver(Callback::from_url(&u)));
+                            let text = if delivered {
+                                "Ingelogd. U kunt dit tabblad sluiten. / Logged in; you can close this tab."
+                            } else {
+                                "Onbekende of verlopen login. / Unknown or expired login."
+                            };
+                            axum::response::Html(format!("<!doctype html><meta charset=utf-8><p>{text}</p>"))
+                        }
+                    }),
+                );
+                let server = tokio::spawn(async move { axum::serve(listener, app).await });
+                let result = fetch_and_store(&pod, &orgs, browser.as_ref(), &options, Some(tx)).await?;
+                server.abort();
+                result
+            }
+        };
+        Ok::<Vec<FetchOutcome>, anyhow::Error>(result)
+    })?;
+    let mut failed = 0;
+    for outcome in &outcomes {
+        match &outcome.result {
+            Ok(record) => println!("ok     {}: stored as record {record}", outcome.name),
+            Err(message) => {
+                failed += 1;
+                println!("failed {message}");
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!(
+            "{failed} of {} organisation(s) failed; the others are stored",
+            outcomes.len()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! A citizen's fetch, from the pod's side: run the fetcher, store every document unchanged, and
+//! write one transparency-log entry per organisation.
+
+use chrono::{DateTime, Utc};
+use fetcher::login::LoginDriver;
+use fetcher::{FetchOptions, Organisation, Progress};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::store::{PodError, RecordId, RecordKind, UnlockedPod};
+
+/// One organisation's line in the transparency log (`fetch_log` records).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchLogEntry {
+    /// Shared by the entries of one citizen fetch.
+    pub fetch_id: String,
+    /// What happened: `fetch` (later also `submit`).
+    pub action: String,
+    /// The organisation's id.
+    pub org: String,
+    /// Its name.
+    pub name: String,
+    /// The scopes asked.
+    pub scopes: Vec<String>,
+    /// When the citizen started the fetch.
+    pub started_at: DateTime<Utc>,
+    /// When this organisation's part ended.
+    pub finished_at: DateTime<Utc>,
+    /// `ok` or `error`.
+    pub outcome: String,
+    /// The error, in words, if any.
+    pub message: Option<String>,
+    /// SHA-256 (hex) of the stored age file.
+    pub document_sha256: Option<String>,
+    /// The stored document's record id.
+    pub record: Option<String>,
+}
+
+/// What a fetch did for one organisation.
+#[derive(Clone, Debug)]
+pub struct FetchOutcome {
+    /// The organisation's id.
+    pub org: String,
+    /// Its name.
+    pub name: String,
+    /// The stored document, or the error in words.
+    pub result: Result<RecordId, String>,
+}
+
+/// Runs one citizen fetch against `orgs` and stores what came back. Only callable with an
+/// unlocked pod, which is the citizen's session.
+pub async fn fetch_and_store<D: LoginDriver>(
+    pod: &UnlockedPod,
+    orgs: &[Organisation],
+    driver: &D,
+    options: &FetchOptions,
+    progress: Option<UnboundedSender<Progress>>,
+) -> Result<Vec<FetchOutcome>, PodError> {
+    let started_at = Utc::now();
+    let mut id = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut id);
+    let fetch_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let request = pod.citizen_request();
+    let results = fetcher::fetch_all(&request, orgs, driver, options, progress).await;
+    let mut outcomes = Vec::with_capacity(results.len());
+    for (org, result) in orgs.iter().zip(results) {
+        let mut entry = FetchLogEntry {
+            fetch_id: fetch_id.clone(),
+            action: "fetch".to_owned(),
+            org: org.id.to_string(),
+            name: org.name.clone(),
+            scopes: vec!["claims:read".to_owned()],
+            started_at,
+            finished_at: Utc::now(),
+            outcome: "ok".to_owned(),
+            message: None,
+            document_sha256: None,
+            record: None,
+        };
+        let result = match result {
+            Ok(fetched) => {
+                let record = pod.put_document(&fetched.org, &fetched.raw_age_file)?;
+                entry.finished_at = fetched.fetched_at;
+                entry.document_sha256 = Some(fetched.sha256);
+                entry.record = Some(record.to_string());
+                Ok(record)
+            }
+            Err(error) => {
+                entry.outcome = "error".to_owned();
+                entry.message = Some(error.to_string());
+                Err(error.to_string())
+            }
+        };
+        let json = serde_json::to_vec(&entry).map_err(|e| PodError::Io(e.to_string()))?;
+        pod.put(RecordKind::FetchLog, Some(org.id.as_str()), &json)?;
+        outcomes.push(FetchOutcome {
+            org: org.id.to_string(),
+            name: org.name.clone(),
+            result,
+        });
+    }
+    Ok(outcomes)
+}
+
+impl UnlockedPod {
+    /// The transparency log, oldest first.
+    pub fn fetch_log(&self) -> Result<Vec<FetchLogEntry>, PodError> {
+        let mut entries = Vec::new();
+        for (id, entry) in self.index()? {
+            if entry.kind == RecordKind::FetchLog {
+                let record = self.get(&id)?;
+                // Entries in another format (older versions, other tools) are not ours to interpret.
+                if let Ok(parsed) = serde_json::from_slice(&record.payload) {
+                    entries.push(parsed);
+                }
+            }
+        }
+        Ok(entries)
+    }
+}

@@ -1,0 +1,129 @@
+//! The citizen's scheme: the organisations this pod talks to, with their pinned keys. It is
+//! kept encrypted in the pod (which organisations a citizen owes is private) as a `settings`
+//! record, newest first; older versions stay in the history.
+
+use chrono::Utc;
+use schemas::descriptor::OrganisationDescriptor;
+use schemas::jws::Jwk;
+use schemas::scheme::Scheme;
+use serde::{Deserialize, Serialize};
+
+use crate::store::{PodError, RecordKind, UnlockedPod};
+
+/// The `source` tag of scheme records.
+pub const SCHEME_RECORD: &str = "scheme";
+
+/// The pod's pinned organisations.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalScheme {
+    /// The version of the last imported manager scheme, to refuse going back to an older one.
+    pub manager_version: Option<u64>,
+    /// The organisations, each with the keys the pod trusts.
+    pub organisations: Vec<OrganisationDescriptor>,
+}
+
+impl LocalScheme {
+    /// Adds or replaces one organisation.
+    pub fn pin(&mut self, descriptor: OrganisationDescriptor) {
+        self.organisations.retain(|o| o.id != descriptor.id);
+        self.organisations.push(descriptor);
+        self.organisations.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+}
+
+impl UnlockedPod {
+    /// The current scheme (empty if none was saved yet).
+    pub fn scheme(&self) -> Result<LocalScheme, PodError> {
+        let latest = self
+            .index()?
+            .into_iter()
+            .rfind(|(_, e)| e.kind == RecordKind::Settings && e.source.as_deref() == Some(SCHEME_RECORD));
+        match latest {
+            None => Ok(LocalScheme::default()),
+            Some((id, _)) => {
+                let record = self.get(&id)?;
+                serde_json::from_slice(&record.payload)
+                    .map_err(|e| PodError::Damaged(format!("the stored scheme is damaged: {e}")))
+            }
+        }
+    }
+
+    /// Saves a new version of the scheme.
+    pub fn save_scheme(&self, scheme: &LocalScheme) -> Result<(), PodError> {
+        let json = serde_json::to_vec(scheme).map_err(|e| PodError::Io(e.to_string()))?;
+        self.put(RecordKind::Settings, Some(SCHEME_RECORD), &json)?;
+        Ok(())
+    }
+}
+
+/// Verifies a scheme manager's signed scheme with the manager's key and merges it into
+/// `current`. Refuses an older scheme than the one imported last.
+pub fn import(current: &LocalScheme, bytes: &[u8], manager_key: &Jwk) -> anyhow::Result<LocalScheme> {
+    let scheme = Scheme::from_json_verified(bytes, std::slice::from_ref(manager_key), Utc::now())?;
+    if let Some(previous) = current.manager_version
+        && scheme.version < previous
+    {
+        anyhow::bail!(
+            "this scheme is version {}, older than the version {previous} you imported before; refusing to go back",
+            scheme.version
+        );
+    }
+    let now = Utc::now();
+    let mut merged = current.clone();
+    merged.manager_version = Some(scheme.version);
+    for organisation in scheme.organisations {
+        if organisation.active_keys(now).is_empty() {
+            tracing::warn!(org = %organisation.id, "every key of this organisation is revoked or expired");
+        }
+        merged.pin(organisation);
+    }
+    Ok(merged)
+}
+
+/// Reads an organisation's descriptor and JWKS from its `source` server, for `pod scheme add`.
+/// The keys served at `jwks_uri` are the ones that will be pinned.
+pub async fn discover(base: &url::Url) -> anyhow::Result<OrganisationDescriptor> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(15))
+        .build()?;
+    let url = base.join("/.well-known/betaalpod-source")?;
+    let response = http
+        .get(url.clone())
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach {url}: {e}"))?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{url} answered HTTP {}",
+        response.status()
+    );
+    let bytes = response.bytes().await?;
+    let mut descriptor = OrganisationDescriptor::from_json(&bytes)
+        .map_err(|e| anyhow::anyhow!("{url} is not a valid descriptor at {e}"))?;
+    #[derive(Deserialize)]
+    struct Jwks {
+        keys: Vec<Jwk>,
+    }
+    let jwks: Jwks = http
+        .get(descriptor.jwks_uri.clone())
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    anyhow::ensure!(!jwks.keys.is_empty(), "{} lists no keys", descriptor.jwks_uri);
+    for key in &jwks.keys {
+        key.verifying_key()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", descriptor.jwks_uri))?;
+    }
+    if !descriptor.keys.is_empty() && descriptor.keys != jwks.keys {
+        anyhow::bail!(
+            "the descriptor and {} list different keys; refusing to pin either",
+            descriptor.jwks_uri
+        );
+    }
+    descriptor.keys = jwks.keys;
+    Ok(descriptor)
+}

@@ -1,0 +1,177 @@
+//! A citizen's fetch through the real `pod` binary against three real `source` organisations on
+//! loopback: scheme add, scheme list, fetch, history and the transparency log; one organisation
+//! down; and no request at all while an unlocked pod is left alone.
+
+use std::process::{Command, Output};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use age::secrecy::SecretString;
+use pod::store::{KdfCost, PodDir};
+use source::demo_data::{self, DemoOrg};
+use source::local::LocalOrganisation;
+
+const PASSPHRASE: &str = "correct horse battery staple";
+const SEED: u64 = 1;
+
+fn pod_cli(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pod"))
+        .args(args)
+        .args(["--dir", dir.to_str().unwrap()])
+        .env("POD_PASSPHRASE", PASSPHRASE)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+async fn three_orgs(root: &std::path::Path) -> Vec<LocalOrganisation> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut orgs = Vec::new();
+    for org in [DemoOrg::Cjib, DemoOrg::Duo, DemoOrg::Cak] {
+        orgs.push(
+            LocalOrganisation::start(org, 5, SEED, &root.join(org.short()))
+                .await
+                .unwrap(),
+        );
+    }
+    orgs
+}
+
+fn new_pod(root: &std::path::Path) -> PodDir {
+    let dir = PodDir::new(root.join("pod"));
+    dir.init(&SecretString::from(PASSPHRASE.to_owned()), KdfCost::InsecureForTests)
+        .unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheme_add_fetch_history_and_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let orgs = three_orgs(tmp.path()).await;
+    let dir = new_pod(tmp.path());
+    let root = dir.root().to_path_buf();
+    for org in &orgs {
+        let url = org.url.clone();
+        let added = tokio::task::spawn_blocking({
+            let root = root.clone();
+            move || pod_cli(&root, &["scheme", "add", &url, "--yes"])
+        })
+        .await
+        .unwrap();
+        assert!(added.status.success(), "{}", text(&added.stderr));
+        assert!(text(&added.stdout).contains("fingerprint"), "{}", text(&added.stdout));
+    }
+    let listed = pod_cli(&root, &["scheme", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 3);
+    let fingerprint = orgs[0].descriptor().unwrap().keys[0].fingerprint();
+    assert!(text(&listed.stdout).contains(&fingerprint));
+
+    let (bsn, pin) = demo_data::citizen(SEED, 0);
+    let credentials = format!("{bsn}:{pin}");
+    let fetched = tokio::task::spawn_blocking({
+        let root = root.clone();
+        move || pod_cli(&root, &["fetch", "--dev-login", &credentials])
+    })
+    .await
+    .unwrap();
+    assert!(
+        fetched.status.success(),
+        "{}\n{}",
+        text(&fetched.stdout),
+        text(&fetched.stderr)
+    );
+    assert_eq!(
+        text(&fetched.stdout).lines().filter(|l| l.starts_with("ok ")).count(),
+        3,
+        "{}",
+        text(&fetched.stdout)
+    );
+    assert!(
+        text(&fetched.stderr).contains("checking signature"),
+        "progress is shown: {}",
+        text(&fetched.stderr)
+    );
+
+    let pod = dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
+    let latest = pod.latest_documents().unwrap();
+    assert_eq!(latest.len(), 3);
+    for org in &orgs {
+        let id = org.state.config.id.to_string();
+        let (record, _) = &latest[&id];
+        let plain = pod.open_document(record).unwrap();
+        assert!(
+            std::str::from_utf8(&plain).unwrap().split('.').count() == 3,
+            "the stored file is the organisation's JWS, unchanged"
+        );
+    }
+    let log = pod.fetch_log().unwrap();
+    assert_eq!(log.len(), 3);
+    assert!(log.iter().all(|e| e.outcome == "ok"
+        && e.scopes == ["claims:read"]
+        && e.document_sha256.as_ref().is_some_and(|h| h.len() == 64)));
+    assert!(
+        log.windows(2).all(|w| w[0].fetch_id == w[1].fetch_id),
+        "one citizen fetch"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_organisation_down_the_others_are_stored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut orgs = three_orgs(tmp.path()).await;
+    let dir = new_pod(tmp.path());
+    {
+        let pod = dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
+        let mut scheme = pod.scheme().unwrap();
+        for org in &orgs {
+            scheme.pin(org.descriptor().unwrap());
+        }
+        pod.save_scheme(&scheme).unwrap();
+    }
+    drop(orgs.remove(1)); // DUO goes down.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (bsn, pin) = demo_data::citizen(SEED, 0);
+    let root = dir.root().to_path_buf();
+    let credentials = format!("{bsn}:{pin}");
+    let fetched = tokio::task::spawn_blocking(move || pod_cli(&root, &["fetch", "--dev-login", &credentials]))
+        .await
+        .unwrap();
+    assert_eq!(fetched.status.code(), Some(1));
+    let stdout = text(&fetched.stdout);
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("ok ")).count(), 2, "{stdout}");
+    assert!(
+        stdout.contains("Dienst Uitvoering Onderwijs (DUO) could not be reached"),
+        "{stdout}"
+    );
+    assert!(text(&fetched.stderr).contains("1 of 3 organisation(s) failed; the others are stored"));
+    let pod = dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
+    assert_eq!(pod.latest_documents().unwrap().len(), 2);
+    let log = pod.fetch_log().unwrap();
+    assert_eq!(log.iter().filter(|e| e.outcome == "error").count(), 1);
+}
+
+/// P-1: nothing is fetched unless the citizen starts it. An unlocked pod with three
+/// organisations in its scheme, left alone for 10 seconds, sends them nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unlocked_pod_left_alone_sends_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let orgs = three_orgs(tmp.path()).await;
+    let dir = new_pod(tmp.path());
+    let pod = dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
+    let mut scheme = pod.scheme().unwrap();
+    for org in &orgs {
+        scheme.pin(org.descriptor().unwrap());
+    }
+    pod.save_scheme(&scheme).unwrap();
+    let before: Vec<u64> = orgs.iter().map(|o| o.state.requests.load(Ordering::SeqCst)).collect();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let after: Vec<u64> = orgs.iter().map(|o| o.state.requests.load(Ordering::SeqCst)).collect();
+    assert_eq!(before, after);
+    assert_eq!(after, [0, 0, 0], "not even discovery");
+    drop(pod);
+}
