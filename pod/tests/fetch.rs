@@ -175,3 +175,91 @@ async fn an_unlocked_pod_left_alone_sends_nothing() {
     assert_eq!(after, [0, 0, 0], "not even discovery");
     drop(pod);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_scheme_is_imported_only_with_the_managers_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let orgs = three_orgs(tmp.path()).await;
+    let dir = new_pod(tmp.path());
+    let root = dir.root().to_path_buf();
+    let manager = schemas::jws::Signer::new("manager-2026", ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]));
+    let write_scheme = |version: u64, name: &str| {
+        let mut scheme = schemas::scheme::Scheme {
+            format: schemas::scheme::SchemeFormat,
+            version,
+            issued_at: chrono::Utc::now().fixed_offset(),
+            organisations: orgs.iter().map(|o| o.descriptor().unwrap()).collect(),
+            signature: None,
+        };
+        scheme.sign(&manager).unwrap();
+        let path = tmp.path().join(name);
+        std::fs::write(&path, serde_json::to_vec(&scheme).unwrap()).unwrap();
+        path
+    };
+    let key_path = tmp.path().join("manager.jwk");
+    std::fs::write(&key_path, serde_json::to_vec(&manager.public_jwk(None)).unwrap()).unwrap();
+    let v2 = write_scheme(2, "scheme-v2.json");
+    let imported = pod_cli(
+        &root,
+        &[
+            "scheme",
+            "import",
+            v2.to_str().unwrap(),
+            "--manager-key",
+            key_path.to_str().unwrap(),
+        ],
+    );
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    assert!(text(&imported.stdout).contains("version 2: 3 organisation(s)"));
+
+    let older = write_scheme(1, "scheme-v1.json");
+    let refused = pod_cli(
+        &root,
+        &[
+            "scheme",
+            "import",
+            older.to_str().unwrap(),
+            "--manager-key",
+            key_path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("refusing to go back"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    let mut tampered: serde_json::Value = serde_json::from_slice(&std::fs::read(&v2).unwrap()).unwrap();
+    tampered["organisations"][0]["name"] = serde_json::json!("Evil Incasso");
+    std::fs::write(&v2, serde_json::to_vec(&tampered).unwrap()).unwrap();
+    let refused = pod_cli(
+        &root,
+        &[
+            "scheme",
+            "import",
+            v2.to_str().unwrap(),
+            "--manager-key",
+            key_path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("signature"), "{}", text(&refused.stderr));
+
+    let other_manager = schemas::jws::Signer::new("manager-2026", ed25519_dalek::SigningKey::from_bytes(&[8u8; 32]));
+    std::fs::write(&key_path, serde_json::to_vec(&other_manager.public_jwk(None)).unwrap()).unwrap();
+    let v3 = write_scheme(3, "scheme-v3.json");
+    let refused = pod_cli(
+        &root,
+        &[
+            "scheme",
+            "import",
+            v3.to_str().unwrap(),
+            "--manager-key",
+            key_path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let list = pod_cli(&root, &["scheme", "list"]);
+    assert!(!text(&list.stdout).contains("Evil"), "nothing refused was stored");
+}
