@@ -263,3 +263,87 @@ async fn a_signed_scheme_is_imported_only_with_the_managers_key() {
     let list = pod_cli(&root, &["scheme", "list"]);
     assert!(!text(&list.stdout).contains("Evil"), "nothing refused was stored");
 }
+
+/// The browser path: `pod fetch` prints a login link per organisation and catches the answer on
+/// its loopback callback. Here a plain HTTP client plays the browser: it opens the link, fills in
+/// the dev-login form and follows the redirect to the pod.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pod_fetch_catches_the_browser_login_on_its_loopback_callback() {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let orgs = three_orgs(tmp.path()).await;
+    let dir = new_pod(tmp.path());
+    {
+        let pod = dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
+        let mut scheme = pod.scheme().unwrap();
+        scheme.pin(orgs[0].descriptor().unwrap());
+        pod.save_scheme(&scheme).unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pod"))
+        .args(["fetch", "--dir", dir.root().to_str().unwrap()])
+        .env("POD_PASSPHRASE", PASSPHRASE)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let link = tokio::task::spawn_blocking(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|line| line.split("log in here: ").nth(1).map(str::to_owned))
+    })
+    .await
+    .unwrap()
+    .expect("a login link");
+
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = browser.get(&link).send().await.unwrap().text().await.unwrap();
+    let field = |name: &str| {
+        html.split(&format!("name=\"{name}\" value=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .replace("&amp;", "&")
+            .replace("&#x2f;", "/")
+    };
+    let (bsn, pin) = demo_data::citizen(SEED, 0);
+    let form = [
+        ("response_type", "code".to_owned()),
+        ("client_id", field("client_id")),
+        ("redirect_uri", field("redirect_uri")),
+        ("state", field("state")),
+        ("scope", field("scope")),
+        ("code_challenge", field("code_challenge")),
+        ("code_challenge_method", "S256".to_owned()),
+        ("bsn", bsn.to_string()),
+        ("pin", pin),
+    ];
+    let login = browser
+        .post(format!("{}/authorize", orgs[0].url))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    let callback = login.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        callback.starts_with("http://127.0.0.1:") && callback.contains("/oauth/callback?"),
+        "{callback}"
+    );
+    let page = browser.get(&callback).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Logged in; you can close this tab"), "{page}");
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(text(&output.stdout).starts_with("ok "), "{}", text(&output.stdout));
+    // A second delivery of the same callback is refused: the login is over.
+    let again = browser.get(&callback).send().await;
+    assert!(again.is_err(), "the pod's callback server is gone once the fetch ends");
+}
