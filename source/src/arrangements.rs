@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use schemas::arrangement::{ArrangementPart, ArrangementState};
+use schemas::fcid;
 use schemas::fcid::wire::{self, EventHeader, OwnedEnvelope, PaymentDemand, PaymentDemandWithdrawn};
-use schemas::fcid::{self, EventKind};
 use serde::{Deserialize, Serialize};
 
 /// One submitted part and where it stands.
@@ -145,14 +145,6 @@ pub fn apply_accepted(
                 continue;
             };
             let matter = &parsed.matters[index];
-            let withdrawn: Vec<&str> = matter
-                .events
-                .iter()
-                .filter_map(|e| match &e.kind {
-                    EventKind::PaymentDemandWithdrawn(w) => Some(w.withdrawn_kenmerk.as_str()),
-                    _ => None,
-                })
-                .collect();
             let kind = (parsed.version == fcid::Version::V4_1_0).then_some(wire::DemandKind::Aanschrijving);
             let header = |kenmerk: String, event_type: &str| EventHeader {
                 event_type: event_type.to_owned(),
@@ -162,21 +154,17 @@ pub fn apply_accepted(
             };
             let mut new_events = Vec::new();
             let mut earliest_due: Option<NaiveDate> = None;
-            for event in &matter.events {
-                if let EventKind::PaymentDemanded(demand) = &event.kind
-                    && !withdrawn.contains(&event.kenmerk.as_str())
-                {
-                    earliest_due = Some(earliest_due.map_or(demand.due_date, |d| d.min(demand.due_date)));
-                    new_events.push(wire::event_json(
-                        &header(
-                            format!("{}-withdraw-{}", arrangement.receipt_id, event.kenmerk),
-                            wire::event_type::PAYMENT_DEMAND_WITHDRAWN,
-                        ),
-                        &PaymentDemandWithdrawn {
-                            withdrawn_kenmerk: event.kenmerk.clone(),
-                        },
-                    )?);
-                }
+            for (event, demand) in matter.live_demands() {
+                earliest_due = Some(earliest_due.map_or(demand.due_date, |d| d.min(demand.due_date)));
+                new_events.push(wire::event_json(
+                    &header(
+                        format!("{}-withdraw-{}", arrangement.receipt_id, event.kenmerk),
+                        wire::event_type::PAYMENT_DEMAND_WITHDRAWN,
+                    ),
+                    &PaymentDemandWithdrawn {
+                        withdrawn_kenmerk: event.kenmerk.clone(),
+                    },
+                )?);
             }
             // What was already paid stays demanded at its original date, so that the demands
             // still add up to what was imposed and the new terms start from what is left.

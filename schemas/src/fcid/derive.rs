@@ -298,24 +298,13 @@ pub fn matter_view(matter: &Matter, as_of: NaiveDate, document: &Document) -> Ma
 }
 
 fn live_demands(matter: &Matter) -> Vec<LiveDemand<'_>> {
-    let withdrawn: HashSet<&str> = matter
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::PaymentDemandWithdrawn(w) => Some(w.withdrawn_kenmerk.as_str()),
-            _ => None,
-        })
-        .collect();
     let mut demands: Vec<LiveDemand> = matter
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::PaymentDemanded(d) if !withdrawn.contains(e.kenmerk.as_str()) => Some(LiveDemand {
-                kenmerk: &e.kenmerk,
-                due: d.due_date,
-                cents: d.amount_cents,
-            }),
-            _ => None,
+        .live_demands()
+        .into_iter()
+        .map(|(e, d)| LiveDemand {
+            kenmerk: &e.kenmerk,
+            due: d.due_date,
+            cents: d.amount_cents,
         })
         .collect();
     // Stable: demands due the same day keep document order.

@@ -75,6 +75,31 @@ pub struct Matter {
     pub contact_options: Vec<ContactOption>,
 }
 
+impl Matter {
+    /// Kenmerken of the payment demands that a later event withdrew.
+    pub fn withdrawn_kenmerken(&self) -> std::collections::HashSet<&str> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::PaymentDemandWithdrawn(w) => Some(w.withdrawn_kenmerk.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The payment demands that still count (not withdrawn), in document order.
+    pub fn live_demands(&self) -> Vec<(&Event, &PaymentDemand)> {
+        let withdrawn = self.withdrawn_kenmerken();
+        self.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::PaymentDemanded(d) if !withdrawn.contains(e.kenmerk.as_str()) => Some((e, d)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 /// What the organisation itself says the totals are. Betaalpod never shows these as truth; it
 /// computes its own and warns when they differ.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -54,14 +54,7 @@ impl TimelineEntry {
 
 /// The matter's events, oldest first (events at the same moment keep document order).
 pub fn timeline(matter: &Matter) -> Vec<TimelineEntry> {
-    let withdrawn: Vec<&str> = matter
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::PaymentDemandWithdrawn(w) => Some(w.withdrawn_kenmerk.as_str()),
-            _ => None,
-        })
-        .collect();
+    let withdrawn = matter.withdrawn_kenmerken();
     let mut entries: Vec<TimelineEntry> = matter
         .events
         .iter()
@@ -133,7 +126,7 @@ pub fn timeline(matter: &Matter) -> Vec<TimelineEntry> {
                 kenmerk: event.kenmerk.clone(),
                 step,
                 amount_cents: amount,
-                withdrawn: step == Step::PaymentDue && withdrawn.contains(&event.kenmerk.as_str()),
+                withdrawn: step == Step::PaymentDue && withdrawn.contains(event.kenmerk.as_str()),
                 label_nl,
                 label_en,
             }
