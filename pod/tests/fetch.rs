@@ -41,6 +41,16 @@ async fn three_orgs(root: &std::path::Path) -> Vec<LocalOrganisation> {
     orgs
 }
 
+/// Pins `orgs` in the pod's scheme, as `pod scheme add --yes` would.
+fn pin_all(dir: &PodDir, orgs: &[LocalOrganisation]) {
+    let pod = dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
+    let mut scheme = pod.scheme().unwrap();
+    for org in orgs {
+        scheme.pin(org.descriptor().unwrap());
+    }
+    pod.save_scheme(&scheme).unwrap();
+}
+
 fn new_pod(root: &std::path::Path) -> PodDir {
     let dir = PodDir::new(root.join("pod"));
     dir.init(&SecretString::from(PASSPHRASE.to_owned()), KdfCost::InsecureForTests)
@@ -125,14 +135,7 @@ async fn one_organisation_down_the_others_are_stored() {
     let tmp = tempfile::tempdir().unwrap();
     let mut orgs = three_orgs(tmp.path()).await;
     let dir = new_pod(tmp.path());
-    {
-        let pod = dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
-        let mut scheme = pod.scheme().unwrap();
-        for org in &orgs {
-            scheme.pin(org.descriptor().unwrap());
-        }
-        pod.save_scheme(&scheme).unwrap();
-    }
+    pin_all(&dir, &orgs);
     drop(orgs.remove(1)); // DUO goes down.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let (bsn, pin) = demo_data::citizen(SEED, 0);
@@ -162,12 +165,8 @@ async fn an_unlocked_pod_left_alone_sends_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let orgs = three_orgs(tmp.path()).await;
     let dir = new_pod(tmp.path());
+    pin_all(&dir, &orgs);
     let pod = dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
-    let mut scheme = pod.scheme().unwrap();
-    for org in &orgs {
-        scheme.pin(org.descriptor().unwrap());
-    }
-    pod.save_scheme(&scheme).unwrap();
     let before: Vec<u64> = orgs.iter().map(|o| o.state.requests.load(Ordering::SeqCst)).collect();
     tokio::time::sleep(Duration::from_secs(10)).await;
     let after: Vec<u64> = orgs.iter().map(|o| o.state.requests.load(Ordering::SeqCst)).collect();
@@ -273,12 +272,7 @@ async fn pod_fetch_catches_the_browser_login_on_its_loopback_callback() {
     let tmp = tempfile::tempdir().unwrap();
     let orgs = three_orgs(tmp.path()).await;
     let dir = new_pod(tmp.path());
-    {
-        let pod = dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
-        let mut scheme = pod.scheme().unwrap();
-        scheme.pin(orgs[0].descriptor().unwrap());
-        pod.save_scheme(&scheme).unwrap();
-    }
+    pin_all(&dir, &orgs[..1]);
     let mut child = Command::new(env!("CARGO_BIN_EXE_pod"))
         .args(["fetch", "--dir", dir.root().to_str().unwrap()])
         .env("POD_PASSPHRASE", PASSPHRASE)

@@ -69,32 +69,15 @@ fn form_of(html: &str) -> (String, Vec<(String, String)>) {
     (action, fields)
 }
 
-#[tokio::test]
-async fn login_through_a_real_openid_provider() {
-    let tmp = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let source_url = format!("http://{}", listener.local_addr().unwrap());
-    let provider = start_provider(&format!("{source_url}/upstream/callback"));
-    let issuer = provider.issuer.clone();
-    let server = TestServer::start_on(tmp.path(), "00000001001234567000", "", listener, |config| {
-        config.dev_login = false;
-        config.upstream_oidc = Some(source::config::UpstreamOidc {
-            issuer: issuer.parse().unwrap(),
-            client_id: "betaalpod-source".to_owned(),
-            client_secret: None,
-            bsn_claim: "sub".to_owned(),
-        });
-    })
-    .await;
+/// Plays the browser from the pod's authorization request until the flow comes back to the
+/// pod's redirect URI, typing `login` at the provider's login form. Returns the final URL.
+async fn browse_to_pod(server: &TestServer, pkce: &Pkce, state: &str, login: &str) -> url::Url {
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
         .build()
         .unwrap();
-    let (bsn, _) = citizen(0);
-    let pkce = pkce();
-    let params = auth_params(&pkce, "state-up", "claims:read");
-
+    let params = auth_params(pkce, state, "claims:read");
     let mut response = browser
         .get(format!("{}/authorize", server.url))
         .query(&params)
@@ -102,22 +85,12 @@ async fn login_through_a_real_openid_provider() {
         .await
         .unwrap();
     let mut base = server.url.clone();
-    let mut code = None;
     for _ in 0..20 {
         if response.status().is_redirection() {
             let location = response.headers()["location"].to_str().unwrap().to_owned();
             let next = url::Url::parse(&base).unwrap().join(&location).unwrap();
             if next.as_str().starts_with(REDIRECT) {
-                let query: std::collections::HashMap<String, String> = next.query_pairs().into_owned().collect();
-                assert_eq!(query["state"], "state-up");
-                assert_eq!(query["iss"], server.url);
-                code = Some(
-                    query
-                        .get("code")
-                        .cloned()
-                        .unwrap_or_else(|| panic!("no code: {query:?}")),
-                );
-                break;
+                return next;
             }
             base = next.as_str().to_owned();
             response = browser.get(next).send().await.unwrap();
@@ -127,7 +100,7 @@ async fn login_through_a_real_openid_provider() {
             let (action, mut fields) = form_of(&html);
             if fields.iter().any(|(name, _)| name == "login") {
                 fields.retain(|(name, _)| name != "login" && name != "password");
-                fields.push(("login".to_owned(), bsn.clone()));
+                fields.push(("login".to_owned(), login.to_owned()));
                 fields.push(("password".to_owned(), "anything".to_owned()));
             }
             let target = url::Url::parse(&base).unwrap().join(&action).unwrap();
@@ -135,8 +108,40 @@ async fn login_through_a_real_openid_provider() {
             response = browser.post(target).form(&fields).send().await.unwrap();
         }
     }
-    let code = code.expect("the flow ended at the pod's redirect");
-    let token = exchange(&server, &code, &pkce.verifier).await;
+    panic!("the flow never came back to the pod");
+}
+
+/// A source server whose citizen login is delegated to a fresh oidc-provider.
+async fn delegating_server(tmp: &std::path::Path) -> (TestServer, Provider) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let source_url = format!("http://{}", listener.local_addr().unwrap());
+    let provider = start_provider(&format!("{source_url}/upstream/callback"));
+    let issuer = provider.issuer.clone();
+    let server = TestServer::start_on(tmp, "00000001001234567000", "", listener, |config| {
+        config.dev_login = false;
+        config.upstream_oidc = Some(source::config::UpstreamOidc {
+            issuer: issuer.parse().unwrap(),
+            client_id: "betaalpod-source".to_owned(),
+            client_secret: None,
+            bsn_claim: "sub".to_owned(),
+        });
+    })
+    .await;
+    (server, provider)
+}
+
+#[tokio::test]
+async fn login_through_a_real_openid_provider() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, _provider) = delegating_server(tmp.path()).await;
+    let (bsn, _) = citizen(0);
+    let pkce = pkce();
+    let back = browse_to_pod(&server, &pkce, "state-up", &bsn).await;
+    let query: std::collections::HashMap<String, String> = back.query_pairs().into_owned().collect();
+    assert_eq!(query["state"], "state-up");
+    assert_eq!(query["iss"], server.url);
+    let code = query.get("code").unwrap_or_else(|| panic!("no code: {query:?}"));
+    let token = exchange(&server, code, &pkce.verifier).await;
     assert_eq!(token.status(), 200);
     let token: serde_json::Value = token.json().await.unwrap();
     let payload = fetch_claims(&server, token["access_token"].as_str().unwrap()).await;
@@ -147,9 +152,7 @@ async fn login_through_a_real_openid_provider() {
     );
 
     // A callback with an unknown state is refused without a redirect.
-    let stray = browser
-        .get(format!("{}/upstream/callback?code=x&state=unknown", server.url))
-        .send()
+    let stray = reqwest::get(format!("{}/upstream/callback?code=x&state=unknown", server.url))
         .await
         .unwrap();
     assert_eq!(stray.status(), 400);
@@ -158,59 +161,10 @@ async fn login_through_a_real_openid_provider() {
 #[tokio::test]
 async fn a_provider_that_names_no_valid_bsn_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let source_url = format!("http://{}", listener.local_addr().unwrap());
-    let provider = start_provider(&format!("{source_url}/upstream/callback"));
-    let issuer = provider.issuer.clone();
-    let server = TestServer::start_on(tmp.path(), "00000001001234567000", "", listener, |config| {
-        config.dev_login = false;
-        config.upstream_oidc = Some(source::config::UpstreamOidc {
-            issuer: issuer.parse().unwrap(),
-            client_id: "betaalpod-source".to_owned(),
-            client_secret: None,
-            bsn_claim: "sub".to_owned(),
-        });
-    })
-    .await;
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let pkce = pkce();
-    let params = auth_params(&pkce, "s2", "claims:read");
-    let mut response = browser
-        .get(format!("{}/authorize", server.url))
-        .query(&params)
-        .send()
-        .await
-        .unwrap();
-    let mut base = server.url.clone();
-    for _ in 0..20 {
-        if response.status().is_redirection() {
-            let location = response.headers()["location"].to_str().unwrap().to_owned();
-            let next = url::Url::parse(&base).unwrap().join(&location).unwrap();
-            if next.as_str().starts_with(REDIRECT) {
-                let query: std::collections::HashMap<String, String> = next.query_pairs().into_owned().collect();
-                assert_eq!(query["error"], "access_denied");
-                assert!(query["error_description"].contains("BSN"), "{query:?}");
-                assert!(!query.contains_key("code"));
-                return;
-            }
-            base = next.as_str().to_owned();
-            response = browser.get(next).send().await.unwrap();
-        } else {
-            let html = response.text().await.unwrap();
-            let (action, mut fields) = form_of(&html);
-            if fields.iter().any(|(name, _)| name == "login") {
-                fields.retain(|(name, _)| name != "login" && name != "password");
-                fields.push(("login".to_owned(), "123456789".to_owned()));
-                fields.push(("password".to_owned(), "x".to_owned()));
-            }
-            let target = url::Url::parse(&base).unwrap().join(&action).unwrap();
-            base = target.as_str().to_owned();
-            response = browser.post(target).form(&fields).send().await.unwrap();
-        }
-    }
-    panic!("the flow never came back to the pod");
+    let (server, _provider) = delegating_server(tmp.path()).await;
+    let back = browse_to_pod(&server, &pkce(), "s2", "123456789").await;
+    let query: std::collections::HashMap<String, String> = back.query_pairs().into_owned().collect();
+    assert_eq!(query["error"], "access_denied");
+    assert!(query["error_description"].contains("BSN"), "{query:?}");
+    assert!(!query.contains_key("code"));
 }
