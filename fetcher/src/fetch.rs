@@ -371,6 +371,18 @@ pub fn verify(
     Ok(document)
 }
 
+/// Reads the FCID document back out of a stored answer: the JWS the pod decrypted from the
+/// organisation's age file. The signature was checked when it was fetched.
+pub fn stored_document(jws: &[u8]) -> Result<fcid::Document, Problem> {
+    let malformed = |why: &str| Problem::InvalidDocument { path: "$".to_owned(), problem: why.to_owned() };
+    let text = std::str::from_utf8(jws).map_err(|_| malformed("the stored answer is not text"))?;
+    let payload_b64 = text.split('.').nth(1).ok_or_else(|| malformed("the stored answer is not a JWS"))?;
+    let payload = B64.decode(payload_b64).map_err(|_| malformed("the stored answer's payload is not base64url"))?;
+    let payload: ClaimsPayload = serde_json::from_slice(&payload).map_err(|e| malformed(&e.to_string()))?;
+    let bytes = serde_json::to_vec(&payload.document).map_err(|e| malformed(&e.to_string()))?;
+    fcid::parse(&bytes).map_err(|e| Problem::InvalidDocument { path: e.path, problem: e.problem })
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()

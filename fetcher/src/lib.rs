@@ -15,5 +15,5 @@ pub mod login;
 mod request;
 
 pub use error::{FetchError, Problem};
-pub use fetch::{FetchOptions, FetchedDocument, Organisation, Progress, Stage, fetch_all};
+pub use fetch::{FetchOptions, FetchedDocument, Organisation, Progress, Stage, fetch_all, stored_document};
 pub use request::CitizenRequest;

@@ -3,5 +3,6 @@
 //! The `pod` binary's CLI lives in `src/cli/`.
 
 pub mod fetching;
+pub mod overview;
 pub mod scheme;
 pub mod store;

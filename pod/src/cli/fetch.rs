@@ -1,8 +1,9 @@
 //! `pod fetch`: fetch your claim documents now, from the organisations you choose.
 //!
-//! By default you log in at each organisation in your browser; the pod catches the answer on a
-//! loopback address (RFC 8252). `--dev-login BSN:PIN` fills in the reference server's test login
-//! instead, for demos and scripts.
+//! By default the pod opens each organisation's login in your browser and catches the answer on a
+//! loopback address (RFC 8252). With `--no-browser` it prints `login <org-id> <url>` lines
+//! instead. `--dev-login BSN:PIN` fills in the reference server's test login, for demos and
+//! scripts. It waits up to 5 minutes for the logins.
 
 use std::sync::Arc;
 
@@ -18,14 +19,28 @@ pub struct Args {
     #[command(flatten)]
     dir: DirArgs,
     /// Only these organisations (by id); default: all in your scheme.
-    #[arg(long = "org", value_name = "ID")]
-    orgs: Vec<String>,
+    #[arg(long = "source", value_name = "ID")]
+    sources: Vec<String>,
+    /// Print the login URLs (`login <org-id> <url>`) instead of opening a browser.
+    #[arg(long)]
+    no_browser: bool,
     /// Log in with test data at reference servers (BSN:PIN). Never real credentials.
     #[arg(long, value_name = "BSN:PIN")]
     dev_login: Option<String>,
     /// Seconds each organisation may take once you have logged in.
     #[arg(long, default_value_t = 15)]
     timeout: u64,
+}
+
+/// Opens `url` in the citizen's browser; false if no opener could be started.
+fn open_in_browser(url: &str) -> bool {
+    let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    std::process::Command::new(opener)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .is_ok()
 }
 
 /// Runs a fetch and prints one line per organisation. Exits non-zero if any failed.
@@ -35,10 +50,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let orgs: Vec<_> = scheme
         .organisations
         .into_iter()
-        .filter(|o| args.orgs.is_empty() || args.orgs.iter().any(|id| id == o.id.as_str()))
+        .filter(|o| args.sources.is_empty() || args.sources.iter().any(|id| id == o.id.as_str()))
         .collect();
     if orgs.is_empty() {
-        anyhow::bail!("no organisations to fetch from; add one with `pod scheme add URL` (or check --org)");
+        anyhow::bail!("no organisations to fetch from; add one with `pod scheme add URL` (or check --source)");
     }
     let runtime = tokio::runtime::Runtime::new()?;
     let outcomes = runtime.block_on(async {
@@ -49,11 +64,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<fetcher::Progress>();
         let names: std::collections::HashMap<String, String> =
             orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
+        let open_browser = !args.no_browser && args.dev_login.is_none();
         tokio::spawn(async move {
             while let Some(progress) = rx.recv().await {
-                let name = names.get(&progress.org).cloned().unwrap_or(progress.org);
+                let name = names
+                    .get(&progress.org)
+                    .cloned()
+                    .unwrap_or_else(|| progress.org.clone());
                 match progress.stage {
-                    Stage::WaitingForLogin(url) => eprintln!("{name}: log in here: {url}"),
+                    Stage::WaitingForLogin(url) => {
+                        if !(open_browser && open_in_browser(url.as_str())) {
+                            println!("login {} {url}", progress.org);
+                        }
+                        eprintln!("{name}: waiting for you to log in…");
+                    }
                     Stage::Fetching => eprintln!("{name}: fetching…"),
                     Stage::Verifying => eprintln!("{name}: checking signature and contents…"),
                     Stage::Done | Stage::Failed(_) => {}

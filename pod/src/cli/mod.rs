@@ -6,6 +6,7 @@
 mod admin;
 mod fetch;
 mod inspect;
+mod overview;
 mod scheme;
 mod secrets;
 
@@ -46,6 +47,8 @@ enum Command {
     Scheme(scheme::SchemeCommand),
     /// Fetch your claim documents now, from every organisation in your scheme.
     Fetch(fetch::Args),
+    /// Show everything you owe, from the latest documents.
+    Overview(overview::Args),
 }
 
 /// Runs the chosen subcommand and turns its outcome into an exit code.
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Restore(args) => admin::restore(&args),
         Command::Scheme(command) => scheme::run(command),
         Command::Fetch(args) => fetch::run(args),
+        Command::Overview(args) => overview::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -79,6 +79,36 @@ pub struct Totals {
     pub overdue_cents: i64,
 }
 
+impl std::ops::Add for Totals {
+    type Output = Totals;
+
+    fn add(self, other: Totals) -> Totals {
+        Totals {
+            imposed_cents: self.imposed_cents + other.imposed_cents,
+            settled_cents: self.settled_cents + other.settled_cents,
+            outstanding_cents: self.outstanding_cents + other.outstanding_cents,
+            overdue_cents: self.overdue_cents + other.overdue_cents,
+        }
+    }
+}
+
+impl std::iter::Sum for Totals {
+    fn sum<I: Iterator<Item = Totals>>(iter: I) -> Totals {
+        iter.fold(Totals::default(), |a, b| a + b)
+    }
+}
+
+impl From<&MatterView> for Totals {
+    fn from(m: &MatterView) -> Totals {
+        Totals {
+            imposed_cents: m.imposed_cents,
+            settled_cents: m.settled_cents,
+            outstanding_cents: m.outstanding_cents,
+            overdue_cents: m.overdue_cents,
+        }
+    }
+}
+
 /// Something the citizen should know about a matter. Only the `*Mismatch` kinds make a matter
 /// inconsistent; an unknown event is a note.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -203,12 +233,7 @@ pub fn view(document: &Document, as_of: NaiveDate) -> DocumentView {
         .iter()
         .map(|m| matter_view(m, as_of, document))
         .collect();
-    let totals = matters.iter().fold(Totals::default(), |t, m| Totals {
-        imposed_cents: t.imposed_cents + m.imposed_cents,
-        settled_cents: t.settled_cents + m.settled_cents,
-        outstanding_cents: t.outstanding_cents + m.outstanding_cents,
-        overdue_cents: t.overdue_cents + m.overdue_cents,
-    });
+    let totals = matters.iter().map(Totals::from).sum();
     DocumentView {
         version: document.version.as_str(),
         organisation: document.supplied_by.to_string(),

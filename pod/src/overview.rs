@@ -1,0 +1,164 @@
+//! The overview (Mijn Betaaloverzicht): the latest document of every organisation, derived as of
+//! a date, with totals, the next payment and what the citizen should know. The same document is
+//! `pod overview --json` and `GET /api/overview`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use schemas::fcid::derive::{self, MatterView, NextDue, Totals};
+use serde::Serialize;
+
+use crate::store::{PodError, UnlockedPod};
+
+/// Data older than this is marked stale.
+pub const STALE_AFTER_DAYS: i64 = 7;
+
+/// The whole overview.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Overview {
+    /// The date the amounts are computed for.
+    pub as_of: NaiveDate,
+    /// Sums over every organisation.
+    pub totals: Totals,
+    /// The earliest amount falling due on or after `as_of`, anywhere.
+    pub next_due: Option<NextPayment>,
+    /// One entry per organisation in the scheme or with stored documents.
+    pub organisations: Vec<OrganisationOverview>,
+    /// Things to know, in plain words (English; the UI translates by code later).
+    pub warnings: Vec<String>,
+}
+
+/// The next payment and who it is for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NextPayment {
+    /// Due date.
+    pub date: NaiveDate,
+    /// The part still open.
+    pub cents: i64,
+    /// The organisation's id.
+    pub organisation: String,
+}
+
+/// How current an organisation's data is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataStatus {
+    /// Fetched within the last week, and the last fetch succeeded.
+    Ok,
+    /// The latest document is older than a week.
+    Stale,
+    /// The last fetch failed (older data, if any, is still shown).
+    Failed,
+    /// Never fetched.
+    Never,
+}
+
+/// One organisation in the overview.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OrganisationOverview {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// When the shown document was fetched.
+    pub fetched_at: Option<DateTime<Utc>>,
+    /// How current it is.
+    pub status: DataStatus,
+    /// Its totals.
+    pub totals: Totals,
+    /// Its matters, each exactly as `pod inspect --json` shows them.
+    pub matters: Vec<MatterView>,
+}
+
+impl UnlockedPod {
+    /// Builds the overview as of `as_of`, judging staleness at `now`.
+    pub fn overview(&self, as_of: NaiveDate, now: DateTime<Utc>) -> Result<Overview, PodError> {
+        let scheme = self.scheme()?;
+        let latest = self.latest_documents()?;
+        let log = self.fetch_log()?;
+        let mut ids: Vec<String> = scheme
+            .organisations
+            .iter()
+            .map(|o| o.id.to_string())
+            .chain(latest.keys().cloned())
+            .collect();
+        ids.sort();
+        ids.dedup();
+
+        let mut organisations = Vec::new();
+        let mut warnings = Vec::new();
+        let mut next_due: Option<NextPayment> = None;
+        for id in ids {
+            let name = scheme
+                .organisations
+                .iter()
+                .find(|o| o.id.as_str() == id)
+                .map_or_else(|| id.clone(), |o| o.name.clone());
+            let last_attempt = log.iter().rev().find(|e| e.org == id);
+            let failed = last_attempt.is_some_and(|e| e.outcome != "ok");
+            let (fetched_at, matters) = match latest.get(&id) {
+                None => (None, Vec::new()),
+                Some((record, entry)) => {
+                    let plain = self.open_document(record)?;
+                    match fetcher::stored_document(&plain) {
+                        Ok(document) => (Some(entry.created_at), derive::view(&document, as_of).matters),
+                        Err(_) => {
+                            warnings.push(format!(
+                                "The stored document of {name} could not be read; fetch it again."
+                            ));
+                            (Some(entry.created_at), Vec::new())
+                        }
+                    }
+                }
+            };
+            let status = match fetched_at {
+                None if failed => DataStatus::Failed,
+                None => DataStatus::Never,
+                Some(_) if failed => DataStatus::Failed,
+                Some(at) if now - at > chrono::Duration::days(STALE_AFTER_DAYS) => DataStatus::Stale,
+                Some(_) => DataStatus::Ok,
+            };
+            match status {
+                DataStatus::Stale => warnings.push(format!(
+                    "The data from {name} is more than {STALE_AFTER_DAYS} days old; fetch it again."
+                )),
+                DataStatus::Failed => warnings.push(format!(
+                    "The last fetch from {name} failed; what is shown may be out of date."
+                )),
+                DataStatus::Ok | DataStatus::Never => {}
+            }
+            for matter in &matters {
+                if !matter.consistent {
+                    warnings.push(format!(
+                        "{name}: the totals of {} don't add up; see the matter for details.",
+                        matter.case_ref
+                    ));
+                }
+                if let Some(NextDue { date, cents }) = matter.next_due
+                    && next_due.as_ref().is_none_or(|n| date < n.date)
+                {
+                    next_due = Some(NextPayment {
+                        date,
+                        cents,
+                        organisation: id.clone(),
+                    });
+                }
+            }
+            let totals = matters.iter().map(Totals::from).sum();
+            organisations.push(OrganisationOverview {
+                id,
+                name,
+                fetched_at,
+                status,
+                totals,
+                matters,
+            });
+        }
+        let totals = organisations.iter().map(|o| o.totals).sum();
+        Ok(Overview {
+            as_of,
+            totals,
+            next_due,
+            organisations,
+            warnings,
+        })
+    }
+}
