@@ -6,3 +6,4 @@ pub mod fetching;
 pub mod overview;
 pub mod scheme;
 pub mod store;
+pub mod web;

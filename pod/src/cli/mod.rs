@@ -9,6 +9,7 @@ mod inspect;
 mod overview;
 mod scheme;
 mod secrets;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -49,6 +50,8 @@ enum Command {
     Fetch(fetch::Args),
     /// Show everything you owe, from the latest documents.
     Overview(overview::Args),
+    /// Run the local web UI (Mijn Betaaloverzicht) and JSON API.
+    Serve(serve::Args),
 }
 
 /// Runs the chosen subcommand and turns its outcome into an exit code.
@@ -66,6 +69,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Scheme(command) => scheme::run(command),
         Command::Fetch(args) => fetch::run(args),
         Command::Overview(args) => overview::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

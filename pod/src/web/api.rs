@@ -1,0 +1,420 @@
+//! The JSON API. Errors are `{"error": {"code", "message"}}` with 401 locked, 403 CSRF, 404,
+//! 409, 422 and 429.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use fetcher::{FetchOptions, Stage};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::state::{FetchJob, random_token};
+use super::{App, CSRF_KEY, UNLOCK_KEY};
+use crate::store::{PodError, UnlockedPod};
+
+/// An API error.
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    /// An error with a status, a stable code and a message for people.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 401: the pod is locked (for this session).
+    pub fn locked() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "locked", "the pod is locked; unlock it first")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(serde_json::json!({"error": {"code": self.code, "message": self.message}})),
+        )
+            .into_response()
+    }
+}
+
+impl From<PodError> for ApiError {
+    fn from(e: PodError) -> Self {
+        match e {
+            PodError::WrongPassphrase => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "wrong_passphrase", "wrong passphrase")
+            }
+            PodError::BackingOff(s) => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("too many wrong passphrases; wait {s} seconds"),
+            ),
+            PodError::Lock(e) => ApiError::new(StatusCode::CONFLICT, "in_use", e.to_string()),
+            PodError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such record"),
+            other => {
+                tracing::error!(error = %other, "pod error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", other.to_string())
+            }
+        }
+    }
+}
+
+/// Compares secrets without an early exit.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The session's CSRF token, created on first use.
+pub async fn csrf_token(session: &Session) -> String {
+    if let Ok(Some(token)) = session.get::<String>(CSRF_KEY).await {
+        return token;
+    }
+    let token = random_token();
+    let _ = session.insert(CSRF_KEY, &token).await;
+    token
+}
+
+/// The unlocked pod for this session, or 401.
+pub async fn unlocked(app: &App, session: &Session) -> Result<Arc<UnlockedPod>, ApiError> {
+    let token: Option<String> = session.get(UNLOCK_KEY).await.ok().flatten();
+    app.pod_for(token.as_deref()).ok_or_else(ApiError::locked)
+}
+
+/// Unlocks the pod for this session: a new session id (against fixation) and a new CSRF token.
+pub async fn unlock_session(app: &App, session: &Session, passphrase: &str) -> Result<(), ApiError> {
+    if !app.allow_unlock_attempt() {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many unlock attempts; wait a minute",
+        ));
+    }
+    if app.is_unlocked() {
+        // One citizen, one session: unlocking again replaces the old session.
+        app.lock();
+    }
+    let dir = app.dir.clone();
+    let secret = age::secrecy::SecretString::from(passphrase.to_owned());
+    let pod = tokio::task::spawn_blocking(move || dir.unlock(&secret))
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unlock failed"))??;
+    let _ = session.cycle_id().await;
+    let token = random_token();
+    let _ = session.insert(UNLOCK_KEY, &token).await;
+    let _ = session.insert(CSRF_KEY, random_token()).await;
+    app.set_unlocked(pod, token);
+    Ok(())
+}
+
+/// `GET /api/csrf`: this session's CSRF token, to send as `X-CSRF-Token`.
+pub async fn csrf(State(app): State<Arc<App>>, session: Session) -> Response {
+    let token = csrf_token(&session).await;
+    let unlocked = unlocked(&app, &session).await.is_ok();
+    Json(serde_json::json!({"csrf": token, "unlocked": unlocked})).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct UnlockBody {
+    passphrase: String,
+}
+
+/// `POST /api/unlock {passphrase}`.
+pub async fn unlock(
+    State(app): State<Arc<App>>,
+    session: Session,
+    body: Option<Json<UnlockBody>>,
+) -> Result<Response, ApiError> {
+    let Some(Json(body)) = body else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "send {\"passphrase\": \"…\"}",
+        ));
+    };
+    unlock_session(&app, &session, &body.passphrase).await?;
+    let csrf = csrf_token(&session).await;
+    Ok(Json(serde_json::json!({"unlocked": true, "csrf": csrf})).into_response())
+}
+
+/// `POST /api/lock`.
+pub async fn lock(State(app): State<Arc<App>>, session: Session) -> StatusCode {
+    app.lock();
+    let _ = session.remove::<String>(UNLOCK_KEY).await;
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+pub struct AsOf {
+    as_of: Option<NaiveDate>,
+}
+
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+/// `GET /api/overview[?as_of=YYYY-MM-DD]`.
+pub async fn overview(
+    State(app): State<Arc<App>>,
+    session: Session,
+    Query(query): Query<AsOf>,
+) -> Result<Response, ApiError> {
+    let pod = unlocked(&app, &session).await?;
+    let overview = pod.overview(query.as_of.unwrap_or_else(today), chrono::Utc::now())?;
+    Ok(Json(overview).into_response())
+}
+
+/// Splits a matter id `<organisation id>:<index>`.
+pub fn matter_id(id: &str) -> Option<(&str, usize)> {
+    let (org, index) = id.rsplit_once(':')?;
+    Some((org, index.parse().ok()?))
+}
+
+/// `GET /api/matters/{org:index}`: the matter with its timeline and contact options.
+pub async fn matter(
+    State(app): State<Arc<App>>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let pod = unlocked(&app, &session).await?;
+    let detail = matter_detail(&pod, &id)?;
+    Ok(Json(detail).into_response())
+}
+
+/// The matter's view, timeline and contact options, for the API and the page.
+pub fn matter_detail(pod: &UnlockedPod, id: &str) -> Result<serde_json::Value, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such matter");
+    let (org, index) = matter_id(id).ok_or_else(not_found)?;
+    let latest = pod.latest_documents()?;
+    let (record, _) = latest.get(org).ok_or_else(not_found)?;
+    let plain = pod.open_document(record)?;
+    let document = fetcher::stored_document(&plain).map_err(|_| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "unreadable",
+            "the stored document cannot be read; fetch it again",
+        )
+    })?;
+    let matter = document.matters.get(index).ok_or_else(not_found)?;
+    let view = schemas::fcid::derive::matter_view(matter, today(), &document);
+    let timeline: Vec<serde_json::Value> = schemas::fcid::timeline::timeline(matter)
+        .into_iter()
+        .map(|e| {
+            serde_json::json!({"at": e.at.to_rfc3339(), "kenmerk": e.kenmerk, "amount_cents": e.amount_cents,
+                "withdrawn": e.withdrawn, "label_nl": e.label_nl, "label_en": e.label_en})
+        })
+        .collect();
+    Ok(
+        serde_json::json!({"id": id, "organisation": org, "matter": view, "timeline": timeline,
+        "contact_options": matter.contact_options.iter().map(|c| serde_json::json!({"channel": c.channel, "url": c.url, "description": c.description})).collect::<Vec<_>>()}),
+    )
+}
+
+/// `GET /api/fetch-log`.
+pub async fn fetch_log(State(app): State<Arc<App>>, session: Session) -> Result<Response, ApiError> {
+    let pod = unlocked(&app, &session).await?;
+    Ok(Json(pod.fetch_log()?).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct FetchBody {
+    sources: Option<Vec<String>>,
+}
+
+/// Starts a fetch job: one task, logins through the browser, progress kept in the job.
+pub async fn start_fetch(
+    app: &Arc<App>,
+    pod: Arc<UnlockedPod>,
+    sources: Option<Vec<String>>,
+) -> Result<Arc<FetchJob>, ApiError> {
+    let scheme = pod.scheme()?;
+    let orgs: Vec<_> = scheme
+        .organisations
+        .into_iter()
+        .filter(|o| sources.as_ref().is_none_or(|s| s.iter().any(|id| id == o.id.as_str())))
+        .collect();
+    if orgs.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_organisations",
+            "no organisations to fetch from; add them in the settings",
+        ));
+    }
+    let job = Arc::new(FetchJob {
+        id: random_token(),
+        orgs: orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect(),
+        stages: Mutex::new(Default::default()),
+        outcomes: Mutex::new(None),
+        task: Mutex::new(None),
+    });
+    let redirect = format!("http://{}/oauth/callback", app.config.listen)
+        .parse()
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "bad listen address"))?;
+    let options = FetchOptions::new(redirect);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let progress_job = job.clone();
+    tokio::spawn(async move {
+        while let Some(progress) = rx.recv().await {
+            progress_job.update(progress);
+        }
+    });
+    let task_job = job.clone();
+    let browser = app.browser.clone();
+    let task = tokio::spawn(async move {
+        let outcomes = crate::fetching::fetch_and_store(&pod, &orgs, browser.as_ref(), &options, Some(tx)).await;
+        let outcomes = outcomes.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "storing a fetch failed");
+            Vec::new()
+        });
+        *task_job.outcomes.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcomes);
+    });
+    *job.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task.abort_handle());
+    app.add_fetch(job.clone());
+    // Give every organisation a moment to reach its login step (its keys are checked first).
+    for _ in 0..100 {
+        let ready = {
+            let stages = job.stages.lock().unwrap_or_else(|p| p.into_inner());
+            job.orgs.iter().all(|(id, _)| {
+                stages
+                    .get(id)
+                    .is_some_and(|s| !matches!(s, Stage::Fetching | Stage::Verifying))
+            })
+        };
+        if ready || job.finished() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Ok(job)
+}
+
+/// The job as JSON: per organisation its stage, login URL while waiting, and message.
+pub fn job_json(job: &FetchJob) -> serde_json::Value {
+    let stages = job.stages.lock().unwrap_or_else(|p| p.into_inner());
+    let organisations: Vec<serde_json::Value> = job
+        .orgs
+        .iter()
+        .map(|(id, name)| {
+            let (stage, login_url, message) = match stages.get(id) {
+                None => ("starting", None, None),
+                Some(Stage::WaitingForLogin(url)) => ("waiting_for_login", Some(url.to_string()), None),
+                Some(Stage::Fetching) => ("fetching", None, None),
+                Some(Stage::Verifying) => ("verifying", None, None),
+                Some(Stage::Done) => ("done", None, None),
+                Some(Stage::Failed(message)) => ("failed", None, Some(message.clone())),
+            };
+            serde_json::json!({"id": id, "name": name, "stage": stage, "login_url": login_url, "message": message})
+        })
+        .collect();
+    serde_json::json!({"id": job.id, "done": job.finished(), "organisations": organisations})
+}
+
+/// `POST /api/fetch {sources: [ids] | null}`: the login URLs and the fetch id.
+pub async fn fetch_start(
+    State(app): State<Arc<App>>,
+    session: Session,
+    body: Option<Json<FetchBody>>,
+) -> Result<Response, ApiError> {
+    let pod = unlocked(&app, &session).await?;
+    let sources = body.map(|Json(b)| b).unwrap_or_default().sources;
+    let job = start_fetch(&app, pod, sources).await?;
+    Ok((StatusCode::ACCEPTED, Json(job_json(&job))).into_response())
+}
+
+/// `GET /api/fetch/{id}`.
+pub async fn fetch_progress(
+    State(app): State<Arc<App>>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    unlocked(&app, &session).await?;
+    let job = app
+        .fetch(&id)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such fetch"))?;
+    Ok(Json(job_json(&job)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    format: Option<String>,
+}
+
+/// `GET /api/export?format=json|csv`: the overview for a debt counsellor.
+pub async fn export(
+    State(app): State<Arc<App>>,
+    session: Session,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let pod = unlocked(&app, &session).await?;
+    let overview = pod.overview(today(), chrono::Utc::now())?;
+    match query.format.as_deref().unwrap_or("json") {
+        "json" => Ok((
+            [(
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"betaaloverzicht.json\"",
+            )],
+            Json(overview),
+        )
+            .into_response()),
+        "csv" => {
+            let mut csv = String::from(
+                "organisation,zaakkenmerk,omschrijving,imposed_cents,settled_cents,outstanding_cents,overdue_cents,next_due_date,next_due_cents\n",
+            );
+            for org in &overview.organisations {
+                for m in &org.matters {
+                    let next = m.next_due.map_or((String::new(), String::new()), |n| {
+                        (n.date.to_string(), n.cents.to_string())
+                    });
+                    csv += &format!(
+                        "{},{},{},{},{},{},{},{},{}\n",
+                        csv_field(&org.name),
+                        csv_field(&m.case_ref),
+                        csv_field(&m.description),
+                        m.imposed_cents,
+                        m.settled_cents,
+                        m.outstanding_cents,
+                        m.overdue_cents,
+                        next.0,
+                        next.1
+                    );
+                }
+            }
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"betaaloverzicht.csv\"",
+                    ),
+                ],
+                csv,
+            )
+                .into_response())
+        }
+        _ => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "format must be json or csv",
+        )),
+    }
+}
+
+/// Quotes a CSV field, and defuses spreadsheet formulas in organisation-supplied text.
+fn csv_field(text: &str) -> String {
+    let defused = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    format!("\"{}\"", defused.replace('"', "\"\""))
+}

@@ -1,0 +1,108 @@
+//! Every user-facing text of the web UI, in Dutch (the default) and English, in one table.
+
+use schemas::lang::Lang;
+
+/// (key, Dutch, English).
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("title", "Mijn Betaaloverzicht", "My payment overview"),
+    ("unlock_heading", "Ontgrendel je pod", "Unlock your pod"),
+    (
+        "unlock_help",
+        "Je gegevens staan versleuteld op deze computer. Alleen jouw wachtwoordzin opent ze.",
+        "Your data is encrypted on this computer. Only your passphrase opens it.",
+    ),
+    ("passphrase", "Wachtwoordzin", "Passphrase"),
+    ("unlock", "Ontgrendelen", "Unlock"),
+    ("lock", "Vergrendelen", "Lock"),
+    (
+        "wrong_passphrase",
+        "Die wachtwoordzin klopt niet. Probeer het opnieuw.",
+        "That passphrase is not right. Try again.",
+    ),
+    (
+        "wait",
+        "Te veel pogingen. Wacht even en probeer het opnieuw.",
+        "Too many attempts. Wait a moment and try again.",
+    ),
+    ("total_outstanding", "Totaal nog te betalen", "Total still to pay"),
+    ("overdue", "Achterstallig", "Overdue"),
+    ("next_due", "Volgende betaling", "Next payment"),
+    ("none_due", "Er staat geen betaling gepland.", "No payment is due."),
+    ("organisation", "Organisatie", "Organisation"),
+    ("matters", "Zaken", "Matters"),
+    ("fetched", "Opgehaald", "Fetched"),
+    ("never", "nooit", "never"),
+    ("status_ok", "actueel", "up to date"),
+    ("status_stale", "ouder dan 7 dagen", "older than 7 days"),
+    ("status_failed", "ophalen mislukt", "fetch failed"),
+    ("status_never", "nog niet opgehaald", "not fetched yet"),
+    ("fetch", "Gegevens ophalen", "Fetch my data"),
+    (
+        "fetch_help",
+        "Kies de organisaties. Je logt bij elke organisatie zelf in; Betaalpod haalt niets op zonder jou.",
+        "Choose the organisations. You log in at each one yourself; Betaalpod fetches nothing without you.",
+    ),
+    ("start_fetch", "Ophalen", "Fetch"),
+    ("login_at", "Inloggen bij", "Log in at"),
+    ("progress", "Voortgang", "Progress"),
+    ("stage_login", "wacht op inloggen", "waiting for login"),
+    ("stage_fetching", "ophalen", "fetching"),
+    ("stage_verifying", "controleren", "checking"),
+    ("stage_done", "klaar", "done"),
+    ("stage_failed", "mislukt", "failed"),
+    ("back", "Terug naar het overzicht", "Back to the overview"),
+    ("description", "Omschrijving", "Description"),
+    ("outstanding", "Nog te betalen", "Still to pay"),
+    ("timeline", "Verloop", "Timeline"),
+    ("contact", "Contact", "Contact"),
+    ("warnings", "Let op", "Please note"),
+    ("settings", "Instellingen", "Settings"),
+    ("scheme", "Organisaties en hun sleutels", "Organisations and their keys"),
+    ("language", "English", "Nederlands"),
+    (
+        "nothing_yet",
+        "Nog geen gegevens. Haal ze op bij de organisaties.",
+        "No data yet. Fetch it from the organisations.",
+    ),
+    ("export", "Downloaden", "Download"),
+];
+
+/// The text for `key` in `lang`; the key itself if it is missing (visible, never a panic).
+pub fn t(lang: Lang, key: &str) -> &str {
+    TEXTS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map_or(key, |(_, nl, en)| match lang {
+            Lang::Nl => nl,
+            Lang::En => en,
+        })
+}
+
+/// The language code for `<html lang>`.
+pub fn code(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Nl => "nl",
+        Lang::En => "en",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_unique_and_translated() {
+        let mut keys: Vec<&str> = TEXTS.iter().map(|(k, _, _)| *k).collect();
+        keys.sort_unstable();
+        let before = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), before, "duplicate keys");
+        assert!(
+            TEXTS
+                .iter()
+                .all(|(_, nl, en)| !nl.is_empty() && !en.is_empty() && nl != en || *nl == "Contact")
+        );
+        assert_eq!(t(Lang::En, "unlock"), "Unlock");
+        assert_eq!(t(Lang::Nl, "missing-key"), "missing-key");
+    }
+}

@@ -1,0 +1,81 @@
+//! `pod serve`: the citizen's local web UI (askama pages) and JSON API on one axum server.
+//!
+//! - `state`: the one unlocked session, fetch jobs, auto-lock.
+//! - `security`: Host check (DNS rebinding), Origin and CSRF checks, headers (CSP, no-store).
+//! - `api`: the JSON API (docs/API.md). `pages`: the HTML pages. `i18n`: every text, nl and en.
+
+mod api;
+pub mod i18n;
+mod pages;
+mod security;
+pub mod state;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{MemoryStore, SessionManagerLayer};
+
+pub use state::{App, WebConfig};
+
+/// The session key of the CSRF token.
+const CSRF_KEY: &str = "csrf";
+/// The session key of the unlock token.
+const UNLOCK_KEY: &str = "unlock";
+
+/// All routes with their layers.
+pub fn router(app: Arc<App>) -> Router {
+    let sessions = SessionManagerLayer::new(MemoryStore::default())
+        .with_name("betaalpod_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(false);
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/unlock", post(pages::unlock))
+        .route("/lock", post(pages::lock))
+        .route("/lang/{lang}", get(pages::set_language))
+        .route("/matters/{id}", get(pages::matter))
+        .route("/fetch", get(pages::fetch_form).post(pages::fetch_start))
+        .route("/fetch/{id}", get(pages::fetch_progress))
+        .route("/settings", get(pages::settings))
+        .route("/oauth/callback", get(pages::oauth_callback))
+        .route("/static/app.css", get(pages::stylesheet))
+        .route("/api/csrf", get(api::csrf))
+        .route("/api/unlock", post(api::unlock))
+        .route("/api/lock", post(api::lock))
+        .route("/api/overview", get(api::overview))
+        .route("/api/matters/{id}", get(api::matter))
+        .route("/api/fetch-log", get(api::fetch_log))
+        .route("/api/fetch", post(api::fetch_start))
+        .route("/api/fetch/{id}", get(api::fetch_progress))
+        .route("/api/export", get(api::export))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), security::checks))
+        .layer(sessions)
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .with_state(app)
+}
+
+/// Serves until `shutdown` completes. Locks after the configured idle time even when no
+/// request comes in.
+pub async fn serve(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper = app.clone();
+    let sweep = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            sweeper.lock_if_idle();
+        }
+    });
+    let result = axum::serve(listener, router(app.clone()))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    sweep.abort();
+    app.lock();
+    result
+}

@@ -1,0 +1,541 @@
+//! The HTML pages. Handlers are thin: they gather what a template shows, in the citizen's
+//! language, and askama escapes every string (organisation text included).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use schemas::lang::{Lang, format_cents};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::api::{self, ApiError, csrf_token, unlocked};
+use super::i18n::{code, t};
+use super::{App, UNLOCK_KEY};
+
+/// What every page shows in its header.
+pub struct Base {
+    lang_code: &'static str,
+    title: String,
+    other_lang: &'static str,
+    language_link: String,
+    unlocked: bool,
+    settings_link: String,
+    lock_label: String,
+    csrf: String,
+}
+
+fn lang_of(headers: &HeaderMap) -> Lang {
+    let cookies = headers
+        .get(header::COOKIE)
+        .and_then(|c| c.to_str().ok())
+        .unwrap_or_default();
+    if cookies.split(';').any(|c| c.trim() == "lang=en") {
+        Lang::En
+    } else {
+        Lang::Nl
+    }
+}
+
+async fn base(lang: Lang, session: &Session, unlocked: bool) -> Base {
+    Base {
+        lang_code: code(lang),
+        title: t(lang, "title").to_owned(),
+        other_lang: if lang == Lang::Nl { "en" } else { "nl" },
+        language_link: t(lang, "language").to_owned(),
+        unlocked,
+        settings_link: t(lang, "settings").to_owned(),
+        lock_label: t(lang, "lock").to_owned(),
+        csrf: csrf_token(session).await,
+    }
+}
+
+fn page(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "unlock.html")]
+struct UnlockPage {
+    base: Base,
+    heading: String,
+    help: String,
+    passphrase_label: String,
+    unlock_label: String,
+    error: Option<String>,
+}
+
+async fn unlock_page(lang: Lang, session: &Session, error: Option<String>, status: StatusCode) -> Response {
+    let template = UnlockPage {
+        base: base(lang, session, false).await,
+        heading: t(lang, "unlock_heading").to_owned(),
+        help: t(lang, "unlock_help").to_owned(),
+        passphrase_label: t(lang, "passphrase").to_owned(),
+        unlock_label: t(lang, "unlock").to_owned(),
+        error,
+    };
+    (status, page(&template)).into_response()
+}
+
+struct MatterLine {
+    id: String,
+    description: String,
+    outstanding: String,
+    overdue: String,
+    overdue_cents: i64,
+}
+
+struct OrgBlock {
+    name: String,
+    outstanding: String,
+    overdue: String,
+    fetched: String,
+    status: String,
+    status_class: String,
+    matters: Vec<MatterLine>,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct OverviewPage {
+    base: Base,
+    summary_label: String,
+    total_label: String,
+    overdue_label: String,
+    next_label: String,
+    total_outstanding: String,
+    total_overdue: String,
+    next_due: String,
+    fetch_label: String,
+    warnings_label: String,
+    warnings: Vec<String>,
+    nothing_yet: String,
+    organisations: Vec<OrgBlock>,
+}
+
+/// `GET /`: the overview when unlocked, else the unlock page.
+pub async fn home(State(app): State<Arc<App>>, session: Session, headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    let Ok(pod) = unlocked(&app, &session).await else {
+        return unlock_page(lang, &session, None, StatusCode::OK).await;
+    };
+    let overview = match pod.overview(chrono::Local::now().date_naive(), chrono::Utc::now()) {
+        Ok(overview) => overview,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let money = |cents: i64| format_cents(cents, lang);
+    let organisations = overview
+        .organisations
+        .iter()
+        .map(|org| {
+            let status_key = format!(
+                "status_{}",
+                serde_json::to_value(org.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            );
+            OrgBlock {
+                name: org.name.clone(),
+                outstanding: money(org.totals.outstanding_cents),
+                overdue: money(org.totals.overdue_cents),
+                fetched: org.fetched_at.map_or_else(
+                    || t(lang, "never").to_owned(),
+                    |at| {
+                        format!(
+                            "{} {}",
+                            t(lang, "fetched"),
+                            at.with_timezone(&chrono::Local).format("%d-%m-%Y %H:%M")
+                        )
+                    },
+                ),
+                status: t(lang, &status_key).to_owned(),
+                status_class: status_key.trim_start_matches("status_").to_owned(),
+                matters: org
+                    .matters
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| MatterLine {
+                        id: format!("{}:{i}", org.id),
+                        description: m.description.clone(),
+                        outstanding: money(m.outstanding_cents),
+                        overdue: money(m.overdue_cents),
+                        overdue_cents: m.overdue_cents,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let next_due = overview.next_due.as_ref().map_or_else(
+        || t(lang, "none_due").to_owned(),
+        |n| {
+            let name = overview
+                .organisations
+                .iter()
+                .find(|o| o.id == n.organisation)
+                .map_or(n.organisation.as_str(), |o| o.name.as_str());
+            format!("{} · {} · {name}", money(n.cents), n.date.format("%d-%m-%Y"))
+        },
+    );
+    let template = OverviewPage {
+        base: base(lang, &session, true).await,
+        summary_label: t(lang, "title").to_owned(),
+        total_label: t(lang, "total_outstanding").to_owned(),
+        overdue_label: t(lang, "overdue").to_owned(),
+        next_label: t(lang, "next_due").to_owned(),
+        total_outstanding: money(overview.totals.outstanding_cents),
+        total_overdue: money(overview.totals.overdue_cents),
+        next_due,
+        fetch_label: t(lang, "fetch").to_owned(),
+        warnings_label: t(lang, "warnings").to_owned(),
+        warnings: overview.warnings.clone(),
+        nothing_yet: t(lang, "nothing_yet").to_owned(),
+        organisations,
+    };
+    page(&template)
+}
+
+#[derive(Deserialize)]
+pub struct UnlockForm {
+    #[serde(default)]
+    passphrase: String,
+}
+
+/// `POST /unlock`.
+pub async fn unlock(
+    State(app): State<Arc<App>>,
+    session: Session,
+    headers: HeaderMap,
+    Form(form): Form<UnlockForm>,
+) -> Response {
+    let lang = lang_of(&headers);
+    match api::unlock_session(&app, &session, &form.passphrase).await {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(e) => {
+            let (status, key) = match e.into_response().status() {
+                StatusCode::TOO_MANY_REQUESTS => (StatusCode::TOO_MANY_REQUESTS, "wait"),
+                status => (status, "wrong_passphrase"),
+            };
+            unlock_page(lang, &session, Some(t(lang, key).to_owned()), status).await
+        }
+    }
+}
+
+/// `POST /lock`.
+pub async fn lock(State(app): State<Arc<App>>, session: Session) -> Response {
+    app.lock();
+    let _ = session.remove::<String>(UNLOCK_KEY).await;
+    Redirect::to("/").into_response()
+}
+
+/// `GET /lang/{nl|en}`: remembers the language in a cookie and goes back to the overview.
+pub async fn set_language(Path(lang): Path<String>) -> Response {
+    let lang = if lang == "en" { "en" } else { "nl" };
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/".to_owned()),
+            (
+                header::SET_COOKIE,
+                format!("lang={lang}; Path=/; SameSite=Strict; Max-Age=31536000"),
+            ),
+        ],
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "matter.html")]
+struct MatterPage {
+    base: Base,
+    back_label: String,
+    description: String,
+    organisation: String,
+    case_ref: String,
+    outstanding_label: String,
+    overdue_label: String,
+    next_label: String,
+    outstanding: String,
+    overdue: String,
+    next_due: String,
+    warnings: Vec<String>,
+    timeline_label: String,
+    timeline: Vec<(String, String)>,
+    contact_label: String,
+    contacts: Vec<String>,
+}
+
+/// `GET /matters/{org:index}`.
+pub async fn matter(
+    State(app): State<Arc<App>>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let Ok(pod) = unlocked(&app, &session).await else {
+        return Redirect::to("/").into_response();
+    };
+    let detail = match api::matter_detail(&pod, &id) {
+        Ok(detail) => detail,
+        Err(e) => return e.into_response(),
+    };
+    let (org, index) = api::matter_id(&id).unwrap_or_default();
+    let Some(view) = matter_view(&pod, org, index) else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let money = |cents: i64| format_cents(cents, lang);
+    let label_key = if lang == Lang::Nl { "label_nl" } else { "label_en" };
+    let timeline = detail["timeline"]
+        .as_array()
+        .map(|lines| {
+            lines
+                .iter()
+                .map(|l| {
+                    (
+                        l["at"].as_str().unwrap_or_default().chars().take(10).collect(),
+                        l[label_key].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let contacts = detail["contact_options"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .map(|c| {
+                    format!(
+                        "{}: {}",
+                        c["channel"].as_str().unwrap_or_default(),
+                        c["url"].as_str().unwrap_or_default()
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let template = MatterPage {
+        base: base(lang, &session, true).await,
+        back_label: t(lang, "back").to_owned(),
+        description: view.description.clone(),
+        organisation: detail["organisation"].as_str().unwrap_or_default().to_owned(),
+        case_ref: view.case_ref.clone(),
+        outstanding_label: t(lang, "outstanding").to_owned(),
+        overdue_label: t(lang, "overdue").to_owned(),
+        next_label: t(lang, "next_due").to_owned(),
+        outstanding: money(view.outstanding_cents),
+        overdue: money(view.overdue_cents),
+        next_due: view.next_due.map_or_else(
+            || t(lang, "none_due").to_owned(),
+            |n| format!("{} · {}", money(n.cents), n.date.format("%d-%m-%Y")),
+        ),
+        warnings: view.warnings.iter().map(|w| w.text(lang)).collect(),
+        timeline_label: t(lang, "timeline").to_owned(),
+        timeline,
+        contact_label: t(lang, "contact").to_owned(),
+        contacts,
+    };
+    page(&template)
+}
+
+fn matter_view(pod: &crate::store::UnlockedPod, org: &str, index: usize) -> Option<schemas::fcid::derive::MatterView> {
+    let latest = pod.latest_documents().ok()?;
+    let plain = pod.open_document(&latest.get(org)?.0).ok()?;
+    let document = fetcher::stored_document(&plain).ok()?;
+    let matter = document.matters.get(index)?;
+    Some(schemas::fcid::derive::matter_view(
+        matter,
+        chrono::Local::now().date_naive(),
+        &document,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "fetch.html")]
+struct FetchPage {
+    base: Base,
+    heading: String,
+    help: String,
+    start_label: String,
+    organisations: Vec<(String, String)>,
+}
+
+/// `GET /fetch`: choose organisations.
+pub async fn fetch_form(State(app): State<Arc<App>>, session: Session, headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    let Ok(pod) = unlocked(&app, &session).await else {
+        return Redirect::to("/").into_response();
+    };
+    let organisations = match pod.scheme() {
+        Ok(scheme) => scheme
+            .organisations
+            .iter()
+            .map(|o| (o.id.to_string(), o.name.clone()))
+            .collect(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let template = FetchPage {
+        base: base(lang, &session, true).await,
+        heading: t(lang, "fetch").to_owned(),
+        help: t(lang, "fetch_help").to_owned(),
+        start_label: t(lang, "start_fetch").to_owned(),
+        organisations,
+    };
+    page(&template)
+}
+
+/// `POST /fetch`: starts the fetch and shows its progress page.
+pub async fn fetch_start(State(app): State<Arc<App>>, session: Session, body: axum::body::Bytes) -> Response {
+    let Ok(pod) = unlocked(&app, &session).await else {
+        return Redirect::to("/").into_response();
+    };
+    let sources: Vec<String> = url::form_urlencoded::parse(&body)
+        .filter(|(k, _)| k == "source")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    match api::start_fetch(&app, pod, Some(sources)).await {
+        Ok(job) => Redirect::to(&format!("/fetch/{}", job.id)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+struct OrgProgress {
+    name: String,
+    stage: String,
+    login_url: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "fetch_job.html")]
+struct FetchJobPage {
+    base: Base,
+    heading: String,
+    done: bool,
+    login_label: String,
+    back_label: String,
+    organisations: Vec<OrgProgress>,
+}
+
+/// `GET /fetch/{id}`: per-organisation progress, with each login link while it waits.
+pub async fn fetch_progress(
+    State(app): State<Arc<App>>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if unlocked(&app, &session).await.is_err() {
+        return Redirect::to("/").into_response();
+    }
+    let Some(job) = app.fetch(&id) else {
+        return (StatusCode::NOT_FOUND, "no such fetch").into_response();
+    };
+    let json = api::job_json(&job);
+    let organisations = json["organisations"]
+        .as_array()
+        .map(|orgs| {
+            orgs.iter()
+                .map(|o| {
+                    let stage = match o["stage"].as_str().unwrap_or_default() {
+                        "waiting_for_login" => "stage_login",
+                        "fetching" | "starting" => "stage_fetching",
+                        "verifying" => "stage_verifying",
+                        "done" => "stage_done",
+                        _ => "stage_failed",
+                    };
+                    OrgProgress {
+                        name: o["name"].as_str().unwrap_or_default().to_owned(),
+                        stage: t(lang, stage).to_owned(),
+                        login_url: o["login_url"].as_str().map(str::to_owned),
+                        message: o["message"].as_str().map(str::to_owned),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let template = FetchJobPage {
+        base: base(lang, &session, true).await,
+        heading: t(lang, "progress").to_owned(),
+        done: job.finished(),
+        login_label: t(lang, "login_at").to_owned(),
+        back_label: t(lang, "back").to_owned(),
+        organisations,
+    };
+    page(&template)
+}
+
+/// `GET /oauth/callback`: hands an organisation's login answer to the waiting fetch.
+pub async fn oauth_callback(State(app): State<Arc<App>>, uri: axum::http::Uri) -> Response {
+    let url = url::Url::parse(&format!("http://{}{uri}", app.config.listen)).ok();
+    let job = app.latest_fetch();
+    let delivered = url.is_some_and(|u| app.browser.deliver(fetcher::login::Callback::from_url(&u)));
+    match (delivered, job) {
+        (true, Some(job)) => Redirect::to(&format!("/fetch/{}", job.id)).into_response(),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            Html("<!doctype html><meta charset=utf-8><p>Onbekende of verlopen login. / Unknown or expired login.</p>"),
+        )
+            .into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    base: Base,
+    heading: String,
+    back_label: String,
+    organisations: Vec<(String, String, String)>,
+}
+
+/// `GET /settings`: the scheme with key fingerprints.
+pub async fn settings(State(app): State<Arc<App>>, session: Session, headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    let Ok(pod) = unlocked(&app, &session).await else {
+        return Redirect::to("/").into_response();
+    };
+    let organisations = match pod.scheme() {
+        Ok(scheme) => scheme
+            .organisations
+            .iter()
+            .map(|o| {
+                (
+                    o.name.clone(),
+                    o.id.to_string(),
+                    o.keys
+                        .iter()
+                        .map(|k| format!("{} {}", k.kid, k.fingerprint()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            })
+            .collect(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let template = SettingsPage {
+        base: base(lang, &session, true).await,
+        heading: t(lang, "scheme").to_owned(),
+        back_label: t(lang, "back").to_owned(),
+        organisations,
+    };
+    page(&template)
+}
+
+/// `GET /static/app.css`: shipped inside the binary.
+pub async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../templates/app.css"),
+    )
+        .into_response()
+}

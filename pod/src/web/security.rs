@@ -1,0 +1,96 @@
+//! Checks every request passes before a handler sees it, and headers every answer carries.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tower_sessions::Session;
+
+use super::App;
+use super::api::ApiError;
+
+/// Host check (only the bound address: DNS rebinding), Origin check on state-changing
+/// requests, CSRF token on state-changing requests, and the response headers.
+pub async fn checks(State(app): State<Arc<App>>, session: Session, request: Request, next: Next) -> Response {
+    let listen = app.config.listen;
+    let allowed_hosts = [listen.to_string(), format!("localhost:{}", listen.port())];
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if !allowed_hosts.contains(&host) {
+        return ApiError::new(
+            StatusCode::MISDIRECTED_REQUEST,
+            "wrong_host",
+            "this server only answers to its own address",
+        )
+        .into_response();
+    }
+    let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if changes_state {
+        if let Some(origin) = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok())
+            && origin != format!("http://{host}")
+        {
+            return ApiError::new(StatusCode::FORBIDDEN, "csrf", "a request from another site was refused")
+                .into_response();
+        }
+        let expected: Option<String> = session.get(super::CSRF_KEY).await.ok().flatten();
+        let (request, sent) = csrf_from(request).await;
+        match (expected, sent) {
+            (Some(expected), Some(sent)) if crate::web::api::same(&expected, &sent) => {
+                return with_headers(next.run(request).await);
+            }
+            _ => {
+                return ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    "the form has expired or did not come from this page; reload and try again",
+                )
+                .into_response();
+            }
+        }
+    }
+    with_headers(next.run(request).await)
+}
+
+/// The CSRF token from the `X-CSRF-Token` header, or the `csrf` field of a form body (the body is
+/// put back for the handler).
+async fn csrf_from(request: Request) -> (Request, Option<String>) {
+    if let Some(token) = request.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+        let token = token.to_owned();
+        return (request, Some(token));
+    }
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return (request, None);
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (Request::from_parts(parts, axum::body::Body::empty()), None);
+    };
+    let token = url::form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.into_owned());
+    (Request::from_parts(parts, axum::body::Body::from(bytes)), token)
+}
+
+fn with_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}

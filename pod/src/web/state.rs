@@ -1,0 +1,192 @@
+//! The server's state: the one unlocked session (if any), running fetches, and the pod folder.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fetcher::login::BrowserLogin;
+use fetcher::{Progress, Stage};
+use rand::RngCore;
+
+use crate::fetching::FetchOutcome;
+use crate::store::{PodDir, UnlockedPod};
+
+/// Settings of `pod serve`.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// Where the server listens; the Host header must name it.
+    pub listen: SocketAddr,
+    /// Lock after this long without a request.
+    pub auto_lock: Duration,
+}
+
+struct Unlocked {
+    pod: Arc<UnlockedPod>,
+    /// The session that unlocked; other sessions stay locked out.
+    token: String,
+    last_used: Instant,
+}
+
+/// One citizen fetch started from the web UI.
+pub struct FetchJob {
+    /// Its id.
+    pub id: String,
+    /// The organisations, in order: (id, name).
+    pub orgs: Vec<(String, String)>,
+    /// The latest stage per organisation.
+    pub stages: Mutex<HashMap<String, Stage>>,
+    /// What happened, once it is done.
+    pub outcomes: Mutex<Option<Vec<FetchOutcome>>>,
+    /// The running task, aborted when the pod is locked.
+    pub task: Mutex<Option<tokio::task::AbortHandle>>,
+}
+
+impl FetchJob {
+    /// Records a progress report.
+    pub fn update(&self, progress: Progress) {
+        self.stages
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(progress.org, progress.stage);
+    }
+
+    /// Whether every organisation is done or failed.
+    pub fn finished(&self) -> bool {
+        self.outcomes.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+}
+
+/// Everything the handlers share.
+pub struct App {
+    /// The pod folder.
+    pub dir: PodDir,
+    /// The settings.
+    pub config: WebConfig,
+    /// Catches the browser's OAuth callbacks.
+    pub browser: Arc<BrowserLogin>,
+    unlocked: Mutex<Option<Unlocked>>,
+    fetches: Mutex<HashMap<String, Arc<FetchJob>>>,
+    unlock_window: Mutex<(Instant, u32)>,
+}
+
+/// Unlock attempts allowed per minute (on top of the store's own exponential back-off).
+const UNLOCKS_PER_MINUTE: u32 = 10;
+
+/// A random token, hex.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl App {
+    /// A locked server for the pod in `dir`.
+    pub fn new(dir: PodDir, config: WebConfig) -> Self {
+        Self {
+            dir,
+            config,
+            browser: Arc::new(BrowserLogin::default()),
+            unlocked: Mutex::new(None),
+            fetches: Mutex::new(HashMap::new()),
+            unlock_window: Mutex::new((Instant::now(), 0)),
+        }
+    }
+
+    /// Counts an unlock attempt; false when over the limit.
+    pub fn allow_unlock_attempt(&self) -> bool {
+        let mut window = self.unlock_window.lock().unwrap_or_else(|p| p.into_inner());
+        if window.0.elapsed() >= Duration::from_secs(60) {
+            *window = (Instant::now(), 0);
+        }
+        window.1 += 1;
+        window.1 <= UNLOCKS_PER_MINUTE
+    }
+
+    /// Makes `pod` the unlocked session for the browser session holding `token`.
+    pub fn set_unlocked(&self, pod: UnlockedPod, token: String) {
+        *self.unlocked.lock().unwrap_or_else(|p| p.into_inner()) = Some(Unlocked {
+            pod: Arc::new(pod),
+            token,
+            last_used: Instant::now(),
+        });
+    }
+
+    /// The unlocked pod, if `token` is the session that unlocked it and it was used recently.
+    pub fn pod_for(&self, token: Option<&str>) -> Option<Arc<UnlockedPod>> {
+        let mut guard = self.unlocked.lock().unwrap_or_else(|p| p.into_inner());
+        if guard
+            .as_ref()
+            .is_some_and(|u| u.last_used.elapsed() > self.config.auto_lock)
+        {
+            drop(guard);
+            self.lock();
+            return None;
+        }
+        let unlocked = guard.as_mut()?;
+        if Some(unlocked.token.as_str()) != token {
+            return None;
+        }
+        unlocked.last_used = Instant::now();
+        Some(unlocked.pod.clone())
+    }
+
+    /// Whether a pod is unlocked (by any session).
+    pub fn is_unlocked(&self) -> bool {
+        self.unlocked.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
+    /// Locks: running fetches are stopped and the keys are dropped from memory.
+    pub fn lock(&self) {
+        for job in self
+            .fetches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .map(|(_, job)| job)
+        {
+            if let Some(task) = job.task.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                task.abort();
+            }
+        }
+        if self.unlocked.lock().unwrap_or_else(|p| p.into_inner()).take().is_some() {
+            tracing::info!("pod locked");
+        }
+    }
+
+    /// Locks when the session has been idle too long; run periodically.
+    pub fn lock_if_idle(&self) {
+        let idle = self
+            .unlocked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|u| u.last_used.elapsed() > self.config.auto_lock);
+        if idle {
+            self.lock();
+        }
+    }
+
+    /// Registers a fetch job.
+    pub fn add_fetch(&self, job: Arc<FetchJob>) {
+        self.fetches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(job.id.clone(), job);
+    }
+
+    /// A fetch job by id.
+    pub fn fetch(&self, id: &str) -> Option<Arc<FetchJob>> {
+        self.fetches.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+    }
+
+    /// The most recent fetch job still waiting for logins.
+    pub fn latest_fetch(&self) -> Option<Arc<FetchJob>> {
+        self.fetches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .find(|j| !j.finished())
+            .cloned()
+    }
+}
