@@ -1,0 +1,431 @@
+//! The web UI and JSON API over real HTTP, against three real `source` organisations.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use age::secrecy::SecretString;
+use pod::store::{KdfCost, PodDir};
+use pod::web::{App, WebConfig};
+use source::demo_data::{self, DemoOrg};
+use source::local::LocalOrganisation;
+
+const PASSPHRASE: &str = "correct horse battery staple";
+const SEED: u64 = 1;
+const SCRIPT: &str = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">";
+
+struct Setup {
+    url: String,
+    client: reqwest::Client,
+    orgs: Vec<LocalOrganisation>,
+    _tmp: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Three organisations (the CJIB's first matter description holds script), a pod that pins
+/// them, and `pod serve` on loopback.
+async fn setup() -> Setup {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tmp = tempfile::tempdir().unwrap();
+    let (bsn, _) = demo_data::citizen(SEED, 0);
+    let mut orgs = Vec::new();
+    for org in [DemoOrg::Cjib, DemoOrg::Duo, DemoOrg::Cak] {
+        let dir = tmp.path().join(org.short());
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut data = demo_data::generate(org, 5, SEED).unwrap();
+        if org == DemoOrg::Cjib {
+            data[bsn.as_str()]["document"]["body"]["financiele_zaken"][0]["omschrijving"] = serde_json::json!(SCRIPT);
+        }
+        std::fs::write(dir.join("data.json"), serde_json::to_vec(&data).unwrap()).unwrap();
+        orgs.push(LocalOrganisation::start(org, 5, SEED, &dir).await.unwrap());
+    }
+    let dir = PodDir::new(tmp.path().join("pod"));
+    dir.init(&SecretString::from(PASSPHRASE.to_owned()), KdfCost::InsecureForTests)
+        .unwrap();
+    {
+        let pod = dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
+        let mut scheme = pod.scheme().unwrap();
+        for org in &orgs {
+            scheme.pin(org.descriptor().unwrap());
+        }
+        pod.save_scheme(&scheme).unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listen = listener.local_addr().unwrap();
+    let app = Arc::new(App::new(
+        dir,
+        WebConfig {
+            listen,
+            auto_lock: Duration::from_secs(600),
+        },
+    ));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(pod::web::serve(app, listener, async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Setup {
+        url: format!("http://{listen}"),
+        client,
+        orgs,
+        _tmp: tmp,
+        shutdown: Some(tx),
+    }
+}
+
+async fn csrf(s: &Setup) -> String {
+    let body: serde_json::Value = s
+        .client
+        .get(format!("{}/api/csrf", s.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["csrf"].as_str().unwrap().to_owned()
+}
+
+async fn error_code(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    (status, body["error"]["code"].as_str().unwrap_or_default().to_owned())
+}
+
+async fn unlock(s: &Setup) {
+    let token = csrf(s).await;
+    let response = s
+        .client
+        .post(format!("{}/api/unlock", s.url))
+        .header("x-csrf-token", &token)
+        .json(&serde_json::json!({"passphrase": PASSPHRASE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+/// Plays the citizen's browser at one organisation's dev-login page, then follows the redirect
+/// back to the pod's callback.
+async fn log_in(s: &Setup, login_url: &str) {
+    let (bsn, pin) = demo_data::citizen(SEED, 0);
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = browser.get(login_url).send().await.unwrap().text().await.unwrap();
+    let field = |name: &str| {
+        html.split(&format!("name=\"{name}\" value=\""))
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap()
+            .replace("&amp;", "&")
+            .replace("&#x2f;", "/")
+    };
+    let action = html
+        .split("action=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    let form = [
+        ("response_type", "code".to_owned()),
+        ("client_id", field("client_id")),
+        ("redirect_uri", field("redirect_uri")),
+        ("state", field("state")),
+        ("scope", field("scope")),
+        ("code_challenge", field("code_challenge")),
+        ("code_challenge_method", "S256".to_owned()),
+        ("bsn", bsn.to_string()),
+        ("pin", pin),
+    ];
+    let answer = browser.post(action).form(&form).send().await.unwrap();
+    assert_eq!(answer.status(), 303);
+    let callback = answer.headers()["location"].to_str().unwrap().to_owned();
+    assert!(callback.starts_with(&s.url), "{callback}");
+    let back = s.client.get(&callback).send().await.unwrap();
+    assert_eq!(back.status(), 303, "the pod accepted the callback");
+}
+
+async fn fetch_everything(s: &Setup) -> serde_json::Value {
+    let token = csrf(s).await;
+    let started = s
+        .client
+        .post(format!("{}/api/fetch", s.url))
+        .header("x-csrf-token", &token)
+        .json(&serde_json::json!({"sources": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 202);
+    let job: serde_json::Value = started.json().await.unwrap();
+    let id = job["id"].as_str().unwrap().to_owned();
+    for org in job["organisations"].as_array().unwrap() {
+        assert_eq!(org["stage"], "waiting_for_login", "{job}");
+        log_in(s, org["login_url"].as_str().unwrap()).await;
+    }
+    for _ in 0..100 {
+        let progress: serde_json::Value = s
+            .client
+            .get(format!("{}/api/fetch/{id}", s.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if progress["done"] == true {
+            return progress;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the fetch never finished");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlock_fetch_overview_matter_export_lock() {
+    let s = setup().await;
+    let home = s.client.get(&s.url).send().await.unwrap();
+    assert_eq!(home.headers()["cache-control"], "no-store");
+    assert!(
+        home.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    assert!(home.text().await.unwrap().contains("Ontgrendel je pod"));
+    assert_eq!(
+        error_code(s.client.get(format!("{}/api/overview", s.url)).send().await.unwrap()).await,
+        (401, "locked".into())
+    );
+
+    unlock(&s).await;
+    let progress = fetch_everything(&s).await;
+    assert!(
+        progress["organisations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["stage"] == "done"),
+        "{progress}"
+    );
+
+    let overview: serde_json::Value = s
+        .client
+        .get(format!("{}/api/overview?as_of=2026-11-15", s.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (bsn, _) = demo_data::citizen(SEED, 0);
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 15).unwrap();
+    let mut expected = 0;
+    for org in &s.orgs {
+        let document = org.state.backend.document(&bsn).unwrap().unwrap();
+        let parsed = schemas::fcid::parse(&serde_json::to_vec(&document).unwrap()).unwrap();
+        expected += schemas::fcid::derive::view(&parsed, as_of).totals.outstanding_cents;
+    }
+    assert_eq!(overview["totals"]["outstanding_cents"], expected);
+    assert_eq!(overview["organisations"].as_array().unwrap().len(), 3);
+
+    // The overview page shows the figures, and organisation text literally.
+    let html = s.client.get(&s.url).send().await.unwrap().text().await.unwrap();
+    let total = format!(
+        "<strong id=\"total-outstanding\">{}</strong>",
+        schemas::lang::format_cents(expected, schemas::lang::Lang::Nl)
+    );
+    assert!(html.contains(&total), "the total is shown: {total}");
+    assert!(
+        !html.contains("<script>document.title"),
+        "organisation script reached the page raw"
+    );
+    assert!(
+        html.contains("&lt;script&gt;document.title") || html.contains("&#60;script&#62;"),
+        "the text is shown escaped"
+    );
+
+    let cjib = s.orgs[0].state.config.id.to_string();
+    let matter: serde_json::Value = s
+        .client
+        .get(format!("{}/api/matters/{cjib}:0", s.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(matter["matter"]["omschrijving"], SCRIPT);
+    assert!(!matter["timeline"].as_array().unwrap().is_empty());
+    let page = s
+        .client
+        .get(format!("{}/matters/{cjib}:0", s.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Verloop") && !page.contains("<img src=x"), "{page}");
+    assert_eq!(
+        error_code(
+            s.client
+                .get(format!("{}/api/matters/{cjib}:99", s.url))
+                .send()
+                .await
+                .unwrap()
+        )
+        .await,
+        (404, "not_found".into())
+    );
+
+    let csv = s
+        .client
+        .get(format!("{}/api/export?format=csv", s.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        1 + overview["organisations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["matters"].as_array().unwrap().len())
+            .sum::<usize>()
+    );
+    assert_eq!(
+        error_code(
+            s.client
+                .get(format!("{}/api/export?format=xml", s.url))
+                .send()
+                .await
+                .unwrap()
+        )
+        .await,
+        (422, "invalid".into())
+    );
+    let log: serde_json::Value = s
+        .client
+        .get(format!("{}/api/fetch-log", s.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log.as_array().unwrap().len(), 3);
+
+    // English, then lock: the overview is gone.
+    s.client.get(format!("{}/lang/en", s.url)).send().await.unwrap();
+    let english = s.client.get(&s.url).send().await.unwrap().text().await.unwrap();
+    assert!(english.contains("Total still to pay"), "{english}");
+    let token = csrf(&s).await;
+    assert_eq!(
+        s.client
+            .post(format!("{}/api/lock", s.url))
+            .header("x-csrf-token", &token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        error_code(s.client.get(format!("{}/api/overview", s.url)).send().await.unwrap()).await,
+        (401, "locked".into())
+    );
+    let after = s.client.get(&s.url).send().await.unwrap().text().await.unwrap();
+    assert!(after.contains("Unlock your pod") && !after.contains("Total still to pay"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csrf_origin_host_and_passphrase_errors() {
+    let s = setup().await;
+    let no_token = s
+        .client
+        .post(format!("{}/api/unlock", s.url))
+        .json(&serde_json::json!({"passphrase": PASSPHRASE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(no_token).await, (403, "csrf".into()));
+    let token = csrf(&s).await;
+    let cross_site = s
+        .client
+        .post(format!("{}/unlock", s.url))
+        .header("origin", "http://evil.example")
+        .form(&[("csrf", token.as_str()), ("passphrase", PASSPHRASE)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(cross_site).await, (403, "csrf".into()));
+    let rebinding = s
+        .client
+        .get(format!("{}/api/csrf", s.url))
+        .header("host", "evil.example:7878")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebinding.status(), 421);
+
+    let wrong = s
+        .client
+        .post(format!("{}/api/unlock", s.url))
+        .header("x-csrf-token", &token)
+        .json(&serde_json::json!({"passphrase": "wrong wrong wrong"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(wrong).await, (401, "wrong_passphrase".into()));
+    let again = s
+        .client
+        .post(format!("{}/api/unlock", s.url))
+        .header("x-csrf-token", &token)
+        .json(&serde_json::json!({"passphrase": PASSPHRASE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(again).await, (429, "too_many_attempts".into()));
+    let malformed = s
+        .client
+        .post(format!("{}/api/unlock", s.url))
+        .header("x-csrf-token", &token)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        matches!(malformed.status().as_u16(), 422 | 400),
+        "{}",
+        malformed.status()
+    );
+
+    // The form path: a wrong passphrase shows the unlock page again with a message.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let page = s
+        .client
+        .post(format!("{}/unlock", s.url))
+        .form(&[("csrf", token.as_str()), ("passphrase", "still wrong!!")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 401);
+    assert!(page.text().await.unwrap().contains("Die wachtwoordzin klopt niet"));
+}
