@@ -1,0 +1,320 @@
+//! The web UI in real headless Chromium (Debian `chromium` + `chromium-driver`, driven by
+//! fantoccini): unlock, fetch from three organisations through their own dev-login pages, read
+//! the totals, open a matter, switch the language, lock and go back, script in organisation text,
+//! a cross-site form post, accessibility (axe-core) and screenshots at phone and desktop width.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+struct Driver {
+    child: Child,
+    port: u16,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_browser() -> (Driver, Client) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver runs (scripts/test installs Debian's chromium-driver)");
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver {
+        child,
+        port,
+        _profile: profile,
+    };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_owned(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                     format!("--user-data-dir={}", driver._profile.path().display())]
+        }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session");
+    (driver, client)
+}
+
+/// The page's visible text, retried while a navigation replaces the document.
+async fn body_text(client: &Client) -> String {
+    for _ in 0..50 {
+        if let Ok(text) = client
+            .execute(
+                "return document.readyState === 'complete' ? document.body.innerText : null",
+                vec![],
+            )
+            .await
+            && let Some(text) = text.as_str()
+        {
+            return text.to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never finished loading");
+}
+
+/// Waits until the page shows `needle`.
+async fn wait_for_text(client: &Client, needle: &str) -> String {
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = body_text(client).await;
+        if text.contains(needle) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never showed {needle:?}; it shows:\n{text}");
+}
+
+/// Runs axe-core in the page; returns the serious and critical violations.
+async fn accessibility_problems(client: &Client) -> Vec<String> {
+    let axe = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/support/node_modules/axe-core/axe.min.js"),
+    )
+    .expect("axe-core is installed (npm ci in tests/support)");
+    client.execute(&axe, vec![]).await.unwrap();
+    let result = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; axe.run(document).then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ': ' + v.help)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(result).unwrap()
+}
+
+async fn screenshot(client: &Client, width: u32, name: &str) {
+    client.set_window_size(width, 900).await.unwrap();
+    let png = client.screenshot().await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_uses_the_pod_in_chromium() {
+    let s = setup().await;
+    let (_driver, client) = start_browser().await;
+
+    client.goto(&s.url).await.unwrap();
+    wait_for_text(&client, "Ontgrendel je pod").await;
+    assert_eq!(
+        accessibility_problems(&client).await,
+        Vec::<String>::new(),
+        "unlock page"
+    );
+    client
+        .find(Locator::Id("passphrase"))
+        .await
+        .unwrap()
+        .send_keys(PASSPHRASE)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("main button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "nog niet opgehaald").await;
+
+    // Fetch: choose all, then log in at each organisation's own page in turn.
+    client
+        .find(Locator::LinkText("Gegevens ophalen"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("main button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let (bsn, pin) = source::demo_data::citizen(SEED, 0);
+    for _ in 0..3 {
+        let link = client.wait().for_element(Locator::Css("a.login-link")).await.unwrap();
+        link.click().await.unwrap();
+        client
+            .wait()
+            .for_element(Locator::Id("bsn"))
+            .await
+            .unwrap()
+            .send_keys(&bsn.to_string())
+            .await
+            .unwrap();
+        client
+            .find(Locator::Id("pin"))
+            .await
+            .unwrap()
+            .send_keys(&pin)
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let progress = format!("{}/fetch/", s.url);
+        let mut url = String::new();
+        for _ in 0..50 {
+            url = client.current_url().await.unwrap().to_string();
+            if url.starts_with(&progress) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            url.starts_with(&progress),
+            "back at the pod's progress page, not {url}: {}",
+            body_text(&client).await
+        );
+    }
+    for _ in 0..100 {
+        if body_text(&client).await.matches("klaar").count() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        client.refresh().await.unwrap();
+    }
+    assert_eq!(
+        body_text(&client).await.matches("klaar").count(),
+        3,
+        "{}",
+        body_text(&client).await
+    );
+
+    // The overview shows the right total.
+    client.goto(&s.url).await.unwrap();
+    let today = chrono::Local::now().date_naive();
+    let mut expected = 0;
+    for org in &s.orgs {
+        let document = org.state.backend.document(&bsn).unwrap().unwrap();
+        let parsed = schemas::fcid::parse(&serde_json::to_vec(&document).unwrap()).unwrap();
+        expected += schemas::fcid::derive::view(&parsed, today).totals.outstanding_cents;
+    }
+    let total = client
+        .find(Locator::Id("total-outstanding"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(total, schemas::lang::format_cents(expected, schemas::lang::Lang::Nl));
+
+    // Organisation text with script is shown literally and never runs.
+    assert!(
+        body_text(&client)
+            .await
+            .contains("<script>document.title='pwned'</script>")
+    );
+    assert_ne!(client.title().await.unwrap(), "pwned");
+    assert_eq!(
+        accessibility_problems(&client).await,
+        Vec::<String>::new(),
+        "overview page"
+    );
+
+    screenshot(&client, 1280, "overview-1280.png").await;
+    screenshot(&client, 390, "overview-390.png").await;
+    let overflow = client
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overflow, serde_json::json!(false), "no horizontal overflow at 390 px");
+    client.set_window_size(1280, 900).await.unwrap();
+
+    // Open a matter.
+    client
+        .find(Locator::Css(".matters a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "Verloop").await;
+    client.back().await.unwrap();
+
+    // Switch the language.
+    client
+        .find(Locator::LinkText("English"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "Total still to pay").await;
+
+    // Lock, then go back: the overview is gone.
+    client
+        .find(Locator::Css("header button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "Unlock your pod").await;
+    client.back().await.unwrap();
+    let after = body_text(&client).await;
+    assert!(
+        !after.contains("Total still to pay") && !after.contains(&total),
+        "the overview is gone after going back: {after}"
+    );
+
+    // A form on another site that posts to the pod is refused.
+    let evil = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let evil_url = format!("http://{}", evil.local_addr().unwrap());
+    let target = format!("{}/unlock", s.url);
+    let page = format!(
+        "<!doctype html><title>evil</title><form method=post action=\"{target}\"><input name=passphrase value=x><input name=csrf value=guess><button id=go>go</button></form>"
+    );
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || async move { axum::response::Html(page) }),
+    );
+    tokio::spawn(async move { axum::serve(evil, app).await });
+    client.goto(&evil_url).await.unwrap();
+    client.find(Locator::Id("go")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "csrf").await;
+
+    client.close().await.unwrap();
+}
