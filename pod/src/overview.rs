@@ -22,8 +22,64 @@ pub struct Overview {
     pub next_due: Option<NextPayment>,
     /// One entry per organisation in the scheme or with stored documents.
     pub organisations: Vec<OrganisationOverview>,
-    /// Things to know, in plain words (English; the UI translates by code later).
-    pub warnings: Vec<String>,
+    /// Things to know, in plain words (English here; [`OverviewWarning::text`] in either language).
+    #[serde(serialize_with = "english_warnings")]
+    pub warnings: Vec<OverviewWarning>,
+}
+
+/// Something the citizen should know about the overview as a whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OverviewWarning {
+    /// The shown data of an organisation is more than a week old.
+    Stale(String),
+    /// The last fetch from an organisation failed.
+    FetchFailed(String),
+    /// A stored document can no longer be read.
+    Unreadable(String),
+    /// An organisation's totals for a matter don't add up.
+    Inconsistent {
+        /// The organisation's name.
+        organisation: String,
+        /// The matter's zaakkenmerk.
+        case_ref: String,
+    },
+}
+
+impl OverviewWarning {
+    /// The warning in plain words.
+    pub fn text(&self, lang: schemas::lang::Lang) -> String {
+        use schemas::lang::Lang::{En, Nl};
+        match (self, lang) {
+            (OverviewWarning::Stale(name), En) => {
+                format!("The data from {name} is more than {STALE_AFTER_DAYS} days old; fetch it again.")
+            }
+            (OverviewWarning::Stale(name), Nl) => {
+                format!("De gegevens van {name} zijn ouder dan {STALE_AFTER_DAYS} dagen; haal ze opnieuw op.")
+            }
+            (OverviewWarning::FetchFailed(name), En) => {
+                format!("The last fetch from {name} failed; what is shown may be out of date.")
+            }
+            (OverviewWarning::FetchFailed(name), Nl) => {
+                format!("Het laatste ophalen bij {name} is mislukt; wat je ziet is misschien niet actueel.")
+            }
+            (OverviewWarning::Unreadable(name), En) => {
+                format!("The stored document of {name} could not be read; fetch it again.")
+            }
+            (OverviewWarning::Unreadable(name), Nl) => {
+                format!("Het opgeslagen document van {name} is niet leesbaar; haal het opnieuw op.")
+            }
+            (OverviewWarning::Inconsistent { organisation, case_ref }, En) => {
+                format!("{organisation}: the totals of {case_ref} don't add up; see the matter for details.")
+            }
+            (OverviewWarning::Inconsistent { organisation, case_ref }, Nl) => {
+                format!("{organisation}: de totalen van {case_ref} kloppen niet; bekijk de zaak voor details.")
+            }
+        }
+    }
+}
+
+fn english_warnings<S: serde::Serializer>(warnings: &[OverviewWarning], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(warnings.iter().map(|w| w.text(schemas::lang::Lang::En)))
 }
 
 /// The next payment and who it is for.
@@ -68,6 +124,43 @@ pub struct OrganisationOverview {
     pub matters: Vec<MatterView>,
 }
 
+impl Overview {
+    /// One row per matter, for a debt counsellor's spreadsheet.
+    pub fn to_csv(&self) -> String {
+        let mut csv = String::from(
+            "organisation,zaakkenmerk,omschrijving,imposed_cents,settled_cents,outstanding_cents,overdue_cents,next_due_date,next_due_cents\n",
+        );
+        for org in &self.organisations {
+            for m in &org.matters {
+                let (date, cents) = m.next_due.map_or((String::new(), String::new()), |n| {
+                    (n.date.to_string(), n.cents.to_string())
+                });
+                csv += &format!(
+                    "{},{},{},{},{},{},{},{date},{cents}\n",
+                    csv_field(&org.name),
+                    csv_field(&m.case_ref),
+                    csv_field(&m.description),
+                    m.imposed_cents,
+                    m.settled_cents,
+                    m.outstanding_cents,
+                    m.overdue_cents
+                );
+            }
+        }
+        csv
+    }
+}
+
+/// Quotes a CSV field, and defuses spreadsheet formulas in organisation-supplied text.
+fn csv_field(text: &str) -> String {
+    let defused = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    format!("\"{}\"", defused.replace('"', "\"\""))
+}
+
 impl UnlockedPod {
     /// Builds the overview as of `as_of`, judging staleness at `now`.
     pub fn overview(&self, as_of: NaiveDate, now: DateTime<Utc>) -> Result<Overview, PodError> {
@@ -101,9 +194,7 @@ impl UnlockedPod {
                     match fetcher::stored_document(&plain) {
                         Ok(document) => (Some(entry.created_at), derive::view(&document, as_of).matters),
                         Err(_) => {
-                            warnings.push(format!(
-                                "The stored document of {name} could not be read; fetch it again."
-                            ));
+                            warnings.push(OverviewWarning::Unreadable(name.clone()));
                             (Some(entry.created_at), Vec::new())
                         }
                     }
@@ -117,20 +208,16 @@ impl UnlockedPod {
                 Some(_) => DataStatus::Ok,
             };
             match status {
-                DataStatus::Stale => warnings.push(format!(
-                    "The data from {name} is more than {STALE_AFTER_DAYS} days old; fetch it again."
-                )),
-                DataStatus::Failed => warnings.push(format!(
-                    "The last fetch from {name} failed; what is shown may be out of date."
-                )),
+                DataStatus::Stale => warnings.push(OverviewWarning::Stale(name.clone())),
+                DataStatus::Failed => warnings.push(OverviewWarning::FetchFailed(name.clone())),
                 DataStatus::Ok | DataStatus::Never => {}
             }
             for matter in &matters {
                 if !matter.consistent {
-                    warnings.push(format!(
-                        "{name}: the totals of {} don't add up; see the matter for details.",
-                        matter.case_ref
-                    ));
+                    warnings.push(OverviewWarning::Inconsistent {
+                        organisation: name.clone(),
+                        case_ref: matter.case_ref.clone(),
+                    });
                 }
                 if let Some(NextDue { date, cents }) = matter.next_due
                     && next_due.as_ref().is_none_or(|n| date < n.date)
@@ -160,5 +247,18 @@ impl UnlockedPod {
             organisations,
             warnings,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("plain"), "\"plain\"");
+        assert_eq!(csv_field("say \"hi\", ok"), "\"say \"\"hi\"\", ok\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-2+3"), "\"'-2+3\"");
     }
 }

@@ -4,6 +4,7 @@
 //! 2 invalid input (a document that fails validation) or bad usage.
 
 mod admin;
+mod export;
 mod fetch;
 mod inspect;
 mod overview;
@@ -52,6 +53,8 @@ enum Command {
     Overview(overview::Args),
     /// Run the local web UI (Mijn Betaaloverzicht) and JSON API.
     Serve(serve::Args),
+    /// Export the overview as JSON or CSV, optionally encrypted to a counsellor's age key.
+    Export(export::Args),
 }
 
 /// Runs the chosen subcommand and turns its outcome into an exit code.
@@ -70,6 +73,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Fetch(args) => fetch::run(args),
         Command::Overview(args) => overview::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Export(args) => export::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

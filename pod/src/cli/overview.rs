@@ -80,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => println!("No payment is due."),
     }
     for warning in &overview.warnings {
-        println!("warning: {warning}");
+        println!("warning: {}", warning.text(Lang::En));
     }
     Ok(())
 }

@@ -367,28 +367,7 @@ pub async fn export(
         )
             .into_response()),
         "csv" => {
-            let mut csv = String::from(
-                "organisation,zaakkenmerk,omschrijving,imposed_cents,settled_cents,outstanding_cents,overdue_cents,next_due_date,next_due_cents\n",
-            );
-            for org in &overview.organisations {
-                for m in &org.matters {
-                    let next = m.next_due.map_or((String::new(), String::new()), |n| {
-                        (n.date.to_string(), n.cents.to_string())
-                    });
-                    csv += &format!(
-                        "{},{},{},{},{},{},{},{},{}\n",
-                        csv_field(&org.name),
-                        csv_field(&m.case_ref),
-                        csv_field(&m.description),
-                        m.imposed_cents,
-                        m.settled_cents,
-                        m.outstanding_cents,
-                        m.overdue_cents,
-                        next.0,
-                        next.1
-                    );
-                }
-            }
+            let csv = overview.to_csv();
             Ok((
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -407,14 +386,4 @@ pub async fn export(
             "format must be json or csv",
         )),
     }
-}
-
-/// Quotes a CSV field, and defuses spreadsheet formulas in organisation-supplied text.
-fn csv_field(text: &str) -> String {
-    let defused = if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    format!("\"{}\"", defused.replace('"', "\"\""))
 }

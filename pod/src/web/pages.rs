@@ -197,7 +197,7 @@ pub async fn home(State(app): State<Arc<App>>, session: Session, headers: Header
         next_due,
         fetch_label: t(lang, "fetch").to_owned(),
         warnings_label: t(lang, "warnings").to_owned(),
-        warnings: overview.warnings.clone(),
+        warnings: overview.warnings.iter().map(|w| w.text(lang)).collect(),
         nothing_yet: t(lang, "nothing_yet").to_owned(),
         organisations,
     };
