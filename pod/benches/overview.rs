@@ -52,18 +52,32 @@ fn bench(c: &mut Criterion) {
             let id = document["body"]["aangeleverd_door"].as_str().unwrap().to_owned();
             let payload = serde_json::json!({"iss": id, "sub_hash": "x", "iat": 0, "exp": 0, "nonce": "n", "recipient": pod.recipient().to_string(), "document": document});
             let jws = signer.sign_compact("betaalpod-claims+jwt", &serde_json::to_vec(&payload).unwrap());
-            pod.put_document(&id, &age::encrypt(pod.recipient(), jws.as_bytes()).unwrap()).unwrap();
+            pod.put_document(&id, &age::encrypt(pod.recipient(), jws.as_bytes()).unwrap())
+                .unwrap();
         }
     }
 
     let (url, client) = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let listen = listener.local_addr().unwrap();
-        let app = Arc::new(App::new(dir.clone(), WebConfig { listen, auto_lock: std::time::Duration::from_secs(3600) }));
+        let app = Arc::new(App::new(
+            dir.clone(),
+            WebConfig {
+                listen,
+                auto_lock: std::time::Duration::from_secs(3600),
+            },
+        ));
         tokio::spawn(pod::web::serve(app, listener, std::future::pending()));
         let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
         let url = format!("http://{listen}");
-        let csrf: serde_json::Value = client.get(format!("{url}/api/csrf")).send().await.unwrap().json().await.unwrap();
+        let csrf: serde_json::Value = client
+            .get(format!("{url}/api/csrf"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let unlocked = client
             .post(format!("{url}/api/unlock"))
             .header("x-csrf-token", csrf["csrf"].as_str().unwrap())
@@ -87,10 +101,20 @@ fn bench(c: &mut Criterion) {
     // The same work minus the server: decrypt and parse the 20 documents. The pod folder is
     // locked by the server, so this opens a copy of it.
     let copy = tmp.path().join("copy");
-    std::process::Command::new("cp").arg("-r").arg(dir.root()).arg(&copy).status().unwrap();
+    std::process::Command::new("cp")
+        .arg("-r")
+        .arg(dir.root())
+        .arg(&copy)
+        .status()
+        .unwrap();
     std::fs::remove_file(copy.join("pod.lock")).ok();
     let pod = PodDir::new(&copy).unlock(&secret).unwrap();
-    let latest: Vec<_> = pod.latest_documents().unwrap().into_values().map(|(id, _)| id).collect();
+    let latest: Vec<_> = pod
+        .latest_documents()
+        .unwrap()
+        .into_values()
+        .map(|(id, _)| id)
+        .collect();
     assert_eq!(latest.len(), 20);
     group.bench_function("decrypt_and_parse_alone", |b| {
         b.iter(|| {

@@ -193,6 +193,17 @@ async fn unlock_fetch_overview_matter_export_lock() {
         .unwrap();
     assert_eq!(matter["matter"]["omschrijving"], SCRIPT);
     assert!(!matter["timeline"].as_array().unwrap().is_empty());
+    assert!(
+        matter["claim_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "cjib_wahv")
+    );
+    let iban = matter["payment_demands"][0]["iban"]
+        .as_str()
+        .expect("the demand's IBAN")
+        .to_owned();
     let page = s
         .client
         .get(format!("{}/matters/{cjib}:0", s.url))
@@ -203,6 +214,7 @@ async fn unlock_fetch_overview_matter_export_lock() {
         .await
         .unwrap();
     assert!(page.contains("Verloop") && !page.contains("<img src=x"), "{page}");
+    assert!(page.contains(&format!("IBAN {iban}")), "the page shows how to pay");
     assert_eq!(
         error_code(
             s.client

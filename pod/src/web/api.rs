@@ -214,9 +214,27 @@ pub fn matter_detail(pod: &UnlockedPod, id: &str) -> Result<serde_json::Value, A
                 "withdrawn": e.withdrawn, "label_nl": e.label_nl, "label_en": e.label_en})
         })
         .collect();
+    let payment_demands: Vec<serde_json::Value> = matter
+        .live_demands()
+        .into_iter()
+        .map(|(_, d)| serde_json::json!({"due_date": d.due_date, "cents": d.amount_cents, "iban": d.iban, "payment_reference": d.payment_reference}))
+        .collect();
+    let claim_types: Vec<String> = matter
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            schemas::fcid::EventKind::ObligationImposed(o) => Some(o.type_code.to_string()),
+            _ => None,
+        })
+        .collect();
+    let contact_options: Vec<serde_json::Value> = matter
+        .contact_options
+        .iter()
+        .map(|c| serde_json::json!({"channel": c.channel, "url": c.url, "description": c.description}))
+        .collect();
     Ok(
         serde_json::json!({"id": id, "organisation": org, "matter": view, "timeline": timeline,
-        "contact_options": matter.contact_options.iter().map(|c| serde_json::json!({"channel": c.channel, "url": c.url, "description": c.description})).collect::<Vec<_>>()}),
+        "payment_demands": payment_demands, "claim_types": claim_types, "contact_options": contact_options}),
     )
 }
 

@@ -65,6 +65,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "No data yet. Fetch it from the organisations.",
     ),
     ("export", "Downloaden", "Download"),
+    ("how_to_pay", "Betalen", "How to pay"),
+    ("reference", "betalingskenmerk", "payment reference"),
 ];
 
 /// The text for `key` in `lang`; the key itself if it is missing (visible, never a panic).

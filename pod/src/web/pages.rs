@@ -272,6 +272,9 @@ struct MatterPage {
     timeline: Vec<(String, String)>,
     contact_label: String,
     contacts: Vec<String>,
+    pay_label: String,
+    payments: Vec<String>,
+    claim_types: String,
 }
 
 /// `GET /matters/{org:index}`.
@@ -343,6 +346,33 @@ pub async fn matter(
         timeline,
         contact_label: t(lang, "contact").to_owned(),
         contacts,
+        pay_label: t(lang, "how_to_pay").to_owned(),
+        payments: detail["payment_demands"]
+            .as_array()
+            .map(|demands| {
+                demands
+                    .iter()
+                    .map(|d| {
+                        let mut line = format!(
+                            "{} · {}",
+                            d["due_date"].as_str().unwrap_or_default(),
+                            money(d["cents"].as_i64().unwrap_or_default())
+                        );
+                        if let Some(iban) = d["iban"].as_str() {
+                            line += &format!(" · IBAN {iban}");
+                        }
+                        if let Some(reference) = d["payment_reference"].as_str() {
+                            line += &format!(" · {} {reference}", t(lang, "reference"));
+                        }
+                        line
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        claim_types: detail["claim_types"]
+            .as_array()
+            .map(|c| c.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default(),
     };
     page(&template)
 }
