@@ -365,3 +365,161 @@ async fn csrf_origin_host_and_passphrase_errors() {
     assert_eq!(page.status(), 401);
     assert!(page.text().await.unwrap().contains("Die wachtwoordzin klopt niet"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locked_pages_settings_print_share_and_errors() {
+    let s = setup().await;
+    for path in ["/settings", "/fetch", "/matters/x:0", "/export/print", "/fetch/unknown"] {
+        let response = s.client.get(format!("{}{path}", s.url)).send().await.unwrap();
+        assert_eq!(response.status(), 303, "{path} while locked");
+        assert_eq!(response.headers()["location"], "/", "{path} while locked");
+    }
+    for path in [
+        "/api/fetch/unknown",
+        "/api/fetch-log",
+        "/api/export?format=csv",
+        "/api/matters/x:0",
+    ] {
+        assert_eq!(
+            error_code(s.client.get(format!("{}{path}", s.url)).send().await.unwrap()).await,
+            (401, "locked".into()),
+            "{path}"
+        );
+    }
+
+    unlock(&s).await;
+    let token = csrf(&s).await;
+    assert_eq!(
+        error_code(
+            s.client
+                .get(format!("{}/api/fetch/unknown", s.url))
+                .send()
+                .await
+                .unwrap()
+        )
+        .await,
+        (404, "not_found".into())
+    );
+    let nothing = s
+        .client
+        .post(format!("{}/api/fetch", s.url))
+        .header("x-csrf-token", &token)
+        .json(&serde_json::json!({"sources": ["nope"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(nothing).await, (422, "no_organisations".into()));
+    let print = s
+        .client
+        .get(format!("{}/export/print", s.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(print.contains("Afdrukbaar overzicht"), "{print}");
+
+    let bad = s
+        .client
+        .post(format!("{}/export/share", s.url))
+        .form(&[("csrf", token.as_str()), ("recipient", "not-a-key")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(bad).await, (422, "invalid".into()));
+    let counsellor = age::x25519::Identity::generate();
+    let shared = s
+        .client
+        .post(format!("{}/export/share", s.url))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("recipient", &counsellor.to_public().to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shared.headers()["content-type"], "application/age");
+    let opened: serde_json::Value =
+        serde_json::from_slice(&age::decrypt(&counsellor, &shared.bytes().await.unwrap()).unwrap()).unwrap();
+    assert_eq!(
+        opened["organisations"].as_array().unwrap().len(),
+        3,
+        "only the counsellor's key opens it"
+    );
+
+    let wrong = s
+        .client
+        .post(format!("{}/settings/passphrase", s.url))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("current", "not the passphrase"),
+            ("new", "a brand new passphrase"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.text().await.unwrap().contains("Die wachtwoordzin klopt niet"));
+    let short = s
+        .client
+        .post(format!("{}/settings/passphrase", s.url))
+        .form(&[("csrf", token.as_str()), ("current", PASSPHRASE), ("new", "short")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(short.status(), 422);
+    let changed = s
+        .client
+        .post(format!("{}/settings/passphrase", s.url))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("current", PASSPHRASE),
+            ("new", "a brand new passphrase"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    assert!(changed.text().await.unwrap().contains("Je wachtwoordzin is gewijzigd"));
+    assert_eq!(
+        s.client
+            .post(format!("{}/api/lock", s.url))
+            .header("x-csrf-token", &token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let token = csrf(&s).await;
+    let old = s
+        .client
+        .post(format!("{}/api/unlock", s.url))
+        .header("x-csrf-token", &token)
+        .json(&serde_json::json!({"passphrase": PASSPHRASE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(old).await, (401, "wrong_passphrase".into()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pod_locks_itself_when_idle() {
+    let s = setup_with(Duration::from_millis(500)).await;
+    unlock(&s).await;
+    assert_eq!(
+        s.client
+            .get(format!("{}/api/overview", s.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        error_code(s.client.get(format!("{}/api/overview", s.url)).send().await.unwrap()).await,
+        (401, "locked".into())
+    );
+}

@@ -320,11 +320,7 @@ impl PodDir {
 
     /// Replaces the passphrase: the identity is re-wrapped, nothing else changes.
     pub fn change_passphrase(&self, old: &SecretString, new: &SecretString, cost: KdfCost) -> Result<(), PodError> {
-        keys::check_passphrase(new).map_err(PodError::WeakPassphrase)?;
-        let pod = self.unlock(old)?;
-        self.write_file(&self.identity_path(), &keys::wrap_identity(&pod.identity, new, cost))?;
-        tracing::info!(dir = %self.root.display(), "passphrase changed");
-        Ok(())
+        self.unlock(old)?.change_passphrase(old, new, cost)
     }
 
     /// Uses the recovery code to set a new passphrase, and replaces the recovery code.
@@ -457,6 +453,23 @@ impl UnlockedPod {
     /// unlocked pod can make one, which is why nothing can fetch in the background.
     pub fn citizen_request(&self) -> fetcher::CitizenRequest<'_> {
         fetcher::CitizenRequest::from_unlocked_identity(&self.identity)
+    }
+
+    /// Replaces the passphrase of this open pod, after checking the current one.
+    pub fn change_passphrase(&self, current: &SecretString, new: &SecretString, cost: KdfCost) -> Result<(), PodError> {
+        keys::check_passphrase(new).map_err(PodError::WeakPassphrase)?;
+        let file = self.dir.read_file(&self.dir.identity_path())?;
+        match keys::unwrap_identity(&file, current, "identity.age") {
+            Ok(_) => {}
+            Err(KeyError::WrongSecret) => return Err(PodError::WrongPassphrase),
+            Err(e) => return Err(PodError::Damaged(e.to_string())),
+        }
+        self.dir.write_file(
+            &self.dir.identity_path(),
+            &keys::wrap_identity(&self.identity, new, cost),
+        )?;
+        tracing::info!(dir = %self.dir.root.display(), "passphrase changed");
+        Ok(())
     }
 
     /// Notices from unlocking (an interrupted rotation that was finished or undone).

@@ -66,6 +66,45 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("export", "Downloaden", "Download"),
     ("how_to_pay", "Betalen", "How to pay"),
+    (
+        "print",
+        "Afdrukbaar overzicht voor je schuldhulpverlener",
+        "Printable overview for your debt counsellor",
+    ),
+    (
+        "share",
+        "Versleuteld delen met je schuldhulpverlener",
+        "Share encrypted with your counsellor",
+    ),
+    (
+        "share_help",
+        "Plak de age-sleutel (age1…) van je hulpverlener. Alleen die kan het bestand openen.",
+        "Paste your counsellor's age key (age1…). Only they can open the file.",
+    ),
+    ("recipient", "Sleutel van je hulpverlener", "Your counsellor's key"),
+    (
+        "bad_recipient",
+        "Dat is geen age-sleutel (age1…).",
+        "That is not an age key (age1…).",
+    ),
+    ("change_passphrase", "Wachtwoordzin wijzigen", "Change passphrase"),
+    ("current_passphrase", "Huidige wachtwoordzin", "Current passphrase"),
+    (
+        "new_passphrase",
+        "Nieuwe wachtwoordzin (minstens 12 tekens)",
+        "New passphrase (at least 12 characters)",
+    ),
+    (
+        "passphrase_changed",
+        "Je wachtwoordzin is gewijzigd.",
+        "Your passphrase has been changed.",
+    ),
+    (
+        "backup_help",
+        "Een reservekopie maak je met pod backup --out BESTAND; die bevat alleen versleutelde gegevens.",
+        "Make a backup with pod backup --out FILE; it holds only encrypted data.",
+    ),
+    ("date", "Datum", "Date"),
     ("reference", "betalingskenmerk", "payment reference"),
 ];
 

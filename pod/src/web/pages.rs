@@ -120,6 +120,10 @@ struct OverviewPage {
     warnings: Vec<String>,
     nothing_yet: String,
     organisations: Vec<OrgBlock>,
+    print_label: String,
+    share_label: String,
+    share_help: String,
+    recipient_label: String,
 }
 
 /// `GET /`: the overview when unlocked, else the unlock page.
@@ -200,6 +204,10 @@ pub async fn home(State(app): State<Arc<App>>, session: Session, headers: Header
         warnings: overview.warnings.iter().map(|w| w.text(lang)).collect(),
         nothing_yet: t(lang, "nothing_yet").to_owned(),
         organisations,
+        print_label: t(lang, "print").to_owned(),
+        share_label: t(lang, "share").to_owned(),
+        share_help: t(lang, "share_help").to_owned(),
+        recipient_label: t(lang, "recipient").to_owned(),
     };
     page(&template)
 }
@@ -526,12 +534,26 @@ struct SettingsPage {
     heading: String,
     back_label: String,
     organisations: Vec<(String, String, String)>,
+    message: Option<String>,
+    passphrase_heading: String,
+    current_label: String,
+    new_label: String,
+    backup_help: String,
 }
 
-/// `GET /settings`: the scheme with key fingerprints.
+/// `GET /settings`: the scheme with key fingerprints, the passphrase, backups.
 pub async fn settings(State(app): State<Arc<App>>, session: Session, headers: HeaderMap) -> Response {
-    let lang = lang_of(&headers);
-    let Ok(pod) = unlocked(&app, &session).await else {
+    settings_page(&app, &session, lang_of(&headers), None, StatusCode::OK).await
+}
+
+async fn settings_page(
+    app: &App,
+    session: &Session,
+    lang: Lang,
+    message: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let Ok(pod) = unlocked(app, session).await else {
         return Redirect::to("/").into_response();
     };
     let organisations = match pod.scheme() {
@@ -553,12 +575,176 @@ pub async fn settings(State(app): State<Arc<App>>, session: Session, headers: He
         Err(e) => return ApiError::from(e).into_response(),
     };
     let template = SettingsPage {
-        base: base(lang, &session, true).await,
+        base: base(lang, session, true).await,
         heading: t(lang, "scheme").to_owned(),
         back_label: t(lang, "back").to_owned(),
         organisations,
+        message,
+        passphrase_heading: t(lang, "change_passphrase").to_owned(),
+        current_label: t(lang, "current_passphrase").to_owned(),
+        new_label: t(lang, "new_passphrase").to_owned(),
+        backup_help: t(lang, "backup_help").to_owned(),
+    };
+    (status, page(&template)).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct PassphraseForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+}
+
+/// `POST /settings/passphrase`.
+pub async fn change_passphrase(
+    State(app): State<Arc<App>>,
+    session: Session,
+    headers: HeaderMap,
+    Form(form): Form<PassphraseForm>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let Ok(pod) = unlocked(&app, &session).await else {
+        return Redirect::to("/").into_response();
+    };
+    let (current, new) = (
+        age::secrecy::SecretString::from(form.current),
+        age::secrecy::SecretString::from(form.new),
+    );
+    let result =
+        tokio::task::spawn_blocking(move || pod.change_passphrase(&current, &new, crate::store::KdfCost::Standard))
+            .await;
+    match result {
+        Ok(Ok(())) => {
+            settings_page(
+                &app,
+                &session,
+                lang,
+                Some(t(lang, "passphrase_changed").to_owned()),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Ok(Err(crate::store::PodError::WeakPassphrase(message))) => {
+            settings_page(&app, &session, lang, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Ok(Err(crate::store::PodError::WrongPassphrase)) => {
+            settings_page(
+                &app,
+                &session,
+                lang,
+                Some(t(lang, "wrong_passphrase").to_owned()),
+                StatusCode::UNAUTHORIZED,
+            )
+            .await
+        }
+        Ok(Err(e)) => ApiError::from(e).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "print.html")]
+struct PrintPage {
+    lang_code: &'static str,
+    title: String,
+    date_label: String,
+    as_of: String,
+    total_label: String,
+    total: String,
+    overdue_label: String,
+    overdue: String,
+    organisation_label: String,
+    description_label: String,
+    outstanding_label: String,
+    rows: Vec<(String, String, String, String)>,
+}
+
+/// `GET /export/print`: a plain, printable overview for a debt counsellor.
+pub async fn print(State(app): State<Arc<App>>, session: Session, headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    let Ok(pod) = unlocked(&app, &session).await else {
+        return Redirect::to("/").into_response();
+    };
+    let today = chrono::Local::now().date_naive();
+    let overview = match pod.overview(today, chrono::Utc::now()) {
+        Ok(overview) => overview,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let money = |cents: i64| format_cents(cents, lang);
+    let rows = overview
+        .organisations
+        .iter()
+        .flat_map(|o| {
+            o.matters.iter().map(move |m| {
+                (
+                    o.name.clone(),
+                    m.description.clone(),
+                    m.outstanding_cents,
+                    m.overdue_cents,
+                )
+            })
+        })
+        .map(|(org, description, outstanding, overdue)| (org, description, money(outstanding), money(overdue)))
+        .collect();
+    let template = PrintPage {
+        lang_code: code(lang),
+        title: t(lang, "print").to_owned(),
+        date_label: t(lang, "date").to_owned(),
+        as_of: today.format("%d-%m-%Y").to_string(),
+        total_label: t(lang, "total_outstanding").to_owned(),
+        total: money(overview.totals.outstanding_cents),
+        overdue_label: t(lang, "overdue").to_owned(),
+        overdue: money(overview.totals.overdue_cents),
+        organisation_label: t(lang, "organisation").to_owned(),
+        description_label: t(lang, "description").to_owned(),
+        outstanding_label: t(lang, "outstanding").to_owned(),
+        rows,
     };
     page(&template)
+}
+
+#[derive(Deserialize)]
+pub struct ShareForm {
+    #[serde(default)]
+    recipient: String,
+}
+
+/// `POST /export/share`: the overview as JSON, encrypted to the counsellor's age key.
+pub async fn share(
+    State(app): State<Arc<App>>,
+    session: Session,
+    headers: HeaderMap,
+    Form(form): Form<ShareForm>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let Ok(pod) = unlocked(&app, &session).await else {
+        return Redirect::to("/").into_response();
+    };
+    let Ok(recipient) = form.recipient.trim().parse::<age::x25519::Recipient>() else {
+        return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", t(lang, "bad_recipient")).into_response();
+    };
+    let overview = match pod.overview(chrono::Local::now().date_naive(), chrono::Utc::now()) {
+        Ok(overview) => overview,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let Ok(json) = serde_json::to_vec_pretty(&overview) else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+    };
+    match age::encrypt(&recipient, &json) {
+        Ok(encrypted) => (
+            [
+                (header::CONTENT_TYPE, "application/age"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"betaaloverzicht.json.age\"",
+                ),
+            ],
+            encrypted,
+        )
+            .into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+    }
 }
 
 /// `GET /static/app.css`: shipped inside the binary.

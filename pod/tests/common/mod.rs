@@ -33,6 +33,11 @@ impl Drop for Setup {
 /// Three organisations (the CJIB's first matter description holds script), a pod that pins
 /// them, and `pod serve` on loopback.
 pub async fn setup() -> Setup {
+    setup_with(Duration::from_secs(600)).await
+}
+
+/// The same, locking after `auto_lock` without requests.
+pub async fn setup_with(auto_lock: Duration) -> Setup {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let tmp = tempfile::tempdir().unwrap();
     let (bsn, _) = demo_data::citizen(SEED, 0);
@@ -60,13 +65,7 @@ pub async fn setup() -> Setup {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let listen = listener.local_addr().unwrap();
-    let app = Arc::new(App::new(
-        dir,
-        WebConfig {
-            listen,
-            auto_lock: Duration::from_secs(600),
-        },
-    ));
+    let app = Arc::new(App::new(dir, WebConfig { listen, auto_lock }));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(pod::web::serve(app, listener, async {
         let _ = rx.await;
