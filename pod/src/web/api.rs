@@ -9,7 +9,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use fetcher::{FetchOptions, Stage};
-use serde::Deserialize;
+use schemas::fcid::derive::MatterView;
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::state::{FetchJob, random_token};
@@ -191,8 +192,68 @@ pub async fn matter(
     Ok(Json(detail).into_response())
 }
 
-/// The matter's view, timeline and contact options, for the API and the page.
-pub fn matter_detail(pod: &UnlockedPod, id: &str) -> Result<serde_json::Value, ApiError> {
+/// One line of a matter's timeline.
+#[derive(Serialize)]
+pub struct TimelineLine {
+    /// When (RFC 3339).
+    pub at: String,
+    /// The event's kenmerk.
+    pub kenmerk: String,
+    /// The amount involved.
+    pub amount_cents: Option<i64>,
+    /// A payment demand that was withdrawn later.
+    pub withdrawn: bool,
+    /// In Dutch.
+    pub label_nl: String,
+    /// In English.
+    pub label_en: String,
+}
+
+/// A payment still demanded, with how to pay it.
+#[derive(Serialize)]
+pub struct PaymentLine {
+    /// Due date.
+    pub due_date: NaiveDate,
+    /// Amount.
+    pub cents: i64,
+    /// Where to pay.
+    pub iban: Option<String>,
+    /// What to mention.
+    pub payment_reference: Option<String>,
+}
+
+/// A way to contact the organisation.
+#[derive(Serialize)]
+pub struct ContactLine {
+    /// telefoon, email, website, …
+    pub channel: String,
+    /// The address.
+    pub url: String,
+    /// When or what for.
+    pub description: Option<String>,
+}
+
+/// A matter in full: its derived view, timeline, payments and contacts.
+#[derive(Serialize)]
+pub struct MatterDetail {
+    /// `<organisation id>:<index>`.
+    pub id: String,
+    /// The organisation's id.
+    pub organisation: String,
+    /// Exactly as `pod inspect --json` shows it.
+    pub matter: MatterView,
+    /// Oldest first.
+    pub timeline: Vec<TimelineLine>,
+    /// Open payment demands.
+    pub payment_demands: Vec<PaymentLine>,
+    /// The type codes of its obligations.
+    pub claim_types: Vec<String>,
+    /// Contact options.
+    pub contact_options: Vec<ContactLine>,
+}
+
+/// Reads one matter from the latest document of its organisation.
+pub fn matter_detail(pod: &UnlockedPod, id: &str) -> Result<MatterDetail, ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such matter");
     let (org, index) = matter_id(id).ok_or_else(not_found)?;
     let latest = pod.latest_documents()?;
@@ -206,36 +267,49 @@ pub fn matter_detail(pod: &UnlockedPod, id: &str) -> Result<serde_json::Value, A
         )
     })?;
     let matter = document.matters.get(index).ok_or_else(not_found)?;
-    let view = schemas::fcid::derive::matter_view(matter, today(), &document);
-    let timeline: Vec<serde_json::Value> = schemas::fcid::timeline::timeline(matter)
-        .into_iter()
-        .map(|e| {
-            serde_json::json!({"at": e.at.to_rfc3339(), "kenmerk": e.kenmerk, "amount_cents": e.amount_cents,
-                "withdrawn": e.withdrawn, "label_nl": e.label_nl, "label_en": e.label_en})
-        })
-        .collect();
-    let payment_demands: Vec<serde_json::Value> = matter
-        .live_demands()
-        .into_iter()
-        .map(|(_, d)| serde_json::json!({"due_date": d.due_date, "cents": d.amount_cents, "iban": d.iban, "payment_reference": d.payment_reference}))
-        .collect();
-    let claim_types: Vec<String> = matter
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            schemas::fcid::EventKind::ObligationImposed(o) => Some(o.type_code.to_string()),
-            _ => None,
-        })
-        .collect();
-    let contact_options: Vec<serde_json::Value> = matter
-        .contact_options
-        .iter()
-        .map(|c| serde_json::json!({"channel": c.channel, "url": c.url, "description": c.description}))
-        .collect();
-    Ok(
-        serde_json::json!({"id": id, "organisation": org, "matter": view, "timeline": timeline,
-        "payment_demands": payment_demands, "claim_types": claim_types, "contact_options": contact_options}),
-    )
+    Ok(MatterDetail {
+        id: id.to_owned(),
+        organisation: org.to_owned(),
+        matter: schemas::fcid::derive::matter_view(matter, today(), &document),
+        timeline: schemas::fcid::timeline::timeline(matter)
+            .into_iter()
+            .map(|e| TimelineLine {
+                at: e.at.to_rfc3339(),
+                kenmerk: e.kenmerk,
+                amount_cents: e.amount_cents,
+                withdrawn: e.withdrawn,
+                label_nl: e.label_nl,
+                label_en: e.label_en,
+            })
+            .collect(),
+        payment_demands: matter
+            .live_demands()
+            .into_iter()
+            .map(|(_, d)| PaymentLine {
+                due_date: d.due_date,
+                cents: d.amount_cents,
+                iban: d.iban.clone(),
+                payment_reference: d.payment_reference.clone(),
+            })
+            .collect(),
+        claim_types: matter
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                schemas::fcid::EventKind::ObligationImposed(o) => Some(o.type_code.to_string()),
+                _ => None,
+            })
+            .collect(),
+        contact_options: matter
+            .contact_options
+            .iter()
+            .map(|c| ContactLine {
+                channel: c.channel.clone(),
+                url: c.url.clone(),
+                description: c.description.clone(),
+            })
+            .collect(),
+    })
 }
 
 /// `GET /api/fetch-log`.

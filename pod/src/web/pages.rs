@@ -53,6 +53,33 @@ async fn base(lang: Lang, session: &Session, unlocked: bool) -> Base {
     }
 }
 
+/// An unlocked citizen's request to a page: the pod, the language and the page header. A locked
+/// (or other) session is sent to the unlock page instead.
+pub struct Citizen {
+    pod: Arc<crate::store::UnlockedPod>,
+    lang: Lang,
+    base: Base,
+}
+
+impl axum::extract::FromRequestParts<Arc<App>> for Citizen {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, app: &Arc<App>) -> Result<Self, Response> {
+        let session = Session::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let lang = lang_of(&parts.headers);
+        let pod = unlocked(app, &session)
+            .await
+            .map_err(|_| Redirect::to("/").into_response())?;
+        Ok(Citizen {
+            pod,
+            lang,
+            base: base(lang, &session, true).await,
+        })
+    }
+}
+
 fn page(template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
@@ -286,59 +313,19 @@ struct MatterPage {
 }
 
 /// `GET /matters/{org:index}`.
-pub async fn matter(
-    State(app): State<Arc<App>>,
-    session: Session,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let lang = lang_of(&headers);
-    let Ok(pod) = unlocked(&app, &session).await else {
-        return Redirect::to("/").into_response();
-    };
+pub async fn matter(citizen: Citizen, Path(id): Path<String>) -> Response {
+    let Citizen { pod, lang, base } = citizen;
     let detail = match api::matter_detail(&pod, &id) {
         Ok(detail) => detail,
         Err(e) => return e.into_response(),
     };
-    let (org, index) = api::matter_id(&id).unwrap_or_default();
-    let Some(view) = matter_view(&pod, org, index) else {
-        return (StatusCode::NOT_FOUND, "not found").into_response();
-    };
     let money = |cents: i64| format_cents(cents, lang);
-    let label_key = if lang == Lang::Nl { "label_nl" } else { "label_en" };
-    let timeline = detail["timeline"]
-        .as_array()
-        .map(|lines| {
-            lines
-                .iter()
-                .map(|l| {
-                    (
-                        l["at"].as_str().unwrap_or_default().chars().take(10).collect(),
-                        l[label_key].as_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let contacts = detail["contact_options"]
-        .as_array()
-        .map(|c| {
-            c.iter()
-                .map(|c| {
-                    format!(
-                        "{}: {}",
-                        c["channel"].as_str().unwrap_or_default(),
-                        c["url"].as_str().unwrap_or_default()
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let view = &detail.matter;
     let template = MatterPage {
-        base: base(lang, &session, true).await,
+        base,
         back_label: t(lang, "back").to_owned(),
         description: view.description.clone(),
-        organisation: detail["organisation"].as_str().unwrap_or_default().to_owned(),
+        organisation: detail.organisation.clone(),
         case_ref: view.case_ref.clone(),
         outstanding_label: t(lang, "outstanding").to_owned(),
         overdue_label: t(lang, "overdue").to_owned(),
@@ -351,50 +338,44 @@ pub async fn matter(
         ),
         warnings: view.warnings.iter().map(|w| w.text(lang)).collect(),
         timeline_label: t(lang, "timeline").to_owned(),
-        timeline,
-        contact_label: t(lang, "contact").to_owned(),
-        contacts,
-        pay_label: t(lang, "how_to_pay").to_owned(),
-        payments: detail["payment_demands"]
-            .as_array()
-            .map(|demands| {
-                demands
-                    .iter()
-                    .map(|d| {
-                        let mut line = format!(
-                            "{} · {}",
-                            d["due_date"].as_str().unwrap_or_default(),
-                            money(d["cents"].as_i64().unwrap_or_default())
-                        );
-                        if let Some(iban) = d["iban"].as_str() {
-                            line += &format!(" · IBAN {iban}");
-                        }
-                        if let Some(reference) = d["payment_reference"].as_str() {
-                            line += &format!(" · {} {reference}", t(lang, "reference"));
-                        }
-                        line
-                    })
-                    .collect()
+        timeline: detail
+            .timeline
+            .iter()
+            .map(|l| {
+                (
+                    l.at.chars().take(10).collect(),
+                    if lang == Lang::Nl {
+                        l.label_nl.clone()
+                    } else {
+                        l.label_en.clone()
+                    },
+                )
             })
-            .unwrap_or_default(),
-        claim_types: detail["claim_types"]
-            .as_array()
-            .map(|c| c.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", "))
-            .unwrap_or_default(),
+            .collect(),
+        contact_label: t(lang, "contact").to_owned(),
+        contacts: detail
+            .contact_options
+            .iter()
+            .map(|c| format!("{}: {}", c.channel, c.url))
+            .collect(),
+        pay_label: t(lang, "how_to_pay").to_owned(),
+        payments: detail
+            .payment_demands
+            .iter()
+            .map(|d| {
+                let mut line = format!("{} · {}", d.due_date.format("%d-%m-%Y"), money(d.cents));
+                if let Some(iban) = &d.iban {
+                    line += &format!(" · IBAN {iban}");
+                }
+                if let Some(reference) = &d.payment_reference {
+                    line += &format!(" · {} {reference}", t(lang, "reference"));
+                }
+                line
+            })
+            .collect(),
+        claim_types: detail.claim_types.join(", "),
     };
     page(&template)
-}
-
-fn matter_view(pod: &crate::store::UnlockedPod, org: &str, index: usize) -> Option<schemas::fcid::derive::MatterView> {
-    let latest = pod.latest_documents().ok()?;
-    let plain = pod.open_document(&latest.get(org)?.0).ok()?;
-    let document = fetcher::stored_document(&plain).ok()?;
-    let matter = document.matters.get(index)?;
-    Some(schemas::fcid::derive::matter_view(
-        matter,
-        chrono::Local::now().date_naive(),
-        &document,
-    ))
 }
 
 #[derive(Template)]
@@ -408,11 +389,8 @@ struct FetchPage {
 }
 
 /// `GET /fetch`: choose organisations.
-pub async fn fetch_form(State(app): State<Arc<App>>, session: Session, headers: HeaderMap) -> Response {
-    let lang = lang_of(&headers);
-    let Ok(pod) = unlocked(&app, &session).await else {
-        return Redirect::to("/").into_response();
-    };
+pub async fn fetch_form(citizen: Citizen) -> Response {
+    let Citizen { pod, lang, base } = citizen;
     let organisations = match pod.scheme() {
         Ok(scheme) => scheme
             .organisations
@@ -422,7 +400,7 @@ pub async fn fetch_form(State(app): State<Arc<App>>, session: Session, headers: 
         Err(e) => return ApiError::from(e).into_response(),
     };
     let template = FetchPage {
-        base: base(lang, &session, true).await,
+        base,
         heading: t(lang, "fetch").to_owned(),
         help: t(lang, "fetch_help").to_owned(),
         start_label: t(lang, "start_fetch").to_owned(),
@@ -661,11 +639,8 @@ struct PrintPage {
 }
 
 /// `GET /export/print`: a plain, printable overview for a debt counsellor.
-pub async fn print(State(app): State<Arc<App>>, session: Session, headers: HeaderMap) -> Response {
-    let lang = lang_of(&headers);
-    let Ok(pod) = unlocked(&app, &session).await else {
-        return Redirect::to("/").into_response();
-    };
+pub async fn print(citizen: Citizen) -> Response {
+    let Citizen { pod, lang, .. } = citizen;
     let today = chrono::Local::now().date_naive();
     let overview = match pod.overview(today, chrono::Utc::now()) {
         Ok(overview) => overview,
@@ -711,16 +686,8 @@ pub struct ShareForm {
 }
 
 /// `POST /export/share`: the overview as JSON, encrypted to the counsellor's age key.
-pub async fn share(
-    State(app): State<Arc<App>>,
-    session: Session,
-    headers: HeaderMap,
-    Form(form): Form<ShareForm>,
-) -> Response {
-    let lang = lang_of(&headers);
-    let Ok(pod) = unlocked(&app, &session).await else {
-        return Redirect::to("/").into_response();
-    };
+pub async fn share(citizen: Citizen, Form(form): Form<ShareForm>) -> Response {
+    let Citizen { pod, lang, .. } = citizen;
     let Ok(recipient) = form.recipient.trim().parse::<age::x25519::Recipient>() else {
         return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", t(lang, "bad_recipient")).into_response();
     };
