@@ -523,3 +523,78 @@ async fn the_pod_locks_itself_when_idle() {
         (401, "locked".into())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_citizen_manages_the_scheme_in_settings() {
+    let s = setup().await;
+    unlock(&s).await;
+    let token = csrf(&s).await;
+    let duo = &s.orgs[1];
+    let duo_id = duo.state.config.id.to_string();
+    let removed = s
+        .client
+        .post(format!("{}/settings/scheme/remove", s.url))
+        .form(&[("csrf", token.as_str()), ("id", duo_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 200);
+    let page = removed.text().await.unwrap();
+    assert!(
+        page.contains("De organisatie is verwijderd") && !page.contains("Dienst Uitvoering Onderwijs"),
+        "{page}"
+    );
+
+    let unreachable = s
+        .client
+        .post(format!("{}/settings/scheme/check", s.url))
+        .form(&[("csrf", token.as_str()), ("url", "http://127.0.0.1:9/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unreachable.status(), 422);
+
+    let checked = s
+        .client
+        .post(format!("{}/settings/scheme/check", s.url))
+        .form(&[("csrf", token.as_str()), ("url", duo.url.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let page = checked.text().await.unwrap();
+    let fingerprint = duo.descriptor().unwrap().keys[0].fingerprint();
+    assert!(
+        page.contains(&fingerprint),
+        "the citizen sees the fingerprint before trusting: {page}"
+    );
+    let listed = format!("duo-key-1 {fingerprint}");
+    let tampered = s
+        .client
+        .post(format!("{}/settings/scheme/pin", s.url))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("url", duo.url.as_str()),
+            ("fingerprints", "other-key xyz"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tampered.status(), 409);
+    let pinned = s
+        .client
+        .post(format!("{}/settings/scheme/pin", s.url))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("url", duo.url.as_str()),
+            ("fingerprints", listed.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pinned.status(), 200);
+    let page = pinned.text().await.unwrap();
+    assert!(
+        page.contains("De organisatie is toegevoegd") && page.contains("Dienst Uitvoering Onderwijs"),
+        "{page}"
+    );
+}

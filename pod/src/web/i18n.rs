@@ -105,6 +105,40 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Make a backup with pod backup --out FILE; it holds only encrypted data.",
     ),
     ("date", "Datum", "Date"),
+    ("remove", "Verwijderen", "Remove"),
+    ("add_organisation", "Organisatie toevoegen", "Add an organisation"),
+    (
+        "organisation_url",
+        "Adres van de organisatie",
+        "The organisation's address",
+    ),
+    ("check", "Controleren", "Check"),
+    (
+        "confirm_key",
+        "Vergelijk deze vingerafdruk met wat de organisatie zelf publiceert. Vertrouw haar alleen als ze gelijk zijn.",
+        "Compare this fingerprint with what the organisation itself publishes. Trust it only if they match.",
+    ),
+    ("pin", "Vertrouwen en toevoegen", "Trust and add"),
+    (
+        "pinned",
+        "De organisatie is toegevoegd.",
+        "The organisation has been added.",
+    ),
+    (
+        "removed",
+        "De organisatie is verwijderd; opgeslagen gegevens blijven bewaard.",
+        "The organisation has been removed; stored data is kept.",
+    ),
+    (
+        "unreachable",
+        "Die organisatie is niet bereikbaar of geeft geen geldige gegevens.",
+        "That organisation cannot be reached or gives no valid data.",
+    ),
+    (
+        "key_changed",
+        "De sleutel is veranderd sinds je hem controleerde; er is niets toegevoegd.",
+        "The key changed since you checked it; nothing was added.",
+    ),
     ("reference", "betalingskenmerk", "payment reference"),
 ];
 

@@ -116,6 +116,7 @@ async fn unlock_page(lang: Lang, session: &Session, error: Option<String>, statu
 struct MatterLine {
     id: String,
     description: String,
+    next_due: String,
     outstanding: String,
     overdue: String,
     overdue_cents: i64,
@@ -198,6 +199,14 @@ pub async fn home(State(app): State<Arc<App>>, session: Session, headers: Header
                     .map(|(i, m)| MatterLine {
                         id: format!("{}:{i}", org.id),
                         description: m.description.clone(),
+                        next_due: m.next_due.map_or_else(String::new, |n| {
+                            format!(
+                                "{} {} · {}",
+                                t(lang, "next_due"),
+                                money(n.cents),
+                                n.date.format("%d-%m-%Y")
+                            )
+                        }),
                         outstanding: money(m.outstanding_cents),
                         overdue: money(m.overdue_cents),
                         overdue_cents: m.overdue_cents,
@@ -517,6 +526,21 @@ struct SettingsPage {
     current_label: String,
     new_label: String,
     backup_help: String,
+    remove_label: String,
+    add_label: String,
+    url_label: String,
+    check_label: String,
+    confirm_help: String,
+    pin_label: String,
+    pending: Option<PendingOrganisation>,
+}
+
+/// An organisation checked but not yet trusted.
+struct PendingOrganisation {
+    url: String,
+    name: String,
+    id: String,
+    fingerprints: String,
 }
 
 /// `GET /settings`: the scheme with key fingerprints, the passphrase, backups.
@@ -529,6 +553,17 @@ async fn settings_page(
     session: &Session,
     lang: Lang,
     message: Option<String>,
+    status: StatusCode,
+) -> Response {
+    settings_page_with(app, session, lang, message, None, status).await
+}
+
+async fn settings_page_with(
+    app: &App,
+    session: &Session,
+    lang: Lang,
+    message: Option<String>,
+    pending: Option<PendingOrganisation>,
     status: StatusCode,
 ) -> Response {
     let Ok(pod) = unlocked(app, session).await else {
@@ -562,6 +597,13 @@ async fn settings_page(
         current_label: t(lang, "current_passphrase").to_owned(),
         new_label: t(lang, "new_passphrase").to_owned(),
         backup_help: t(lang, "backup_help").to_owned(),
+        remove_label: t(lang, "remove").to_owned(),
+        add_label: t(lang, "add_organisation").to_owned(),
+        url_label: t(lang, "organisation_url").to_owned(),
+        check_label: t(lang, "check").to_owned(),
+        confirm_help: t(lang, "confirm_key").to_owned(),
+        pin_label: t(lang, "pin").to_owned(),
+        pending,
     };
     (status, page(&template)).into_response()
 }
@@ -618,6 +660,142 @@ pub async fn change_passphrase(
         }
         Ok(Err(e)) => ApiError::from(e).into_response(),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+    }
+}
+
+fn fingerprints(descriptor: &schemas::descriptor::OrganisationDescriptor) -> String {
+    descriptor
+        .keys
+        .iter()
+        .map(|k| format!("{} {}", k.kid, k.fingerprint()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(Deserialize)]
+pub struct SchemeForm {
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    fingerprints: String,
+    #[serde(default)]
+    id: String,
+}
+
+/// `POST /settings/scheme/check`: reads an organisation's descriptor and keys and asks the
+/// citizen to compare the fingerprint before anything is trusted.
+pub async fn scheme_check(
+    State(app): State<Arc<App>>,
+    session: Session,
+    headers: HeaderMap,
+    Form(form): Form<SchemeForm>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if unlocked(&app, &session).await.is_err() {
+        return Redirect::to("/").into_response();
+    }
+    let found = match url::Url::parse(form.url.trim()) {
+        Ok(url) => crate::scheme::discover(&url).await.ok().map(|d| (url, d)),
+        Err(_) => None,
+    };
+    let Some((url, descriptor)) = found else {
+        return settings_page(
+            &app,
+            &session,
+            lang,
+            Some(t(lang, "unreachable").to_owned()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let pending = PendingOrganisation {
+        url: url.to_string(),
+        name: descriptor.name.clone(),
+        id: descriptor.id.to_string(),
+        fingerprints: fingerprints(&descriptor),
+    };
+    settings_page_with(&app, &session, lang, None, Some(pending), StatusCode::OK).await
+}
+
+/// `POST /settings/scheme/pin`: pins the organisation, if its keys are still the ones the
+/// citizen compared.
+pub async fn scheme_pin(
+    State(app): State<Arc<App>>,
+    session: Session,
+    headers: HeaderMap,
+    Form(form): Form<SchemeForm>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let Ok(pod) = unlocked(&app, &session).await else {
+        return Redirect::to("/").into_response();
+    };
+    let Ok(url) = url::Url::parse(&form.url) else {
+        return settings_page(
+            &app,
+            &session,
+            lang,
+            Some(t(lang, "unreachable").to_owned()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let Ok(descriptor) = crate::scheme::discover(&url).await else {
+        return settings_page(
+            &app,
+            &session,
+            lang,
+            Some(t(lang, "unreachable").to_owned()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    if fingerprints(&descriptor) != form.fingerprints {
+        return settings_page(
+            &app,
+            &session,
+            lang,
+            Some(t(lang, "key_changed").to_owned()),
+            StatusCode::CONFLICT,
+        )
+        .await;
+    }
+    let result = pod.scheme().and_then(|mut scheme| {
+        scheme.pin(descriptor);
+        pod.save_scheme(&scheme)
+    });
+    match result {
+        Ok(()) => settings_page(&app, &session, lang, Some(t(lang, "pinned").to_owned()), StatusCode::OK).await,
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// `POST /settings/scheme/remove`: stops trusting an organisation (its stored data stays).
+pub async fn scheme_remove(
+    State(app): State<Arc<App>>,
+    session: Session,
+    headers: HeaderMap,
+    Form(form): Form<SchemeForm>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let Ok(pod) = unlocked(&app, &session).await else {
+        return Redirect::to("/").into_response();
+    };
+    let result = pod.scheme().and_then(|mut scheme| {
+        scheme.organisations.retain(|o| o.id.as_str() != form.id);
+        pod.save_scheme(&scheme)
+    });
+    match result {
+        Ok(()) => {
+            settings_page(
+                &app,
+                &session,
+                lang,
+                Some(t(lang, "removed").to_owned()),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
