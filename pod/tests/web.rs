@@ -598,3 +598,43 @@ async fn the_citizen_manages_the_scheme_in_settings() {
         "{page}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_in_english() {
+    let s = setup().await;
+    s.client.get(format!("{}/lang/en", s.url)).send().await.unwrap();
+    let page = |path: &str| {
+        let url = format!("{}{path}", s.url);
+        let client = &s.client;
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let unlock_page = page("/").await;
+    assert!(
+        unlock_page.contains("Unlock your pod") && unlock_page.contains("lang=\"en\""),
+        "{unlock_page}"
+    );
+    unlock(&s).await;
+    let progress = fetch_everything(&s).await;
+    let fetch_id = progress["id"].as_str().unwrap().to_owned();
+    let cjib = s.orgs[0].state.config.id.to_string();
+    for (path, expected) in [
+        ("/".to_owned(), "Total still to pay"),
+        ("/fetch".to_owned(), "Fetch my data"),
+        (format!("/fetch/{fetch_id}"), "Progress"),
+        (format!("/matters/{cjib}:1"), "Timeline"),
+        ("/settings".to_owned(), "Organisations and their keys"),
+        (
+            "/export/print".to_owned(),
+            "Printable overview for your debt counsellor",
+        ),
+    ] {
+        let html = page(&path).await;
+        assert!(html.contains(expected), "{path} in English should show {expected:?}");
+        assert!(
+            !html.contains("Totaal nog te betalen") && !html.contains("Ontgrendel"),
+            "{path} shows Dutch text"
+        );
+    }
+    s.client.get(format!("{}/lang/nl", s.url)).send().await.unwrap();
+    assert!(page("/").await.contains("Totaal nog te betalen"));
+}
