@@ -2,6 +2,7 @@
 //! citizen-triggered fetch, and (in later parts) the arrangement engine and the local web server.
 //! The `pod` binary's CLI lives in `src/cli/`.
 
+pub mod arrangement;
 pub mod fetching;
 pub mod overview;
 pub mod scheme;
