@@ -4,6 +4,7 @@
 //! 2 invalid input (a document that fails validation) or bad usage.
 
 mod admin;
+mod arrangement;
 mod export;
 mod fetch;
 mod inspect;
@@ -55,12 +56,16 @@ enum Command {
     Serve(serve::Args),
     /// Export the overview as JSON or CSV, optionally encrypted to a counsellor's age key.
     Export(export::Args),
+    /// Plan a joint payment arrangement (Betalingsregeling Rijk).
+    #[command(subcommand)]
+    Arrangement(arrangement::ArrangementCommand),
 }
 
 /// Runs the chosen subcommand and turns its outcome into an exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => return inspect::run(args),
+        Command::Arrangement(command) => return arrangement::run(command),
         Command::Init(dir) => admin::init(&dir),
         Command::History(args) => admin::history(&args),
         Command::Forget(args) => admin::forget(&args),
