@@ -638,3 +638,131 @@ async fn every_page_in_english() {
     s.client.get(format!("{}/lang/nl", s.url)).send().await.unwrap();
     assert!(page("/").await.contains("Totaal nog te betalen"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_an_arrangement_in_the_page_and_the_api() {
+    let s = setup().await;
+    unlock(&s).await;
+    fetch_everything(&s).await;
+    let token = csrf(&s).await;
+    let form_page = s
+        .client
+        .get(format!("{}/arrangement", s.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let claims: Vec<String> = form_page
+        .split("name=\"claim\" value=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect();
+    assert!(claims.len() >= 3, "every open matter is offered: {claims:?}");
+    let mut form: Vec<(&str, String)> = vec![
+        ("csrf", token.clone()),
+        ("household", "single".into()),
+        ("income", "1.401,50".into()),
+        ("deductions", "".into()),
+        ("pause", "2".into()),
+        ("reason", "illness".into()),
+        ("motivation", "ziek".into()),
+    ];
+    // One claim: a plan within the term cap, so there is a schedule to draw.
+    form.push(("claim", claims[0].clone()));
+    let planned = s
+        .client
+        .post(format!("{}/arrangement", s.url))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(planned.status(), 200);
+    let html = planned.text().await.unwrap();
+    assert!(
+        html.contains("€ 70,07 per maand"),
+        "the capacity of worked case 1: {html}"
+    );
+    assert!(html.contains("<svg class=\"chart\""), "a chart");
+    assert!(html.contains("Zo is het berekend") && html.contains("beslagvrije voet"));
+    let bad = s
+        .client
+        .post(format!("{}/arrangement", s.url))
+        .form(&[("csrf", token.as_str()), ("household", "single"), ("income", "veel")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+
+    let input = serde_json::json!({"date": "2026-02-01", "household": "single", "net_income_cents": 140150,
+        "claims": [{"org": "cjib", "ref": "A", "outstanding_cents": 60000}, {"org": "duo", "ref": "B", "outstanding_cents": 120000}, {"org": "cak", "ref": "C", "outstanding_cents": 40000}]});
+    let plan: serde_json::Value = s
+        .client
+        .post(format!("{}/api/arrangements/plan", s.url))
+        .header("x-csrf-token", &token)
+        .json(&input)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plan["monthly_total_cents"], 7007);
+    let saved = s
+        .client
+        .post(format!("{}/api/arrangements", s.url))
+        .header("x-csrf-token", &token)
+        .json(&input)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 201);
+    let id = saved.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let list: serde_json::Value = s
+        .client
+        .get(format!("{}/api/arrangements", s.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let one: serde_json::Value = s
+        .client
+        .get(format!("{}/api/arrangements/{id}", s.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["plan"]["term_months"], 32);
+    let mut early = input.clone();
+    early["date"] = "2020-01-01".into();
+    let refused = s
+        .client
+        .post(format!("{}/api/arrangements/plan", s.url))
+        .header("x-csrf-token", &token)
+        .json(&early)
+        .send()
+        .await
+        .unwrap();
+    let (status, code) = error_code(refused).await;
+    assert_eq!((status, code.as_str()), (422, "invalid"));
+    assert_eq!(
+        error_code(
+            s.client
+                .get(format!("{}/api/arrangements/00000000000000000000000000000000", s.url))
+                .send()
+                .await
+                .unwrap()
+        )
+        .await,
+        (404, "not_found".into())
+    );
+}

@@ -3,6 +3,7 @@
 //! and explained in docs/ARRANGEMENT.md.
 
 pub mod norms;
+pub mod stored;
 
 use std::collections::{BTreeMap, HashSet};
 

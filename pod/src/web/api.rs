@@ -479,3 +479,67 @@ pub async fn export(
         )),
     }
 }
+
+fn plan_error(e: crate::arrangement::PlanError) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+}
+
+fn read_input(body: &[u8]) -> Result<schemas::arrangement::ArrangementInput, ApiError> {
+    schemas::document::from_json(body, 256 * 1024)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("{e}")))
+}
+
+/// `POST /api/arrangements/plan`: computes a plan (nothing is stored).
+pub async fn arrangement_plan(
+    State(app): State<Arc<App>>,
+    session: Session,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    unlocked(&app, &session).await?;
+    let input = read_input(&body)?;
+    let plan = crate::arrangement::plan(&input).map_err(plan_error)?;
+    Ok(Json(plan).into_response())
+}
+
+/// `POST /api/arrangements`: computes and saves a plan; answers its id.
+pub async fn arrangement_save(
+    State(app): State<Arc<App>>,
+    session: Session,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let pod = unlocked(&app, &session).await?;
+    let input = read_input(&body)?;
+    let plan = crate::arrangement::plan(&input).map_err(plan_error)?;
+    let id = pod.save_arrangement(&input, &plan)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"id": id.to_string(), "plan": plan})),
+    )
+        .into_response())
+}
+
+/// `GET /api/arrangements`: saved plans, oldest first.
+pub async fn arrangement_list(State(app): State<Arc<App>>, session: Session) -> Result<Response, ApiError> {
+    let pod = unlocked(&app, &session).await?;
+    let list: Vec<serde_json::Value> = pod
+        .arrangements()?
+        .into_iter()
+        .map(|(id, saved)| {
+            serde_json::json!({"id": id.to_string(), "saved_at": saved.saved_at, "outcome": saved.plan.outcome,
+            "monthly_total_cents": saved.plan.monthly_total_cents, "term_months": saved.plan.term_months})
+        })
+        .collect();
+    Ok(Json(list).into_response())
+}
+
+/// `GET /api/arrangements/{id}`.
+pub async fn arrangement_get(
+    State(app): State<Arc<App>>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let pod = unlocked(&app, &session).await?;
+    let record = crate::store::RecordId::parse(&id)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such arrangement"))?;
+    Ok(Json(pod.arrangement(&record)?).into_response())
+}

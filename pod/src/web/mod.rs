@@ -5,6 +5,7 @@
 //! - `api`: the JSON API (docs/API.md). `pages`: the HTML pages. `i18n`: every text, nl and en.
 
 mod api;
+mod arrangement_page;
 pub mod i18n;
 mod pages;
 mod security;
@@ -40,6 +41,11 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/matters/{id}", get(pages::matter))
         .route("/fetch", get(pages::fetch_form).post(pages::fetch_start))
         .route("/fetch/{id}", get(pages::fetch_progress))
+        .route(
+            "/arrangement",
+            get(arrangement_page::form).post(arrangement_page::compute),
+        )
+        .route("/arrangement/save", post(arrangement_page::save))
         .route("/settings", get(pages::settings))
         .route("/settings/passphrase", post(pages::change_passphrase))
         .route("/settings/scheme/check", post(pages::scheme_check))
@@ -58,6 +64,12 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/fetch", post(api::fetch_start))
         .route("/api/fetch/{id}", get(api::fetch_progress))
         .route("/api/export", get(api::export))
+        .route("/api/arrangements/plan", post(api::arrangement_plan))
+        .route(
+            "/api/arrangements",
+            get(api::arrangement_list).post(api::arrangement_save),
+        )
+        .route("/api/arrangements/{id}", get(api::arrangement_get))
         .layer(axum::middleware::from_fn_with_state(app.clone(), security::checks))
         .layer(sessions)
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))

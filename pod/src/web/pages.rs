@@ -18,14 +18,14 @@ use super::{App, UNLOCK_KEY};
 
 /// What every page shows in its header.
 pub struct Base {
-    lang_code: &'static str,
-    title: String,
-    other_lang: &'static str,
-    language_link: String,
-    unlocked: bool,
-    settings_link: String,
-    lock_label: String,
-    csrf: String,
+    pub(super) lang_code: &'static str,
+    pub(super) title: String,
+    pub(super) other_lang: &'static str,
+    pub(super) language_link: String,
+    pub(super) unlocked: bool,
+    pub(super) settings_link: String,
+    pub(super) lock_label: String,
+    pub(super) csrf: String,
 }
 
 fn lang_of(headers: &HeaderMap) -> Lang {
@@ -56,9 +56,12 @@ async fn base(lang: Lang, session: &Session, unlocked: bool) -> Base {
 /// An unlocked citizen's request to a page: the pod, the language and the page header. A locked
 /// (or other) session is sent to the unlock page instead.
 pub struct Citizen {
-    pod: Arc<crate::store::UnlockedPod>,
-    lang: Lang,
-    base: Base,
+    /// The unlocked pod.
+    pub pod: Arc<crate::store::UnlockedPod>,
+    /// The citizen's language.
+    pub lang: Lang,
+    /// The page header.
+    pub base: Base,
 }
 
 impl axum::extract::FromRequestParts<Arc<App>> for Citizen {
@@ -80,7 +83,7 @@ impl axum::extract::FromRequestParts<Arc<App>> for Citizen {
     }
 }
 
-fn page(template: &impl Template) -> Response {
+pub fn page(template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -149,6 +152,7 @@ struct OverviewPage {
     nothing_yet: String,
     organisations: Vec<OrgBlock>,
     print_label: String,
+    arrangement_label: String,
     share_label: String,
     share_help: String,
     recipient_label: String,
@@ -241,6 +245,7 @@ pub async fn home(State(app): State<Arc<App>>, session: Session, headers: Header
         nothing_yet: t(lang, "nothing_yet").to_owned(),
         organisations,
         print_label: t(lang, "print").to_owned(),
+        arrangement_label: t(lang, "arrangement").to_owned(),
         share_label: t(lang, "share").to_owned(),
         share_help: t(lang, "share_help").to_owned(),
         recipient_label: t(lang, "recipient").to_owned(),
