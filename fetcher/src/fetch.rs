@@ -114,11 +114,7 @@ pub async fn fetch_all<D: LoginDriver>(
     options: &FetchOptions,
     progress: Option<UnboundedSender<Progress>>,
 ) -> Vec<Result<FetchedDocument, FetchError>> {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(options.network_timeout)
-        .build()
-        .expect("a plain HTTP client builds");
+    let http = http_client(options);
     let report = |org: &str, stage: Stage| {
         if let Some(sender) = &progress {
             let _ = sender.send(Progress {
@@ -153,18 +149,29 @@ pub async fn fetch_all<D: LoginDriver>(
     futures_util::future::join_all(jobs).await
 }
 
+/// The HTTP client for talking to organisations: no redirects followed.
+pub(crate) fn http_client(options: &FetchOptions) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(options.network_timeout)
+        .build()
+        .expect("a plain HTTP client builds")
+}
+
 fn issuer_of(org: &Organisation) -> String {
     org.base_url.as_str().trim_end_matches('/').to_owned()
 }
 
-async fn fetch_one<D: LoginDriver>(
-    request: &CitizenRequest<'_>,
+/// The citizen's login at `org` for `scope`, then the code exchange. Returns the access token,
+/// which lives only in memory for this one request.
+pub(crate) async fn authorize<D: LoginDriver>(
     org: &Organisation,
+    scope: &str,
     driver: &D,
     options: &FetchOptions,
     http: &reqwest::Client,
     report: &(impl Fn(&str, Stage) + Sync),
-) -> Result<FetchedDocument, Problem> {
+) -> Result<String, Problem> {
     check_served_keys(http, org, options.network_timeout).await?;
     let client = BasicClient::new(ClientId::new(options.client_id.clone()))
         .set_auth_uri(AuthUrl::from_url(org.authorization_endpoint.clone()))
@@ -173,7 +180,7 @@ async fn fetch_one<D: LoginDriver>(
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (authorization_url, state) = client
         .authorize_url(CsrfToken::new_random)
-        .add_scope(Scope::new("claims:read".to_owned()))
+        .add_scope(Scope::new(scope.to_owned()))
         .set_pkce_challenge(challenge)
         .url();
     report(org.id.as_str(), Stage::WaitingForLogin(authorization_url.clone()));
@@ -204,26 +211,35 @@ async fn fetch_one<D: LoginDriver>(
     let code = callback
         .code
         .ok_or_else(|| Problem::LoginCancelled("no code in the answer".to_owned()))?;
-
     report(org.id.as_str(), Stage::Fetching);
-    let network = async {
-        let token = client
-            .exchange_code(AuthorizationCode::new(code))
-            .set_pkce_verifier(verifier)
-            .request_async(http)
-            .await
-            .map_err(|e| match e {
-                oauth2::RequestTokenError::Request(inner) => Problem::Network(inner.to_string()),
-                other => Problem::Token(other.to_string()),
-            })?;
-        let mut nonce = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let nonce = B64.encode(nonce);
-        let body = serde_json::json!({"recipient": request.recipient().to_string(), "nonce": nonce});
-        let raw = post_claims(http, org, token.access_token().secret(), &body).await?;
-        Ok::<_, Problem>((raw, nonce))
-    };
-    let (raw_age_file, nonce) = tokio::time::timeout(options.network_timeout, network)
+    let exchange = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(http);
+    let token = tokio::time::timeout(options.network_timeout, exchange)
+        .await
+        .map_err(|_| Problem::Timeout)?
+        .map_err(|e| match e {
+            oauth2::RequestTokenError::Request(inner) => Problem::Network(inner.to_string()),
+            other => Problem::Token(other.to_string()),
+        })?;
+    Ok(token.access_token().secret().clone())
+}
+
+async fn fetch_one<D: LoginDriver>(
+    request: &CitizenRequest<'_>,
+    org: &Organisation,
+    driver: &D,
+    options: &FetchOptions,
+    http: &reqwest::Client,
+    report: &(impl Fn(&str, Stage) + Sync),
+) -> Result<FetchedDocument, Problem> {
+    let token = authorize(org, "claims:read", driver, options, http, report).await?;
+    let mut nonce = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let nonce = B64.encode(nonce);
+    let body = serde_json::json!({"recipient": request.recipient().to_string(), "nonce": nonce});
+    let raw_age_file = tokio::time::timeout(options.network_timeout, post_claims(http, org, &token, &body))
         .await
         .map_err(|_| Problem::Timeout)??;
 
@@ -374,13 +390,24 @@ pub fn verify(
 /// Reads the FCID document back out of a stored answer: the JWS the pod decrypted from the
 /// organisation's age file. The signature was checked when it was fetched.
 pub fn stored_document(jws: &[u8]) -> Result<fcid::Document, Problem> {
-    let malformed = |why: &str| Problem::InvalidDocument { path: "$".to_owned(), problem: why.to_owned() };
+    let malformed = |why: &str| Problem::InvalidDocument {
+        path: "$".to_owned(),
+        problem: why.to_owned(),
+    };
     let text = std::str::from_utf8(jws).map_err(|_| malformed("the stored answer is not text"))?;
-    let payload_b64 = text.split('.').nth(1).ok_or_else(|| malformed("the stored answer is not a JWS"))?;
-    let payload = B64.decode(payload_b64).map_err(|_| malformed("the stored answer's payload is not base64url"))?;
+    let payload_b64 = text
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| malformed("the stored answer is not a JWS"))?;
+    let payload = B64
+        .decode(payload_b64)
+        .map_err(|_| malformed("the stored answer's payload is not base64url"))?;
     let payload: ClaimsPayload = serde_json::from_slice(&payload).map_err(|e| malformed(&e.to_string()))?;
     let bytes = serde_json::to_vec(&payload.document).map_err(|e| malformed(&e.to_string()))?;
-    fcid::parse(&bytes).map_err(|e| Problem::InvalidDocument { path: e.path, problem: e.problem })
+    fcid::parse(&bytes).map_err(|e| Problem::InvalidDocument {
+        path: e.path,
+        problem: e.problem,
+    })
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

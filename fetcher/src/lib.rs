@@ -13,6 +13,7 @@ pub mod error;
 pub mod fetch;
 pub mod login;
 mod request;
+pub mod submit;
 
 pub use error::{FetchError, Problem};
 pub use fetch::{FetchOptions, FetchedDocument, Organisation, Progress, Stage, fetch_all, stored_document};

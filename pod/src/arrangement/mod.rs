@@ -4,6 +4,7 @@
 
 pub mod norms;
 pub mod stored;
+pub mod submission;
 
 use std::collections::{BTreeMap, HashSet};
 

@@ -1,0 +1,192 @@
+//! Submitting arrangement parts, and checking their status: each organisation receives only its
+//! own part, after the citizen logs in there with scope `arrangement:submit`. Receipts and
+//! statuses are JWS signed by the organisation and checked against the pinned keys.
+
+use schemas::arrangement::{ArrangementReceipt, ArrangementState, ArrangementStatus};
+use sha2::Digest;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::error::{FetchError, Problem};
+use crate::fetch::{FetchOptions, Organisation, Progress, Stage, authorize, http_client};
+use crate::login::LoginDriver;
+
+/// The `typ` of a receipt.
+pub const RECEIPT_TYP: &str = "betaalpod-receipt+jwt";
+/// The `typ` of a status.
+pub const STATUS_TYP: &str = "betaalpod-status+jwt";
+
+/// A part the organisation received, with its verified receipt.
+#[derive(Clone, Debug)]
+pub struct Submitted {
+    /// The organisation.
+    pub org: String,
+    /// The verified receipt.
+    pub receipt: ArrangementReceipt,
+    /// The receipt as signed, to keep as proof.
+    pub receipt_jws: String,
+}
+
+/// A verified status.
+#[derive(Clone, Debug)]
+pub struct StatusReport {
+    /// The organisation.
+    pub org: String,
+    /// The verified status.
+    pub status: ArrangementStatus,
+    /// As signed.
+    pub status_jws: String,
+}
+
+fn report_to(progress: &Option<UnboundedSender<Progress>>) -> impl Fn(&str, Stage) + Sync + '_ {
+    move |org: &str, stage: Stage| {
+        if let Some(sender) = progress {
+            let _ = sender.send(Progress {
+                org: org.to_owned(),
+                stage,
+            });
+        }
+    }
+}
+
+fn verify_signed<T: serde::de::DeserializeOwned>(org: &Organisation, jws: &str, typ: &str) -> Result<T, Problem> {
+    let (payload, _) = schemas::jws::verify_compact(jws, typ, &org.keys, chrono::Utc::now()).map_err(|e| match e {
+        schemas::jws::JwsError::UnknownKey(kid) | schemas::jws::JwsError::InactiveKey(kid) => {
+            Problem::UntrustedKey(kid)
+        }
+        _ => Problem::BadSignature,
+    })?;
+    serde_json::from_slice(&payload).map_err(|e| Problem::InvalidDocument {
+        path: "$".to_owned(),
+        problem: e.to_string(),
+    })
+}
+
+/// Submits each organisation's part (the exact bytes given) concurrently; one failure leaves the
+/// others submitted. Results come back in the order of `parts`.
+pub async fn submit_parts<D: LoginDriver>(
+    parts: &[(Organisation, Vec<u8>)],
+    driver: &D,
+    options: &FetchOptions,
+    progress: Option<UnboundedSender<Progress>>,
+) -> Vec<Result<Submitted, FetchError>> {
+    let http = http_client(options);
+    let report = report_to(&progress);
+    let jobs = parts.iter().map(|(org, bytes)| {
+        let (http, report) = (&http, &report);
+        async move {
+            let result = async {
+                let token = authorize(org, "arrangement:submit", driver, options, http, report).await?;
+                let send = http
+                    .post(org.arrangements_endpoint.clone())
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(bytes.clone())
+                    .send();
+                let response = tokio::time::timeout(options.network_timeout, send)
+                    .await
+                    .map_err(|_| Problem::Timeout)?
+                    .map_err(|e| Problem::Network(e.to_string()))?;
+                if response.status().as_u16() != 201 {
+                    let status = response.status().as_u16();
+                    return Err(Problem::Server(
+                        status,
+                        response.text().await.unwrap_or_default().chars().take(200).collect(),
+                    ));
+                }
+                report(org.id.as_str(), Stage::Verifying);
+                let jws = response.text().await.map_err(|e| Problem::Network(e.to_string()))?;
+                let receipt: ArrangementReceipt = verify_signed(org, &jws, RECEIPT_TYP)?;
+                let sent: String = sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+                if receipt.part_sha256 != sent {
+                    return Err(Problem::Replayed(
+                        "the receipt is for other bytes than the part we sent".to_owned(),
+                    ));
+                }
+                if receipt.organisation.as_str() != org.id.as_str() || receipt.state != ArrangementState::Received {
+                    return Err(Problem::WrongIssuer(receipt.organisation.to_string()));
+                }
+                Ok(Submitted {
+                    org: org.id.to_string(),
+                    receipt,
+                    receipt_jws: jws,
+                })
+            }
+            .await;
+            match &result {
+                Ok(_) => report(org.id.as_str(), Stage::Done),
+                Err(problem) => report(
+                    org.id.as_str(),
+                    Stage::Failed(
+                        FetchError {
+                            org: org.id.to_string(),
+                            name: org.name.clone(),
+                            problem: problem.clone(),
+                        }
+                        .to_string(),
+                    ),
+                ),
+            }
+            result.map_err(|problem| FetchError {
+                org: org.id.to_string(),
+                name: org.name.clone(),
+                problem,
+            })
+        }
+    });
+    futures_util::future::join_all(jobs).await
+}
+
+/// Asks each organisation for the signed status of a submitted part (the citizen logs in again:
+/// there are no refresh tokens).
+pub async fn check_status<D: LoginDriver>(
+    receipts: &[(Organisation, String)],
+    driver: &D,
+    options: &FetchOptions,
+    progress: Option<UnboundedSender<Progress>>,
+) -> Vec<Result<StatusReport, FetchError>> {
+    let http = http_client(options);
+    let report = report_to(&progress);
+    let jobs = receipts.iter().map(|(org, receipt_id)| {
+        let (http, report) = (&http, &report);
+        async move {
+            let result = async {
+                let token = authorize(org, "arrangement:submit", driver, options, http, report).await?;
+                let url = format!(
+                    "{}/{receipt_id}",
+                    org.arrangements_endpoint.as_str().trim_end_matches('/')
+                );
+                let response = tokio::time::timeout(options.network_timeout, http.get(url).bearer_auth(&token).send())
+                    .await
+                    .map_err(|_| Problem::Timeout)?
+                    .map_err(|e| Problem::Network(e.to_string()))?;
+                if !response.status().is_success() {
+                    let status = response.status().as_u16();
+                    return Err(Problem::Server(
+                        status,
+                        response.text().await.unwrap_or_default().chars().take(200).collect(),
+                    ));
+                }
+                let jws = response.text().await.map_err(|e| Problem::Network(e.to_string()))?;
+                let status: ArrangementStatus = verify_signed(org, &jws, STATUS_TYP)?;
+                if &status.receipt_id != receipt_id {
+                    return Err(Problem::Replayed("the status is for another submission".to_owned()));
+                }
+                Ok(StatusReport {
+                    org: org.id.to_string(),
+                    status,
+                    status_jws: jws,
+                })
+            }
+            .await;
+            if result.is_ok() {
+                report(org.id.as_str(), Stage::Done);
+            }
+            result.map_err(|problem| FetchError {
+                org: org.id.to_string(),
+                name: org.name.clone(),
+                problem,
+            })
+        }
+    });
+    futures_util::future::join_all(jobs).await
+}

@@ -1,0 +1,192 @@
+//! Submitting a saved plan: each organisation gets only its own part, unless the citizen chose
+//! to share the full plan and income. Receipts are verified and stored encrypted; every
+//! submission goes into the transparency log.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Utc};
+use fetcher::login::LoginDriver;
+use fetcher::{FetchOptions, Organisation};
+use rand::RngCore;
+use schemas::arrangement::{ArrangementPart, FullDisclosure, PartClaim, PartFormat};
+use serde::{Deserialize, Serialize};
+
+use super::stored::SavedArrangement;
+use crate::fetching::FetchLogEntry;
+use crate::store::{PodError, RecordId, RecordKind, UnlockedPod};
+
+/// One organisation's part, as the exact bytes that will be sent.
+#[derive(Clone, Debug)]
+pub struct PreparedPart {
+    /// The organisation's id.
+    pub org: String,
+    /// The part.
+    pub part: ArrangementPart,
+    /// Its JSON, exactly as sent.
+    pub bytes: Vec<u8>,
+}
+
+/// Builds the parts of `saved`, one per organisation. Without `share_everything`, a part holds
+/// that organisation's own claims and amount, the start, term and pause, and only the plan's
+/// total and the number of organisations: never another organisation's name or claims, nor
+/// the citizen's income.
+pub fn prepare_parts(saved: &SavedArrangement, arrangement_id: &str, share_everything: bool) -> Vec<PreparedPart> {
+    let date = saved.input.date;
+    let (year, month) = if date.month() == 12 {
+        (date.year() + 1, 1)
+    } else {
+        (date.year(), date.month() + 1)
+    };
+    let start_month = format!("{year:04}-{month:02}");
+    let mut by_org: BTreeMap<String, Vec<PartClaim>> = BTreeMap::new();
+    for (claim, share) in saved.input.claims.iter().zip(&saved.plan.shares) {
+        by_org.entry(claim.org.to_string()).or_default().push(PartClaim {
+            reference: claim.reference.clone(),
+            outstanding_cents: claim.outstanding_cents,
+            monthly_cents: share.monthly_cents,
+        });
+    }
+    let organisations_in_plan = by_org.len() as u32;
+    by_org
+        .into_iter()
+        .filter_map(|(org, claims)| {
+            let part = ArrangementPart {
+                format: PartFormat,
+                arrangement_id: arrangement_id.to_owned(),
+                organisation: schemas::ids::OrganisationId::parse(&org).ok()?,
+                start_month: start_month.clone(),
+                term_months: saved.plan.term_months,
+                pause: saved.input.pause.clone(),
+                monthly_cents: claims.iter().map(|c| c.monthly_cents).sum(),
+                claims,
+                plan_monthly_total_cents: saved.plan.monthly_total_cents,
+                organisations_in_plan,
+                full_disclosure: share_everything.then(|| FullDisclosure {
+                    input: saved.input.clone(),
+                    plan: saved.plan.clone(),
+                }),
+            };
+            let bytes = serde_json::to_vec(&part).ok()?;
+            Some(PreparedPart { org, part, bytes })
+        })
+        .collect()
+}
+
+/// A stored submission: the part as sent and the organisation's signed receipt.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredSubmission {
+    /// The saved plan it belongs to.
+    pub plan_record: String,
+    /// The organisation.
+    pub org: String,
+    /// The receipt id.
+    pub receipt_id: String,
+    /// The receipt JWS, as proof.
+    pub receipt_jws: String,
+    /// The part, exactly as sent.
+    pub part: ArrangementPart,
+}
+
+/// What happened at one organisation.
+#[derive(Clone, Debug)]
+pub struct SubmitOutcome {
+    /// The organisation.
+    pub org: String,
+    /// The receipt id, or the error in words.
+    pub result: Result<String, String>,
+}
+
+/// Submits the parts of the saved plan `plan_record` to the organisations listed in `only`
+/// (all of them when `None`; a retry passes just the ones that failed).
+pub async fn submit<D: LoginDriver>(
+    pod: &UnlockedPod,
+    plan_record: &RecordId,
+    orgs: &[Organisation],
+    only: Option<&[String]>,
+    share_everything: bool,
+    driver: &D,
+    options: &FetchOptions,
+) -> Result<Vec<SubmitOutcome>, PodError> {
+    let saved = pod.arrangement(plan_record)?;
+    let mut id = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut id);
+    let arrangement_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let parts: Vec<PreparedPart> = prepare_parts(&saved, &arrangement_id, share_everything)
+        .into_iter()
+        .filter(|p| only.is_none_or(|list| list.contains(&p.org)))
+        .collect();
+    let mut outcomes = Vec::new();
+    let mut sendable = Vec::new();
+    for part in &parts {
+        match orgs.iter().find(|o| o.id.as_str() == part.org) {
+            Some(org) => sendable.push((org.clone(), part.bytes.clone())),
+            None => outcomes.push(SubmitOutcome {
+                org: part.org.clone(),
+                result: Err(format!("{} is not in your scheme; add it first", part.org)),
+            }),
+        }
+    }
+    let started_at = Utc::now();
+    let results = fetcher::submit::submit_parts(&sendable, driver, options, None).await;
+    for ((org, _), result) in sendable.iter().zip(results) {
+        let part = parts.iter().find(|p| p.org == org.id.as_str()).map(|p| p.part.clone());
+        let mut log = FetchLogEntry {
+            fetch_id: arrangement_id.clone(),
+            action: "submit".to_owned(),
+            org: org.id.to_string(),
+            name: org.name.clone(),
+            scopes: vec!["arrangement:submit".to_owned()],
+            started_at,
+            finished_at: Utc::now(),
+            outcome: "ok".to_owned(),
+            message: None,
+            document_sha256: None,
+            record: None,
+        };
+        let outcome = match (result, part) {
+            (Ok(submitted), Some(part)) => {
+                let stored = StoredSubmission {
+                    plan_record: plan_record.to_string(),
+                    org: org.id.to_string(),
+                    receipt_id: submitted.receipt.receipt_id.clone(),
+                    receipt_jws: submitted.receipt_jws,
+                    part,
+                };
+                let json = serde_json::to_vec(&stored).map_err(|e| PodError::Io(e.to_string()))?;
+                let record = pod.put(RecordKind::Arrangement, Some(org.id.as_str()), &json)?;
+                log.record = Some(record.to_string());
+                log.document_sha256 = Some(submitted.receipt.part_sha256.clone());
+                Ok(submitted.receipt.receipt_id)
+            }
+            (Err(error), _) => {
+                log.outcome = "error".to_owned();
+                log.message = Some(error.to_string());
+                Err(error.to_string())
+            }
+            (Ok(_), None) => Err("internal: the part went missing".to_owned()),
+        };
+        let json = serde_json::to_vec(&log).map_err(|e| PodError::Io(e.to_string()))?;
+        pod.put(RecordKind::FetchLog, Some(org.id.as_str()), &json)?;
+        outcomes.push(SubmitOutcome {
+            org: org.id.to_string(),
+            result: outcome,
+        });
+    }
+    Ok(outcomes)
+}
+
+impl UnlockedPod {
+    /// Every stored submission, oldest first.
+    pub fn submissions(&self) -> Result<Vec<StoredSubmission>, PodError> {
+        let mut all = Vec::new();
+        for (id, entry) in self.index()? {
+            if entry.kind == RecordKind::Arrangement
+                && let Ok(submission) = serde_json::from_slice::<StoredSubmission>(&self.get(&id)?.payload)
+            {
+                all.push(submission);
+            }
+        }
+        Ok(all)
+    }
+}
