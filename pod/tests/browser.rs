@@ -318,3 +318,174 @@ async fn a_citizen_uses_the_pod_in_chromium() {
 
     client.close().await.unwrap();
 }
+
+/// Plan, adjust, save, submit to three organisations through their logins, see the receipts; an
+/// operator accepts at one; "check status" shows it accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_plans_submits_and_follows_an_arrangement_in_chromium() {
+    let s = setup().await;
+    let (_driver, client) = start_browser().await;
+    let (bsn, pin) = source::demo_data::citizen(SEED, 0);
+    client.goto(&s.url).await.unwrap();
+    client
+        .find(Locator::Id("passphrase"))
+        .await
+        .unwrap()
+        .send_keys(PASSPHRASE)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("main button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "Totaal nog te betalen").await;
+
+    let log_in_everywhere = |client: Client, count: usize| {
+        let bsn = bsn.to_string();
+        let pin = pin.clone();
+        let url = s.url.clone();
+        async move {
+            for _ in 0..count {
+                let link = client.wait().for_element(Locator::Css("a.login-link")).await.unwrap();
+                link.click().await.unwrap();
+                client
+                    .wait()
+                    .for_element(Locator::Id("bsn"))
+                    .await
+                    .unwrap()
+                    .send_keys(&bsn)
+                    .await
+                    .unwrap();
+                client
+                    .find(Locator::Id("pin"))
+                    .await
+                    .unwrap()
+                    .send_keys(&pin)
+                    .await
+                    .unwrap();
+                client
+                    .find(Locator::Css("button[type=submit]"))
+                    .await
+                    .unwrap()
+                    .click()
+                    .await
+                    .unwrap();
+                for _ in 0..50 {
+                    if client
+                        .current_url()
+                        .await
+                        .unwrap()
+                        .as_str()
+                        .starts_with(&format!("{url}/fetch/"))
+                    {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+            for _ in 0..100 {
+                if body_text(&client).await.matches("klaar").count() == count {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                client.refresh().await.unwrap();
+            }
+            panic!("not every organisation finished: {}", body_text(&client).await);
+        }
+    };
+
+    // Fetch first: the arrangement is built from the overview.
+    client.goto(&format!("{}/fetch", s.url)).await.unwrap();
+    client
+        .find(Locator::Css("main button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    log_in_everywhere(client.clone(), 3).await;
+
+    // Plan, adjust (a higher income), recompute, save.
+    client.goto(&format!("{}/arrangement", s.url)).await.unwrap();
+    client
+        .find(Locator::Id("income"))
+        .await
+        .unwrap()
+        .send_keys("1401,50")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form[action='/arrangement'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "Zo is het berekend").await;
+    let income = client.find(Locator::Id("income")).await.unwrap();
+    income.clear().await.unwrap();
+    income.send_keys("3000").await.unwrap();
+    client
+        .find(Locator::Css("form[action='/arrangement'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let text = wait_for_text(&client, "Zo is het berekend").await;
+    assert!(
+        text.contains("€ 906,33"),
+        "capacity of worked case 2 with the newest table: {text}"
+    );
+    client
+        .find(Locator::Css("form[action='/arrangement/save'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "nog niet ingediend").await;
+    let plan_url = client.current_url().await.unwrap().to_string();
+
+    // Submit to the three organisations: one login each.
+    client
+        .find(Locator::Id("submit-plan"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    log_in_everywhere(client.clone(), 3).await;
+    client.goto(&plan_url).await.unwrap();
+    let text = wait_for_text(&client, "ontvangen").await;
+    assert_eq!(text.matches("ontvangen").count(), 3, "three receipts: {text}");
+
+    // An operator at the CJIB accepts; the citizen checks the status.
+    let cjib = &s.orgs[0];
+    let receipt = cjib.state.arrangements.list().unwrap().remove(0).receipt_id;
+    cjib.state
+        .arrangements
+        .decide(
+            &receipt,
+            schemas::arrangement::ArrangementState::Accepted,
+            None,
+            chrono::Utc::now().fixed_offset(),
+        )
+        .unwrap();
+    client
+        .find(Locator::Id("check-status"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    log_in_everywhere(client.clone(), 3).await;
+    client.goto(&plan_url).await.unwrap();
+    let text = wait_for_text(&client, "geaccepteerd").await;
+    assert_eq!(text.matches("geaccepteerd").count(), 1, "{text}");
+    assert_eq!(text.matches("ontvangen").count(), 2, "{text}");
+    client.close().await.unwrap();
+}

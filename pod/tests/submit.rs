@@ -5,7 +5,7 @@
 use age::secrecy::SecretString;
 use fetcher::FetchOptions;
 use fetcher::login::DevLogin;
-use pod::arrangement::submission::{prepare_parts, submit};
+use pod::arrangement::submission::{Selection, prepare_parts, submit};
 use pod::store::{KdfCost, PodDir};
 use schemas::arrangement::{ArrangementInput, ArrangementState, ClaimInput};
 use sha2::Digest;
@@ -77,9 +77,17 @@ async fn each_organisation_receives_exactly_its_own_part() {
         .unwrap()
         .port();
     with_one_down[2].jwks_uri.set_port(Some(closed)).unwrap();
-    let outcomes = submit(&pod, &plan_record, &with_one_down, None, false, &login, &options)
-        .await
-        .unwrap();
+    let outcomes = submit(
+        &pod,
+        &plan_record,
+        &with_one_down,
+        Selection::default(),
+        &login,
+        &options,
+        None,
+    )
+    .await
+    .unwrap();
     let failed: Vec<_> = outcomes
         .iter()
         .filter(|o| o.result.is_err())
@@ -87,9 +95,20 @@ async fn each_organisation_receives_exactly_its_own_part() {
         .collect();
     assert_eq!(failed, [orgs[2].state.config.id.to_string()], "{outcomes:?}");
     // Retry just that one.
-    let retried = submit(&pod, &plan_record, &descriptors, Some(&failed), false, &login, &options)
-        .await
-        .unwrap();
+    let retried = submit(
+        &pod,
+        &plan_record,
+        &descriptors,
+        Selection {
+            only: Some(&failed),
+            share_everything: false,
+        },
+        &login,
+        &options,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(retried.len(), 1);
     assert!(retried[0].result.is_ok(), "{retried:?}");
 

@@ -97,24 +97,32 @@ pub struct SubmitOutcome {
     pub result: Result<String, String>,
 }
 
-/// Submits the parts of the saved plan `plan_record` to the organisations listed in `only`
-/// (all of them when `None`; a retry passes just the ones that failed).
+/// Which parts go out, and how much they say.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Selection<'a> {
+    /// Only these organisations (a retry passes just the ones that failed); all when `None`.
+    pub only: Option<&'a [String]>,
+    /// The citizen ticked "share my full plan and income with each organisation".
+    pub share_everything: bool,
+}
+
+/// Submits the parts of the saved plan `plan_record`.
 pub async fn submit<D: LoginDriver>(
     pod: &UnlockedPod,
     plan_record: &RecordId,
     orgs: &[Organisation],
-    only: Option<&[String]>,
-    share_everything: bool,
+    selection: Selection<'_>,
     driver: &D,
     options: &FetchOptions,
+    progress: Option<tokio::sync::mpsc::UnboundedSender<fetcher::Progress>>,
 ) -> Result<Vec<SubmitOutcome>, PodError> {
     let saved = pod.arrangement(plan_record)?;
     let mut id = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut id);
     let arrangement_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
-    let parts: Vec<PreparedPart> = prepare_parts(&saved, &arrangement_id, share_everything)
+    let parts: Vec<PreparedPart> = prepare_parts(&saved, &arrangement_id, selection.share_everything)
         .into_iter()
-        .filter(|p| only.is_none_or(|list| list.contains(&p.org)))
+        .filter(|p| selection.only.is_none_or(|list| list.contains(&p.org)))
         .collect();
     let mut outcomes = Vec::new();
     let mut sendable = Vec::new();
@@ -128,7 +136,7 @@ pub async fn submit<D: LoginDriver>(
         }
     }
     let started_at = Utc::now();
-    let results = fetcher::submit::submit_parts(&sendable, driver, options, None).await;
+    let results = fetcher::submit::submit_parts(&sendable, driver, options, progress).await;
     for ((org, _), result) in sendable.iter().zip(results) {
         let part = parts.iter().find(|p| p.org == org.id.as_str()).map(|p| p.part.clone());
         let mut log = FetchLogEntry {
@@ -176,7 +184,85 @@ pub async fn submit<D: LoginDriver>(
     Ok(outcomes)
 }
 
+/// A status the organisation signed, as last checked.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredStatus {
+    /// The organisation.
+    pub org: String,
+    /// The receipt it is about.
+    pub receipt_id: String,
+    /// Received, accepted or rejected.
+    pub state: schemas::arrangement::ArrangementState,
+    /// The organisation's reason.
+    pub reason: Option<String>,
+    /// As signed.
+    pub status_jws: String,
+}
+
+/// "Check status": asks every organisation with a submission of `plan_record` for its signed
+/// status, and stores what comes back.
+pub async fn check_status<D: LoginDriver>(
+    pod: &UnlockedPod,
+    plan_record: &RecordId,
+    orgs: &[Organisation],
+    driver: &D,
+    options: &FetchOptions,
+    progress: Option<tokio::sync::mpsc::UnboundedSender<fetcher::Progress>>,
+) -> Result<Vec<SubmitOutcome>, PodError> {
+    let submissions: Vec<StoredSubmission> = pod
+        .submissions()?
+        .into_iter()
+        .filter(|s| s.plan_record == plan_record.to_string())
+        .collect();
+    let receipts: Vec<(Organisation, String)> = submissions
+        .iter()
+        .filter_map(|s| {
+            orgs.iter()
+                .find(|o| o.id.as_str() == s.org)
+                .map(|o| (o.clone(), s.receipt_id.clone()))
+        })
+        .collect();
+    let results = fetcher::submit::check_status(&receipts, driver, options, progress).await;
+    let mut outcomes = Vec::new();
+    for ((org, _), result) in receipts.iter().zip(results) {
+        let outcome = match result {
+            Ok(report) => {
+                let stored = StoredStatus {
+                    org: report.org.clone(),
+                    receipt_id: report.status.receipt_id.clone(),
+                    state: report.status.state,
+                    reason: report.status.reason.clone(),
+                    status_jws: report.status_jws,
+                };
+                let json = serde_json::to_vec(&stored).map_err(|e| PodError::Io(e.to_string()))?;
+                pod.put(RecordKind::Arrangement, Some(org.id.as_str()), &json)?;
+                Ok(report.status.receipt_id)
+            }
+            Err(error) => Err(error.to_string()),
+        };
+        outcomes.push(SubmitOutcome {
+            org: org.id.to_string(),
+            result: outcome,
+        });
+    }
+    Ok(outcomes)
+}
+
 impl UnlockedPod {
+    /// The latest stored status per receipt id.
+    pub fn statuses(&self) -> Result<BTreeMap<String, StoredStatus>, PodError> {
+        let mut latest = BTreeMap::new();
+        for (id, entry) in self.index()? {
+            if entry.kind == RecordKind::Arrangement
+                && let Ok(status) = serde_json::from_slice::<StoredStatus>(&self.get(&id)?.payload)
+            {
+                latest.insert(status.receipt_id.clone(), status);
+            }
+        }
+        Ok(latest)
+    }
+
     /// Every stored submission, oldest first.
     pub fn submissions(&self) -> Result<Vec<StoredSubmission>, PodError> {
         let mut all = Vec::new();

@@ -323,7 +323,65 @@ pub struct FetchBody {
     sources: Option<Vec<String>>,
 }
 
-/// Starts a fetch job: one task, logins through the browser, progress kept in the job.
+/// The pod's loopback callback: where organisations send the citizen's browser back.
+pub fn fetch_options(app: &App) -> Result<FetchOptions, ApiError> {
+    let redirect = format!("http://{}/oauth/callback", app.config.listen)
+        .parse()
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "bad listen address"))?;
+    Ok(FetchOptions::new(redirect))
+}
+
+/// Runs `work` as a job the citizen can follow (login links and progress per organisation), and
+/// waits a moment until every organisation has reached its login step.
+pub async fn start_job<F>(
+    app: &Arc<App>,
+    orgs: Vec<(String, String)>,
+    work: impl FnOnce(tokio::sync::mpsc::UnboundedSender<fetcher::Progress>) -> F,
+) -> Arc<FetchJob>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let job = Arc::new(FetchJob {
+        id: random_token(),
+        orgs,
+        stages: Mutex::new(Default::default()),
+        finished: std::sync::atomic::AtomicBool::new(false),
+        task: Mutex::new(None),
+    });
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let progress_job = job.clone();
+    tokio::spawn(async move {
+        while let Some(progress) = rx.recv().await {
+            progress_job.update(progress);
+        }
+    });
+    let work = work(tx);
+    let task_job = job.clone();
+    let task = tokio::spawn(async move {
+        work.await;
+        task_job.finished.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    *job.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task.abort_handle());
+    app.add_fetch(job.clone());
+    // Every organisation's keys are checked before its login link exists.
+    for _ in 0..100 {
+        let ready = {
+            let stages = job.stages.lock().unwrap_or_else(|p| p.into_inner());
+            job.orgs.iter().all(|(id, _)| {
+                stages
+                    .get(id)
+                    .is_some_and(|s| !matches!(s, Stage::Fetching | Stage::Verifying))
+            })
+        };
+        if ready || job.finished() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    job
+}
+
+/// Starts a fetch job: logins through the browser, progress kept in the job.
 pub async fn start_fetch(
     app: &Arc<App>,
     pod: Arc<UnlockedPod>,
@@ -342,52 +400,15 @@ pub async fn start_fetch(
             "no organisations to fetch from; add them in the settings",
         ));
     }
-    let job = Arc::new(FetchJob {
-        id: random_token(),
-        orgs: orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect(),
-        stages: Mutex::new(Default::default()),
-        outcomes: Mutex::new(None),
-        task: Mutex::new(None),
-    });
-    let redirect = format!("http://{}/oauth/callback", app.config.listen)
-        .parse()
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "bad listen address"))?;
-    let options = FetchOptions::new(redirect);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let progress_job = job.clone();
-    tokio::spawn(async move {
-        while let Some(progress) = rx.recv().await {
-            progress_job.update(progress);
-        }
-    });
-    let task_job = job.clone();
+    let options = fetch_options(app)?;
     let browser = app.browser.clone();
-    let task = tokio::spawn(async move {
-        let outcomes = crate::fetching::fetch_and_store(&pod, &orgs, browser.as_ref(), &options, Some(tx)).await;
-        let outcomes = outcomes.unwrap_or_else(|e| {
+    let names = orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
+    Ok(start_job(app, names, move |tx| async move {
+        if let Err(e) = crate::fetching::fetch_and_store(&pod, &orgs, browser.as_ref(), &options, Some(tx)).await {
             tracing::error!(error = %e, "storing a fetch failed");
-            Vec::new()
-        });
-        *task_job.outcomes.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcomes);
-    });
-    *job.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task.abort_handle());
-    app.add_fetch(job.clone());
-    // Give every organisation a moment to reach its login step (its keys are checked first).
-    for _ in 0..100 {
-        let ready = {
-            let stages = job.stages.lock().unwrap_or_else(|p| p.into_inner());
-            job.orgs.iter().all(|(id, _)| {
-                stages
-                    .get(id)
-                    .is_some_and(|s| !matches!(s, Stage::Fetching | Stage::Verifying))
-            })
-        };
-        if ready || job.finished() {
-            break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    Ok(job)
+    })
+    .await)
 }
 
 /// The job as JSON: per organisation its stage, login URL while waiting, and message.

@@ -341,9 +341,204 @@ pub async fn compute(citizen: Citizen, body: axum::body::Bytes) -> Response {
     }
 }
 
+struct SubmissionRow {
+    name: String,
+    monthly: String,
+    receipt: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "arrangement_saved.html")]
+struct SavedPage {
+    base: Base,
+    id: String,
+    heading: String,
+    summary: String,
+    organisation_label: String,
+    monthly_label: String,
+    receipt_label: String,
+    status_label: String,
+    rows: Vec<SubmissionRow>,
+    share_everything_label: String,
+    submit_label: String,
+    check_status_label: String,
+    back_label: String,
+}
+
+/// `GET /arrangements/{id}`: a saved plan, its submissions and their latest status.
+pub async fn saved(citizen: Citizen, axum::extract::Path(id): axum::extract::Path<String>) -> Response {
+    let Citizen { pod, lang, base } = citizen;
+    let Some(record) = crate::store::RecordId::parse(&id) else {
+        return (StatusCode::NOT_FOUND, "no such arrangement").into_response();
+    };
+    let saved = match pod.arrangement(&record) {
+        Ok(saved) => saved,
+        Err(e) => return super::api::ApiError::from(e).into_response(),
+    };
+    let (submissions, statuses, scheme) = match (pod.submissions(), pod.statuses(), pod.scheme()) {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return super::api::ApiError::from(e).into_response(),
+    };
+    let money = |cents: i64| format_cents(cents, lang);
+    let parts = crate::arrangement::submission::prepare_parts(&saved, "-", false);
+    let rows = parts
+        .iter()
+        .map(|part| {
+            let name = scheme
+                .organisations
+                .iter()
+                .find(|o| o.id.as_str() == part.org)
+                .map_or_else(|| part.org.clone(), |o| o.name.clone());
+            let submission = submissions
+                .iter()
+                .rev()
+                .find(|s| s.plan_record == id && s.org == part.org);
+            let (receipt, status) = match submission {
+                None => (String::new(), t(lang, "not_submitted").to_owned()),
+                Some(s) => {
+                    let status = statuses.get(&s.receipt_id).map_or_else(
+                        || t(lang, "st_received").to_owned(),
+                        |st| {
+                            let key = format!(
+                                "st_{}",
+                                serde_json::to_value(st.state)
+                                    .ok()
+                                    .and_then(|v| v.as_str().map(str::to_owned))
+                                    .unwrap_or_default()
+                            );
+                            match &st.reason {
+                                Some(reason) => format!("{}: {reason}", t(lang, &key)),
+                                None => t(lang, &key).to_owned(),
+                            }
+                        },
+                    );
+                    (s.receipt_id.clone(), status)
+                }
+            };
+            SubmissionRow {
+                name,
+                monthly: money(part.part.monthly_cents),
+                receipt,
+                status,
+            }
+        })
+        .collect();
+    let template = SavedPage {
+        base,
+        id,
+        heading: t(lang, "saved_plan").to_owned(),
+        summary: format!(
+            "{} {} · {} {}",
+            money(saved.plan.monthly_total_cents),
+            t(lang, "per_month"),
+            saved.plan.term_months,
+            t(lang, "months")
+        ),
+        organisation_label: t(lang, "organisation").to_owned(),
+        monthly_label: t(lang, "monthly").to_owned(),
+        receipt_label: t(lang, "receipt").to_owned(),
+        status_label: t(lang, "status").to_owned(),
+        rows,
+        share_everything_label: t(lang, "share_everything").to_owned(),
+        submit_label: t(lang, "submit_plan").to_owned(),
+        check_status_label: t(lang, "check_status").to_owned(),
+        back_label: t(lang, "back").to_owned(),
+    };
+    page(&template)
+}
+
+/// `POST /arrangements/{id}/submit`: submits the parts not yet received (so a retry only goes
+/// to organisations that failed), with logins through the browser.
+pub async fn submit(
+    citizen: Citizen,
+    axum::extract::State(app): axum::extract::State<std::sync::Arc<super::App>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let share_everything = url::form_urlencoded::parse(&body).any(|(k, _)| k == "share_everything");
+    run_job(citizen, app, id, JobKind::Submit { share_everything }).await
+}
+
+/// `POST /arrangements/{id}/status`: asks every organisation for its signed status.
+pub async fn status(
+    citizen: Citizen,
+    axum::extract::State(app): axum::extract::State<std::sync::Arc<super::App>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    run_job(citizen, app, id, JobKind::Status).await
+}
+
+enum JobKind {
+    Submit { share_everything: bool },
+    Status,
+}
+
+async fn run_job(citizen: Citizen, app: std::sync::Arc<super::App>, id: String, kind: JobKind) -> Response {
+    let pod = citizen.pod;
+    let Some(record) = crate::store::RecordId::parse(&id) else {
+        return (StatusCode::NOT_FOUND, "no such arrangement").into_response();
+    };
+    let (saved, submissions, scheme) = match (pod.arrangement(&record), pod.submissions(), pod.scheme()) {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return super::api::ApiError::from(e).into_response(),
+    };
+    let done: Vec<String> = submissions
+        .iter()
+        .filter(|s| s.plan_record == id)
+        .map(|s| s.org.clone())
+        .collect();
+    let wanted: Vec<String> = crate::arrangement::submission::prepare_parts(&saved, "-", false)
+        .into_iter()
+        .map(|p| p.org)
+        .filter(|org| match kind {
+            JobKind::Submit { .. } => !done.contains(org),
+            JobKind::Status => done.contains(org),
+        })
+        .collect();
+    let orgs: Vec<_> = scheme
+        .organisations
+        .into_iter()
+        .filter(|o| wanted.iter().any(|w| w == o.id.as_str()))
+        .collect();
+    let names = orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
+    let options = match super::api::fetch_options(&app) {
+        Ok(options) => options,
+        Err(e) => return e.into_response(),
+    };
+    let browser = app.browser.clone();
+    let job = super::api::start_job(&app, names, move |tx| async move {
+        let result = match kind {
+            JobKind::Submit { share_everything } => {
+                crate::arrangement::submission::submit(
+                    &pod,
+                    &record,
+                    &orgs,
+                    crate::arrangement::submission::Selection {
+                        only: Some(&wanted),
+                        share_everything,
+                    },
+                    browser.as_ref(),
+                    &options,
+                    Some(tx),
+                )
+                .await
+            }
+            JobKind::Status => {
+                crate::arrangement::submission::check_status(&pod, &record, &orgs, browser.as_ref(), &options, Some(tx))
+                    .await
+            }
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "an arrangement job failed");
+        }
+    })
+    .await;
+    axum::response::Redirect::to(&format!("/fetch/{}", job.id)).into_response()
+}
+
 /// `POST /arrangement/save`: recomputes from the posted input and saves it encrypted.
 pub async fn save(citizen: Citizen, body: axum::body::Bytes) -> Response {
-    let lang = citizen.lang;
     let input_json = url::form_urlencoded::parse(&body)
         .find(|(k, _)| k == "input")
         .map(|(_, v)| v.into_owned())
@@ -372,16 +567,7 @@ pub async fn save(citizen: Citizen, body: axum::body::Bytes) -> Response {
         }
     };
     match citizen.pod.save_arrangement(&input, &plan) {
-        Ok(_) => {
-            render(
-                citizen,
-                FormInput::default(),
-                Some((input, plan)),
-                Some(t(lang, "saved").to_owned()),
-                StatusCode::OK,
-            )
-            .await
-        }
+        Ok(id) => axum::response::Redirect::to(&format!("/arrangements/{id}")).into_response(),
         Err(e) => super::api::ApiError::from(e).into_response(),
     }
 }

@@ -46,6 +46,9 @@ pub fn router(app: Arc<App>) -> Router {
             get(arrangement_page::form).post(arrangement_page::compute),
         )
         .route("/arrangement/save", post(arrangement_page::save))
+        .route("/arrangements/{id}", get(arrangement_page::saved))
+        .route("/arrangements/{id}/submit", post(arrangement_page::submit))
+        .route("/arrangements/{id}/status", post(arrangement_page::status))
         .route("/settings", get(pages::settings))
         .route("/settings/passphrase", post(pages::change_passphrase))
         .route("/settings/scheme/check", post(pages::scheme_check))

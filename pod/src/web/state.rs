@@ -9,7 +9,6 @@ use fetcher::login::BrowserLogin;
 use fetcher::{Progress, Stage};
 use rand::RngCore;
 
-use crate::fetching::FetchOutcome;
 use crate::store::{PodDir, UnlockedPod};
 
 /// Settings of `pod serve`.
@@ -36,8 +35,8 @@ pub struct FetchJob {
     pub orgs: Vec<(String, String)>,
     /// The latest stage per organisation.
     pub stages: Mutex<HashMap<String, Stage>>,
-    /// What happened, once it is done.
-    pub outcomes: Mutex<Option<Vec<FetchOutcome>>>,
+    /// Set once the job has finished.
+    pub finished: std::sync::atomic::AtomicBool,
     /// The running task, aborted when the pod is locked.
     pub task: Mutex<Option<tokio::task::AbortHandle>>,
 }
@@ -53,7 +52,7 @@ impl FetchJob {
 
     /// Whether every organisation is done or failed.
     pub fn finished(&self) -> bool {
-        self.outcomes.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+        self.finished.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
