@@ -122,6 +122,66 @@ async fn screenshot(client: &Client, width: u32, name: &str) {
     std::fs::write(dir.join(name), png).unwrap();
 }
 
+/// Logs in at `count` organisations in turn through their own login pages (the links on the
+/// pod's progress page), then waits until the job shows every one done.
+async fn log_in_everywhere(client: &Client, pod_url: &str, count: usize) {
+    let (bsn, pin) = source::demo_data::citizen(SEED, 0);
+    let progress = format!("{pod_url}/fetch/");
+    for _ in 0..count {
+        client
+            .wait()
+            .for_element(Locator::Css("a.login-link"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        client
+            .wait()
+            .for_element(Locator::Id("bsn"))
+            .await
+            .unwrap()
+            .send_keys(&bsn.to_string())
+            .await
+            .unwrap();
+        client
+            .find(Locator::Id("pin"))
+            .await
+            .unwrap()
+            .send_keys(&pin)
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let mut url = String::new();
+        for _ in 0..50 {
+            url = client.current_url().await.unwrap().to_string();
+            if url.starts_with(&progress) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            url.starts_with(&progress),
+            "back at the pod's progress page, not {url}: {}",
+            body_text(client).await
+        );
+    }
+    for _ in 0..100 {
+        if body_text(client).await.matches("klaar").count() == count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        client.refresh().await.unwrap();
+    }
+    panic!("not every organisation finished: {}", body_text(client).await);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_uses_the_pod_in_chromium() {
     let s = setup().await;
@@ -165,62 +225,10 @@ async fn a_citizen_uses_the_pod_in_chromium() {
         .click()
         .await
         .unwrap();
-    let (bsn, pin) = source::demo_data::citizen(SEED, 0);
-    for _ in 0..3 {
-        let link = client.wait().for_element(Locator::Css("a.login-link")).await.unwrap();
-        link.click().await.unwrap();
-        client
-            .wait()
-            .for_element(Locator::Id("bsn"))
-            .await
-            .unwrap()
-            .send_keys(&bsn.to_string())
-            .await
-            .unwrap();
-        client
-            .find(Locator::Id("pin"))
-            .await
-            .unwrap()
-            .send_keys(&pin)
-            .await
-            .unwrap();
-        client
-            .find(Locator::Css("button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        let progress = format!("{}/fetch/", s.url);
-        let mut url = String::new();
-        for _ in 0..50 {
-            url = client.current_url().await.unwrap().to_string();
-            if url.starts_with(&progress) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert!(
-            url.starts_with(&progress),
-            "back at the pod's progress page, not {url}: {}",
-            body_text(&client).await
-        );
-    }
-    for _ in 0..100 {
-        if body_text(&client).await.matches("klaar").count() == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        client.refresh().await.unwrap();
-    }
-    assert_eq!(
-        body_text(&client).await.matches("klaar").count(),
-        3,
-        "{}",
-        body_text(&client).await
-    );
+    log_in_everywhere(&client, &s.url, 3).await;
 
     // The overview shows the right total.
+    let (bsn, _) = source::demo_data::citizen(SEED, 0);
     client.goto(&s.url).await.unwrap();
     let today = chrono::Local::now().date_naive();
     let mut expected = 0;
@@ -325,7 +333,6 @@ async fn a_citizen_uses_the_pod_in_chromium() {
 async fn a_citizen_plans_submits_and_follows_an_arrangement_in_chromium() {
     let s = setup().await;
     let (_driver, client) = start_browser().await;
-    let (bsn, pin) = source::demo_data::citizen(SEED, 0);
     client.goto(&s.url).await.unwrap();
     client
         .find(Locator::Id("passphrase"))
@@ -343,60 +350,6 @@ async fn a_citizen_plans_submits_and_follows_an_arrangement_in_chromium() {
         .unwrap();
     wait_for_text(&client, "Totaal nog te betalen").await;
 
-    let log_in_everywhere = |client: Client, count: usize| {
-        let bsn = bsn.to_string();
-        let pin = pin.clone();
-        let url = s.url.clone();
-        async move {
-            for _ in 0..count {
-                let link = client.wait().for_element(Locator::Css("a.login-link")).await.unwrap();
-                link.click().await.unwrap();
-                client
-                    .wait()
-                    .for_element(Locator::Id("bsn"))
-                    .await
-                    .unwrap()
-                    .send_keys(&bsn)
-                    .await
-                    .unwrap();
-                client
-                    .find(Locator::Id("pin"))
-                    .await
-                    .unwrap()
-                    .send_keys(&pin)
-                    .await
-                    .unwrap();
-                client
-                    .find(Locator::Css("button[type=submit]"))
-                    .await
-                    .unwrap()
-                    .click()
-                    .await
-                    .unwrap();
-                for _ in 0..50 {
-                    if client
-                        .current_url()
-                        .await
-                        .unwrap()
-                        .as_str()
-                        .starts_with(&format!("{url}/fetch/"))
-                    {
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-            for _ in 0..100 {
-                if body_text(&client).await.matches("klaar").count() == count {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                client.refresh().await.unwrap();
-            }
-            panic!("not every organisation finished: {}", body_text(&client).await);
-        }
-    };
-
     // Fetch first: the arrangement is built from the overview.
     client.goto(&format!("{}/fetch", s.url)).await.unwrap();
     client
@@ -406,7 +359,7 @@ async fn a_citizen_plans_submits_and_follows_an_arrangement_in_chromium() {
         .click()
         .await
         .unwrap();
-    log_in_everywhere(client.clone(), 3).await;
+    log_in_everywhere(&client, &s.url, 3).await;
 
     // Plan, adjust (a higher income), recompute, save.
     client.goto(&format!("{}/arrangement", s.url)).await.unwrap();
@@ -458,7 +411,7 @@ async fn a_citizen_plans_submits_and_follows_an_arrangement_in_chromium() {
         .click()
         .await
         .unwrap();
-    log_in_everywhere(client.clone(), 3).await;
+    log_in_everywhere(&client, &s.url, 3).await;
     client.goto(&plan_url).await.unwrap();
     let text = wait_for_text(&client, "ontvangen").await;
     assert_eq!(text.matches("ontvangen").count(), 3, "three receipts: {text}");
@@ -482,7 +435,7 @@ async fn a_citizen_plans_submits_and_follows_an_arrangement_in_chromium() {
         .click()
         .await
         .unwrap();
-    log_in_everywhere(client.clone(), 3).await;
+    log_in_everywhere(&client, &s.url, 3).await;
     client.goto(&plan_url).await.unwrap();
     let text = wait_for_text(&client, "geaccepteerd").await;
     assert_eq!(text.matches("geaccepteerd").count(), 1, "{text}");
