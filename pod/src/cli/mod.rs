@@ -5,6 +5,7 @@
 
 mod admin;
 mod arrangement;
+mod demo;
 mod export;
 mod fetch;
 mod inspect;
@@ -56,6 +57,8 @@ enum Command {
     Serve(serve::Args),
     /// Export the overview as JSON or CSV, optionally encrypted to a counsellor's age key.
     Export(export::Args),
+    /// Run the whole thing locally: three sample organisations, a demo pod and the web UI.
+    Demo(demo::Args),
     /// Plan a joint payment arrangement (Betalingsregeling Rijk).
     #[command(subcommand)]
     Arrangement(arrangement::ArrangementCommand),
@@ -78,6 +81,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Fetch(args) => fetch::run(args),
         Command::Overview(args) => overview::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Export(args) => export::run(args),
     };
     match result {
