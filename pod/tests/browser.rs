@@ -146,14 +146,14 @@ async fn log_in_as(client: &Client, pod_url: &str, count: usize, bsn: &str, pin:
             .for_element(Locator::Id("bsn"))
             .await
             .unwrap()
-            .send_keys(&bsn.to_string())
+            .send_keys(bsn)
             .await
             .unwrap();
         client
             .find(Locator::Id("pin"))
             .await
             .unwrap()
-            .send_keys(&pin)
+            .send_keys(pin)
             .await
             .unwrap();
         client
