@@ -8,7 +8,7 @@ use age::secrecy::SecretString;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use pod::store::seal::DataKey;
+use pod::store::seal::{DataKey, MIN_BUCKET};
 use pod::store::{KdfCost, PodDir, RecordKind};
 
 const RECORD: usize = 2048;
@@ -28,12 +28,12 @@ fn per_record_designs(c: &mut Criterion) {
         })
     });
     group.bench_function("data_key_seal", |b| {
-        b.iter(|| data_key.seal("records", b"0123456789abcdef", black_box(&payload)))
+        b.iter(|| data_key.seal("records", b"0123456789abcdef", black_box(&payload), MIN_BUCKET))
     });
     group.bench_function("age_x25519_encrypt", |b| {
         b.iter(|| age::encrypt(&recipient, black_box(&payload)).unwrap())
     });
-    let sealed = data_key.seal("records", b"0123456789abcdef", &payload);
+    let sealed = data_key.seal("records", b"0123456789abcdef", &payload, MIN_BUCKET);
     let aged = age::encrypt(&recipient, &payload).unwrap();
     let raw_sealed = raw.encrypt(Nonce::from_slice(&[0u8; 12]), payload.as_slice()).unwrap();
     group.bench_function("raw_chacha20poly1305_decrypt", |b| {

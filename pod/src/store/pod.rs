@@ -22,7 +22,7 @@ use super::backend::{BackendError, Change, SledStore, Space, Store};
 use super::keys::{self, KdfCost, KeyError};
 use super::lock::{LockError, ProcessLock};
 use super::records::{IndexEntry, RecordId, RecordKind};
-use super::seal::DataKey;
+use super::seal::{DataKey, MIN_BUCKET};
 use super::throttle;
 
 /// The Meta key under which the data key is stored, age-encrypted to the citizen's recipient.
@@ -267,6 +267,18 @@ impl PodDir {
         toml::from_str(&text).map_err(|e| PodError::Damaged(format!("pod.toml is invalid: {e}")))
     }
 
+    /// The size of every stored value, per space, exactly as anyone holding the files sees them:
+    /// nothing is decrypted and no passphrase is needed. Takes the process lock, so it waits for
+    /// no one and fails clearly while another process has the pod open.
+    pub fn sealed_sizes(&self) -> Result<Vec<(Space, Vec<usize>)>, PodError> {
+        let _lock = self.lock()?;
+        let store = SledStore::open(&self.store_path())?;
+        Space::ALL
+            .into_iter()
+            .map(|space| Ok((space, store.scan(space)?.iter().map(|(_, value)| value.len()).collect())))
+            .collect()
+    }
+
     /// Whether the folder holds a pod.
     pub fn exists(&self) -> bool {
         self.identity_path().exists()
@@ -491,19 +503,7 @@ impl UnlockedPod {
     }
 
     pub(super) fn sealed_pair(&self, id: &RecordId, entry: &IndexEntry, payload: &[u8]) -> Vec<Change> {
-        let entry_json = Zeroizing::new(serde_json::to_vec(entry).expect("an index entry always serialises"));
-        vec![
-            Change::Put(
-                Space::Records,
-                id.as_bytes().to_vec(),
-                self.data_key.seal(Space::Records.name(), id.as_bytes(), payload),
-            ),
-            Change::Put(
-                Space::Index,
-                id.as_bytes().to_vec(),
-                self.data_key.seal(Space::Index.name(), id.as_bytes(), &entry_json),
-            ),
-        ]
+        sealed_pair(&self.data_key, id, entry, payload)
     }
 
     /// Stores a claim document exactly as received (an age file the organisation encrypted to
@@ -626,4 +626,22 @@ impl UnlockedPod {
         }
         Ok(index.len())
     }
+}
+
+/// The two changes that store one record: its payload and its index entry, each sealed and padded
+/// (the payload to its kind's floor).
+pub(super) fn sealed_pair(data_key: &DataKey, id: &RecordId, entry: &IndexEntry, payload: &[u8]) -> Vec<Change> {
+    let entry_json = Zeroizing::new(serde_json::to_vec(entry).expect("an index entry always serialises"));
+    vec![
+        Change::Put(
+            Space::Records,
+            id.as_bytes().to_vec(),
+            data_key.seal(Space::Records.name(), id.as_bytes(), payload, entry.kind.floor()),
+        ),
+        Change::Put(
+            Space::Index,
+            id.as_bytes().to_vec(),
+            data_key.seal(Space::Index.name(), id.as_bytes(), &entry_json, MIN_BUCKET),
+        ),
+    ]
 }

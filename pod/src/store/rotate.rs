@@ -89,17 +89,7 @@ impl UnlockedPod {
                 } else {
                     record.payload.to_vec()
                 };
-                let entry_json = serde_json::to_vec(entry).expect("an index entry always serialises");
-                changes.push(Change::Put(
-                    Space::Records,
-                    id.as_bytes().to_vec(),
-                    new_key.seal(Space::Records.name(), id.as_bytes(), &payload),
-                ));
-                changes.push(Change::Put(
-                    Space::Index,
-                    id.as_bytes().to_vec(),
-                    new_key.seal(Space::Index.name(), id.as_bytes(), &entry_json),
-                ));
+                changes.extend(super::pod::sealed_pair(&new_key, id, entry, &payload));
             }
             next.commit(changes)?;
         }

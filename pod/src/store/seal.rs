@@ -1,8 +1,11 @@
 //! Sealing record values under the pod's data key: XChaCha20-Poly1305 with a random nonce, bound
 //! to the value's space and key so that values cannot be swapped between keys unnoticed.
 //!
-//! Plaintexts are padded to a size bucket before sealing, so that ciphertext sizes reveal only
-//! the bucket, not the exact length of a document.
+//! Plaintexts are padded to a size bucket before sealing: powers of two from a floor of at least
+//! 1 KiB. A ciphertext's size reveals only its bucket, and the caller picks a floor per kind of
+//! record so that the common sizes of that kind all share one bucket (see [`RecordKind::floor`]).
+//!
+//! [`RecordKind::floor`]: super::RecordKind::floor
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -36,12 +39,12 @@ impl DataKey {
         &self.0
     }
 
-    /// Seals `plaintext` for storage at (`space`, `key`).
-    pub fn seal(&self, space: &str, key: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    /// Seals `plaintext` for storage at (`space`, `key`), padded to at least `floor` bytes.
+    pub fn seal(&self, space: &str, key: &[u8], plaintext: &[u8], floor: usize) -> Vec<u8> {
         let cipher = XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(self.0.as_ref()));
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let mut padded = pad(plaintext);
+        let mut padded = pad(plaintext, floor);
         let aad = associated_data(space, key);
         let sealed = cipher
             .encrypt(
@@ -93,23 +96,21 @@ fn associated_data(space: &str, key: &[u8]) -> Vec<u8> {
     aad
 }
 
-/// The padded size for a plaintext of `len` bytes (plus its 4-byte length prefix): 256-byte steps
-/// up to 4 KiB, then steps of a sixteenth of the next power of two (under 12.5 % overhead).
-pub fn padded_len(len: usize) -> usize {
-    let framed = len + 4;
-    if framed <= 4096 {
-        return framed.div_ceil(256) * 256;
-    }
-    // next_power_of_two < 2 × framed, so the step (and the overhead) stays under framed / 8.
-    let step = framed.next_power_of_two() / 16;
-    framed.div_ceil(step) * step
+/// The smallest bucket: anything shorter is padded to 1 KiB.
+pub const MIN_BUCKET: usize = 1024;
+
+/// The padded size for a plaintext of `len` bytes (plus its 4-byte length prefix): the next power
+/// of two, and at least `floor` (itself at least [`MIN_BUCKET`]).
+pub fn padded_len(len: usize, floor: usize) -> usize {
+    (len + 4).next_power_of_two().max(floor.max(MIN_BUCKET))
 }
 
-fn pad(plaintext: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(padded_len(plaintext.len()));
+fn pad(plaintext: &[u8], floor: usize) -> Vec<u8> {
+    let padded_len = padded_len(plaintext.len(), floor);
+    let mut out = Vec::with_capacity(padded_len);
     out.extend_from_slice(&(plaintext.len() as u32).to_le_bytes());
     out.extend_from_slice(plaintext);
-    out.resize(padded_len(plaintext.len()), 0);
+    out.resize(padded_len, 0);
     out
 }
 
@@ -125,7 +126,7 @@ mod tests {
     #[test]
     fn round_trip_and_binding() {
         let key = DataKey::generate();
-        let sealed = key.seal("records", b"id-1", b"hello");
+        let sealed = key.seal("records", b"id-1", b"hello", MIN_BUCKET);
         assert_eq!(key.open("records", b"id-1", &sealed).unwrap().as_slice(), b"hello");
         assert!(key.open("records", b"id-2", &sealed).is_none(), "moved to another key");
         assert!(key.open("index", b"id-1", &sealed).is_none(), "moved to another space");
@@ -142,13 +143,20 @@ mod tests {
     #[test]
     fn sizes_reveal_only_the_bucket() {
         let key = DataKey::generate();
-        let a = key.seal("records", b"k", &[1u8; 10]);
-        let b = key.seal("records", b"k", &[1u8; 200]);
-        assert_eq!(a.len(), b.len());
-        assert_eq!(padded_len(5000), 5120);
-        assert!(padded_len(100_000) <= 100_004 + 100_004 / 8);
-        for len in [0, 1, 251, 252, 253, 4092, 4093, 70_000] {
-            assert!(padded_len(len) >= len + 4);
+        let a = key.seal("records", b"k", &[1u8; 10], MIN_BUCKET);
+        let b = key.seal("records", b"k", &[1u8; 1000], MIN_BUCKET);
+        assert_eq!(a.len(), b.len(), "both in the 1 KiB bucket");
+        let c = key.seal("records", b"k", &[1u8; 1021], MIN_BUCKET);
+        assert_eq!(c.len() - a.len(), 1024, "the next bucket is 2 KiB");
+        let floored = key.seal("records", b"k", &[1u8; 10], 128 * 1024);
+        assert_eq!(key.open("records", b"k", &floored).unwrap().as_slice(), &[1u8; 10]);
+        assert_eq!(padded_len(5000, MIN_BUCKET), 8192);
+        assert_eq!(padded_len(0, 0), MIN_BUCKET, "never below 1 KiB");
+        assert_eq!(padded_len(70_000, 128 * 1024), 128 * 1024);
+        assert_eq!(padded_len(200_000, 128 * 1024), 256 * 1024);
+        for len in [0, 1, 1019, 1020, 1021, 4092, 4093, 70_000] {
+            let padded = padded_len(len, MIN_BUCKET);
+            assert!(padded >= len + 4 && padded.is_power_of_two(), "{len} -> {padded}");
         }
     }
 }
