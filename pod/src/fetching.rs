@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use fetcher::login::LoginDriver;
-use fetcher::{FetchOptions, Organisation, Progress};
+use fetcher::{FetchOptions, Organisation, Progress, Stage};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
@@ -16,7 +16,7 @@ use crate::store::{PodError, RecordId, RecordKind, UnlockedPod};
 pub struct FetchLogEntry {
     /// Shared by the entries of one citizen fetch.
     pub fetch_id: String,
-    /// What happened: `fetch` (later also `submit`).
+    /// What happened: `fetch`, `submit` or `status`.
     pub action: String,
     /// The organisation's id.
     pub org: String,
@@ -63,7 +63,22 @@ pub async fn fetch_and_store<D: LoginDriver>(
     rand::rngs::OsRng.fill_bytes(&mut id);
     let fetch_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
     let request = pod.citizen_request();
-    let results = fetcher::fetch_all(&request, orgs, driver, options, progress).await;
+    // The fetcher says "done" once a document is verified; the citizen must only see it once the
+    // document is stored, so that "done" everywhere means the overview is complete.
+    let (fetcher_tx, mut fetcher_rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
+    let outer = progress.clone();
+    let forward = tokio::spawn(async move {
+        while let Some(report) = fetcher_rx.recv().await {
+            if report.stage != Stage::Done
+                && let Some(outer) = &outer
+            {
+                let _ = outer.send(report);
+            }
+        }
+    });
+    let results = fetcher::fetch_all(&request, orgs, driver, options, Some(fetcher_tx)).await;
+    // Every report the fetcher sent is forwarded before a stored document is reported done.
+    let _ = forward.await;
     let mut outcomes = Vec::with_capacity(results.len());
     for (org, result) in orgs.iter().zip(results) {
         let mut entry = FetchLogEntry {
@@ -95,6 +110,14 @@ pub async fn fetch_and_store<D: LoginDriver>(
         };
         let json = serde_json::to_vec(&entry).map_err(|e| PodError::Io(e.to_string()))?;
         pod.put(RecordKind::FetchLog, Some(org.id.as_str()), &json)?;
+        if result.is_ok()
+            && let Some(progress) = &progress
+        {
+            let _ = progress.send(Progress {
+                org: org.id.to_string(),
+                stage: Stage::Done,
+            });
+        }
         outcomes.push(FetchOutcome {
             org: org.id.to_string(),
             name: org.name.clone(),

@@ -223,9 +223,24 @@ pub async fn check_status<D: LoginDriver>(
                 .map(|o| (o.clone(), s.receipt_id.clone()))
         })
         .collect();
+    let started_at = Utc::now();
     let results = fetcher::submit::check_status(&receipts, driver, options, progress).await;
     let mut outcomes = Vec::new();
-    for ((org, _), result) in receipts.iter().zip(results) {
+    for ((org, receipt_id), result) in receipts.iter().zip(results) {
+        // A status check is a contact too, so it goes in the transparency log.
+        let mut log = FetchLogEntry {
+            fetch_id: receipt_id.clone(),
+            action: "status".to_owned(),
+            org: org.id.to_string(),
+            name: org.name.clone(),
+            scopes: vec!["arrangement:submit".to_owned()],
+            started_at,
+            finished_at: Utc::now(),
+            outcome: "ok".to_owned(),
+            message: None,
+            document_sha256: None,
+            record: None,
+        };
         let outcome = match result {
             Ok(report) => {
                 let stored = StoredStatus {
@@ -236,11 +251,18 @@ pub async fn check_status<D: LoginDriver>(
                     status_jws: report.status_jws,
                 };
                 let json = serde_json::to_vec(&stored).map_err(|e| PodError::Io(e.to_string()))?;
-                pod.put(RecordKind::Arrangement, Some(org.id.as_str()), &json)?;
+                let record = pod.put(RecordKind::Arrangement, Some(org.id.as_str()), &json)?;
+                log.record = Some(record.to_string());
                 Ok(report.status.receipt_id)
             }
-            Err(error) => Err(error.to_string()),
+            Err(error) => {
+                log.outcome = "error".to_owned();
+                log.message = Some(error.to_string());
+                Err(error.to_string())
+            }
         };
+        let json = serde_json::to_vec(&log).map_err(|e| PodError::Io(e.to_string()))?;
+        pod.put(RecordKind::FetchLog, Some(org.id.as_str()), &json)?;
         outcomes.push(SubmitOutcome {
             org: org.id.to_string(),
             result: outcome,
