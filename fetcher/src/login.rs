@@ -89,11 +89,59 @@ impl DevLogin {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a plain HTTP client builds");
+        Self::with_client(bsn, pin, http)
+    }
+
+    /// The same, sending its requests with `http` (which must not follow redirects), so a test
+    /// can play the citizen's browser with a client it recognises.
+    pub fn with_client(bsn: impl Into<String>, pin: impl Into<String>, http: reqwest::Client) -> Self {
         Self {
             http,
             bsn: bsn.into(),
             pin: pin.into(),
         }
+    }
+
+    /// Fills in the dev-login page at `authorization_url` and returns where the organisation
+    /// sends the browser back to: the client's redirect URI with `code` and `state`, or an error.
+    pub async fn follow(&self, authorization_url: Url) -> Result<Url, LoginError> {
+        let unreachable = |what: &str, e: reqwest::Error| LoginError::Unreachable(format!("{what}: {e}"));
+        let page = self
+            .http
+            .get(authorization_url.clone())
+            .send()
+            .await
+            .map_err(|e| unreachable("the login page could not be loaded", e))?;
+        if page.status().is_redirection() {
+            // The server refused the request outright and sent us back with an error.
+            return redirect_location(&page);
+        }
+        if !page.status().is_success() {
+            return Err(format!("the login page answered HTTP {}", page.status()).into());
+        }
+        let html = page
+            .text()
+            .await
+            .map_err(|e| unreachable("the login page could not be read", e))?;
+        let (action, fields) = read_form(&html).ok_or("the login page has no form")?;
+        let mut form: Vec<(String, String)> = fields
+            .into_iter()
+            .filter(|(name, _)| name != "bsn" && name != "pin")
+            .collect();
+        form.push(("bsn".to_owned(), self.bsn.clone()));
+        form.push(("pin".to_owned(), self.pin.clone()));
+        let target = authorization_url.join(&action).map_err(|e| e.to_string())?;
+        let answer = self
+            .http
+            .post(target)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| unreachable("the login could not be sent", e))?;
+        if !answer.status().is_redirection() {
+            return Err(format!("the login was refused (HTTP {})", answer.status()).into());
+        }
+        redirect_location(&answer)
     }
 }
 
@@ -161,55 +209,17 @@ fn html_unescape(text: &str) -> String {
 
 impl LoginDriver for DevLogin {
     async fn login(&self, _org: &OrganisationDescriptor, authorization_url: Url) -> Result<Callback, LoginError> {
-        let unreachable = |what: &str, e: reqwest::Error| LoginError::Unreachable(format!("{what}: {e}"));
-        let page = self
-            .http
-            .get(authorization_url.clone())
-            .send()
-            .await
-            .map_err(|e| unreachable("the login page could not be loaded", e))?;
-        if page.status().is_redirection() {
-            // The server refused the request outright and sent us back with an error.
-            return callback_from_redirect(&page);
-        }
-        if !page.status().is_success() {
-            return Err(format!("the login page answered HTTP {}", page.status()).into());
-        }
-        let html = page
-            .text()
-            .await
-            .map_err(|e| unreachable("the login page could not be read", e))?;
-        let (action, fields) = read_form(&html).ok_or("the login page has no form")?;
-        let mut form: Vec<(String, String)> = fields
-            .into_iter()
-            .filter(|(name, _)| name != "bsn" && name != "pin")
-            .collect();
-        form.push(("bsn".to_owned(), self.bsn.clone()));
-        form.push(("pin".to_owned(), self.pin.clone()));
-        let target = authorization_url.join(&action).map_err(|e| e.to_string())?;
-        let answer = self
-            .http
-            .post(target)
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| unreachable("the login could not be sent", e))?;
-        if !answer.status().is_redirection() {
-            return Err(format!("the login was refused (HTTP {})", answer.status()).into());
-        }
-        callback_from_redirect(&answer)
+        self.follow(authorization_url).await.map(|url| Callback::from_url(&url))
     }
 }
 
-fn callback_from_redirect(response: &reqwest::Response) -> Result<Callback, LoginError> {
+fn redirect_location(response: &reqwest::Response) -> Result<Url, LoginError> {
     let location = response
         .headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
         .ok_or("a redirect without a location")?;
-    Url::parse(location)
-        .map(|u| Callback::from_url(&u))
-        .map_err(|e| e.to_string().into())
+    Url::parse(location).map_err(|e| e.to_string().into())
 }
 
 /// For the pod's web UI: the citizen's browser follows the authorization URL, and the pod's

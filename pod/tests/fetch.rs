@@ -284,35 +284,12 @@ async fn pod_fetch_catches_the_browser_login_on_its_loopback_callback() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let html = browser.get(&link).send().await.unwrap().text().await.unwrap();
-    let field = |name: &str| {
-        html.split(&format!("name=\"{name}\" value=\""))
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap()
-            .replace("&amp;", "&")
-            .replace("&#x2f;", "/")
-    };
     let (bsn, pin) = demo_data::citizen(SEED, 0);
-    let form = [
-        ("response_type", "code".to_owned()),
-        ("client_id", field("client_id")),
-        ("redirect_uri", field("redirect_uri")),
-        ("state", field("state")),
-        ("scope", field("scope")),
-        ("code_challenge", field("code_challenge")),
-        ("code_challenge_method", "S256".to_owned()),
-        ("bsn", bsn.to_string()),
-        ("pin", pin),
-    ];
-    let login = browser
-        .post(format!("{}/authorize", orgs[0].url))
-        .form(&form)
-        .send()
+    let callback = fetcher::login::DevLogin::with_client(bsn.to_string(), pin, browser.clone())
+        .follow(link.parse().unwrap())
         .await
-        .unwrap();
-    assert_eq!(login.status(), 303);
-    let callback = login.headers()["location"].to_str().unwrap().to_owned();
+        .unwrap()
+        .to_string();
     assert!(
         callback.starts_with("http://127.0.0.1:") && callback.contains("/oauth/callback?"),
         "{callback}"

@@ -44,41 +44,12 @@ async fn unlock(s: &Setup) {
 /// back to the pod's callback.
 async fn log_in(s: &Setup, login_url: &str) {
     let (bsn, pin) = demo_data::citizen(SEED, 0);
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
+    let callback = fetcher::login::DevLogin::new(bsn.to_string(), pin)
+        .follow(login_url.parse().unwrap())
+        .await
         .unwrap();
-    let html = browser.get(login_url).send().await.unwrap().text().await.unwrap();
-    let field = |name: &str| {
-        html.split(&format!("name=\"{name}\" value=\""))
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .unwrap()
-            .replace("&amp;", "&")
-            .replace("&#x2f;", "/")
-    };
-    let action = html
-        .split("action=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .unwrap()
-        .to_owned();
-    let form = [
-        ("response_type", "code".to_owned()),
-        ("client_id", field("client_id")),
-        ("redirect_uri", field("redirect_uri")),
-        ("state", field("state")),
-        ("scope", field("scope")),
-        ("code_challenge", field("code_challenge")),
-        ("code_challenge_method", "S256".to_owned()),
-        ("bsn", bsn.to_string()),
-        ("pin", pin),
-    ];
-    let answer = browser.post(action).form(&form).send().await.unwrap();
-    assert_eq!(answer.status(), 303);
-    let callback = answer.headers()["location"].to_str().unwrap().to_owned();
-    assert!(callback.starts_with(&s.url), "{callback}");
-    let back = s.client.get(&callback).send().await.unwrap();
+    assert!(callback.as_str().starts_with(&s.url), "{callback}");
+    let back = s.client.get(callback).send().await.unwrap();
     assert_eq!(back.status(), 303, "the pod accepted the callback");
 }
 

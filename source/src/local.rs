@@ -22,6 +22,18 @@ impl LocalOrganisation {
     /// Starts `org` with `citizens` generated citizens for `seed`, keeping its files in `dir`
     /// (a key and data already there are reused, so a restart keeps the same identity).
     pub async fn start(org: DemoOrg, citizens: usize, seed: u64, dir: &Path) -> anyhow::Result<Self> {
+        Self::start_with(org, citizens, seed, dir, |router| router).await
+    }
+
+    /// Like [`LocalOrganisation::start`], with `wrap` applied to the server's router, so a test can
+    /// put a layer around every request (the privacy harness records each one this way).
+    pub async fn start_with(
+        org: DemoOrg,
+        citizens: usize,
+        seed: u64,
+        dir: &Path,
+        wrap: impl FnOnce(axum::Router) -> axum::Router,
+    ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let key = dir.join("org.key");
         if !key.exists() {
@@ -44,7 +56,7 @@ impl LocalOrganisation {
         let backend = Arc::new(JsonFileBackend::load(&config.data)?);
         let state = Arc::new(Source::new(config, backend, Arc::new(chrono::Utc::now)).await?);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(server::serve(state.clone(), listener, async {
+        tokio::spawn(server::serve_router(wrap(server::router(state.clone())), listener, async {
             let _ = rx.await;
         }));
         Ok(Self {
