@@ -3,6 +3,7 @@
 //! local web server. The `pod` binary's CLI lives in `src/cli/`.
 
 pub mod arrangement;
+pub mod audit;
 pub mod fetching;
 pub mod overview;
 pub mod scheme;

@@ -5,6 +5,7 @@
 
 mod admin;
 mod arrangement;
+mod audit;
 mod demo;
 mod export;
 mod fetch;
@@ -59,6 +60,9 @@ enum Command {
     Export(export::Args),
     /// Run the whole thing locally: three sample organisations, a demo pod and the web UI.
     Demo(demo::Args),
+    /// Show what the pod stores (without decrypting), whom it contacted, what each organisation
+    /// received, and the keys it trusts.
+    Audit(audit::Args),
     /// Plan a joint payment arrangement (Betalingsregeling Rijk).
     #[command(subcommand)]
     Arrangement(arrangement::ArrangementCommand),
@@ -83,6 +87,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Export(args) => export::run(args),
+        Command::Audit(args) => audit::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
