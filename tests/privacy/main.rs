@@ -16,8 +16,33 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && memchr::memmem::find(haystack, needle).is_some()
 }
 
-fn utf16le(text: &str) -> Vec<u8> {
-    text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+/// The ways `text` could lie in a file: as UTF-8, as UTF-16, and base64 (standard or URL-safe,
+/// as inside a JWS) at each of the three alignments. For base64, only the characters that
+/// depend on `text` alone are kept.
+fn encodings(text: &str) -> Vec<Vec<u8>> {
+    use base64::Engine;
+    let mut forms = vec![
+        text.as_bytes().to_vec(),
+        text.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+    ];
+    for shift in 0..3 {
+        let mut shifted = vec![0u8; shift];
+        shifted.extend_from_slice(text.as_bytes());
+        let start = (shift * 4).div_ceil(3);
+        let end = shifted.len() * 4 / 3;
+        for engine in [&base64::engine::general_purpose::STANDARD_NO_PAD, &base64::engine::general_purpose::URL_SAFE_NO_PAD] {
+            let encoded = engine.encode(&shifted);
+            if end > start + 8 {
+                forms.push(encoded.as_bytes()[start..end].to_vec());
+            }
+        }
+    }
+    forms
+}
+
+/// Whether `bytes` holds `text` in any of its [`encodings`].
+fn holds(bytes: &[u8], text: &str) -> bool {
+    encodings(text).iter().any(|form| contains(bytes, form))
 }
 
 fn authority(url: &str) -> String {
@@ -112,11 +137,7 @@ fn p3_at_rest_only_the_citizens_key_opens_the_data() {
     assert!(o.plaintext.len() >= 8, "too few plaintext markers: {:?}", o.plaintext);
     for (path, bytes) in &o.files {
         for (what, value) in &o.plaintext {
-            assert!(
-                !contains(bytes, value.as_bytes()) && !contains(bytes, &utf16le(value)),
-                "{} holds the {what} in plaintext",
-                path.display()
-            );
+            assert!(!holds(bytes, value), "{} holds the {what} in plaintext", path.display());
         }
     }
     // The at-rest part of the audit is made without the key, and holds no claim content either.
@@ -178,7 +199,7 @@ fn p5_no_tokens_or_keys_on_disk_or_in_logs() {
     for (path, bytes) in &o.files {
         assert!(!contains(bytes, b"AGE-SECRET-KEY-"), "{} holds an age secret key", path.display());
         for (what, value) in &o.secrets {
-            assert!(!contains(bytes, value.as_bytes()), "{} holds the {what}", path.display());
+            assert!(!holds(bytes, value), "{} holds the {what}", path.display());
         }
     }
 }
