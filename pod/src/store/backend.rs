@@ -1,7 +1,8 @@
 //! The narrow storage seam: a few key spaces of opaque bytes with atomic, durable batches.
 //!
-//! Everything above this trait hands it ciphertext and opaque keys only, so a backend (sled
-//! today, PostgreSQL for providers later) never holds anything readable.
+//! Everything above this trait hands it ciphertext and opaque keys only, so a backend (sled for
+//! a self-hosted pod, PostgreSQL for providers in [`super::postgres`]) never holds anything
+//! readable.
 
 use std::path::Path;
 
@@ -56,6 +57,9 @@ pub enum BackendError {
     /// An I/O or database error.
     #[error("storage error: {0}")]
     Io(String),
+    /// The write would exceed the pod's quota at its provider; nothing was written.
+    #[error("{0}")]
+    Quota(String),
 }
 
 /// The storage seam. Implementations must make [`Store::commit`] atomic (all changes or none,

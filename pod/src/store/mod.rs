@@ -3,6 +3,7 @@
 //! - [`keys`]: the citizen's age identity at rest (passphrase and recovery-code files).
 //! - [`seal`]: record values sealed under the pod's data key.
 //! - [`backend`]: the narrow [`Store`] trait and its sled implementation.
+//! - [`postgres`]: the PostgreSQL implementation, many pods in one database (providers).
 //! - [`pod`]: the pod folder ([`PodDir`]) and the unlocked session ([`UnlockedPod`]).
 //!
 //! Layering, from the disk up: the backend sees opaque random keys and ciphertext only; the data
@@ -14,6 +15,7 @@ mod backup;
 pub mod keys;
 mod lock;
 pub mod pod;
+pub mod postgres;
 pub mod records;
 mod rotate;
 pub mod seal;

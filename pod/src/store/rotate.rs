@@ -64,7 +64,7 @@ impl UnlockedPod {
         cost: KdfCost,
         stop: Option<RotationStep>,
     ) -> Result<Option<Rotated>, PodError> {
-        let dir = self.dir.clone();
+        let dir = self.folder("rotating the key")?.clone();
         let new_identity = x25519::Identity::generate();
         let new_recipient = new_identity.to_public();
         let new_key = DataKey::generate();
@@ -120,11 +120,12 @@ impl UnlockedPod {
             return Ok(None);
         }
 
-        let UnlockedPod { store, _lock: lock, .. } = self;
+        // Close the store but keep the process lock (in `home`) until the swap is done.
+        let UnlockedPod { store, home, .. } = self;
         drop(store);
         finish_swap(&dir)?;
         dir.write_config(&new_recipient)?;
-        drop(lock);
+        drop(home);
         Ok(Some(Rotated {
             recipient: new_recipient.to_string(),
             recovery_code,
