@@ -230,6 +230,14 @@ pub struct BrowserLogin {
 }
 
 impl BrowserLogin {
+    /// Whether a login with this `state` is waiting for its callback here.
+    pub fn is_waiting_for(&self, state: &str) -> bool {
+        self.waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(state)
+    }
+
     /// Passes a callback to the login waiting for its `state`. Returns false for an unknown
     /// state (a stale or forged callback), which the caller should answer with an error page.
     pub fn deliver(&self, callback: Callback) -> bool {

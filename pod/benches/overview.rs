@@ -62,10 +62,7 @@ fn bench(c: &mut Criterion) {
         let listen = listener.local_addr().unwrap();
         let app = Arc::new(App::new(
             dir.clone(),
-            WebConfig {
-                listen,
-                auto_lock: std::time::Duration::from_secs(3600),
-            },
+            WebConfig::local(listen, std::time::Duration::from_secs(3600)),
         ));
         tokio::spawn(pod::web::serve(app, listener, std::future::pending()));
         let client = reqwest::Client::builder().cookie_store(true).build().unwrap();

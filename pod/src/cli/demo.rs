@@ -86,10 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let listen = listener.local_addr()?;
         let app = Arc::new(App::new(
             pod_dir,
-            WebConfig {
-                listen,
-                auto_lock: std::time::Duration::from_secs(600),
-            },
+            WebConfig::local(listen, std::time::Duration::from_secs(600)),
         ));
         println!("Betaalpod demo is running.");
         println!();

@@ -52,10 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let listen = listener.local_addr()?;
         let app = Arc::new(App::new(
             dir,
-            WebConfig {
-                listen,
-                auto_lock: std::time::Duration::from_secs(args.auto_lock_minutes * 60),
-            },
+            WebConfig::local(listen, std::time::Duration::from_secs(args.auto_lock_minutes * 60)),
         ));
         println!("Betaalpod is running at http://{listen}/ (locked). Press Ctrl-C to stop.");
         pod::web::serve(app, listener, async {

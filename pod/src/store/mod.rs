@@ -11,7 +11,7 @@
 //! wrapped by the passphrase (and, separately, by the recovery code).
 
 pub mod backend;
-mod backup;
+pub mod backup;
 pub mod keys;
 mod lock;
 pub mod pod;

@@ -26,7 +26,7 @@ use super::seal::{DataKey, MIN_BUCKET};
 use super::throttle;
 
 /// The Meta key under which the data key is stored, age-encrypted to the citizen's recipient.
-pub(super) const DATA_KEY: &[u8] = b"data_key";
+pub(crate) const DATA_KEY: &[u8] = b"data_key";
 
 /// Why a pod operation failed. Every message says what to do next.
 #[derive(Debug, thiserror::Error)]
@@ -401,7 +401,7 @@ impl PodDir {
     }
 }
 
-pub(super) fn wrap_data_key(data_key: &DataKey, recipient: &x25519::Recipient) -> Vec<u8> {
+pub(crate) fn wrap_data_key(data_key: &DataKey, recipient: &x25519::Recipient) -> Vec<u8> {
     age::encrypt(recipient, data_key.as_bytes())
         .expect("age encryption to an X25519 recipient of an in-memory buffer cannot fail")
 }

@@ -105,9 +105,9 @@ pub async fn unlock_session(app: &App, session: &Session, passphrase: &str) -> R
         // One citizen, one session: unlocking again replaces the old session.
         app.lock();
     }
-    let dir = app.dir.clone();
+    let opener = app.opener.clone();
     let secret = age::secrecy::SecretString::from(passphrase.to_owned());
-    let pod = tokio::task::spawn_blocking(move || dir.unlock(&secret))
+    let pod = tokio::task::spawn_blocking(move || opener.unlock(&secret))
         .await
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unlock failed"))??;
     let _ = session.cycle_id().await;
@@ -323,9 +323,15 @@ pub struct FetchBody {
     sources: Option<Vec<String>>,
 }
 
-/// The pod's loopback callback: where organisations send the citizen's browser back.
+/// Where organisations send the citizen's browser back: the pod's loopback callback, or the
+/// provider's one callback address.
 pub fn fetch_options(app: &App) -> Result<FetchOptions, ApiError> {
-    let redirect = format!("http://{}/oauth/callback", app.config.listen)
+    let origin = app
+        .config
+        .public_origin
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", app.config.listen));
+    let redirect = format!("{origin}/oauth/callback")
         .parse()
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "bad listen address"))?;
     Ok(FetchOptions::new(redirect))

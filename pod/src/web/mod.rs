@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{MemoryStore, SessionManagerLayer};
 
-pub use state::{App, WebConfig};
+pub use state::{App, PodOpener, WebConfig};
 
 /// The session key of the CSRF token.
 const CSRF_KEY: &str = "csrf";
@@ -30,9 +30,15 @@ const UNLOCK_KEY: &str = "unlock";
 pub fn router(app: Arc<App>) -> Router {
     let sessions = SessionManagerLayer::new(MemoryStore::default())
         .with_name("betaalpod_session")
+        .with_path(app.config.cookie_path.clone())
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
-        .with_secure(false);
+        .with_secure(
+            app.config
+                .public_origin
+                .as_deref()
+                .is_some_and(|origin| origin.starts_with("https://")),
+        );
     Router::new()
         .route("/", get(pages::home))
         .route("/unlock", post(pages::unlock))

@@ -15,7 +15,10 @@ use super::api::ApiError;
 /// requests, CSRF token on state-changing requests, and the response headers.
 pub async fn checks(State(app): State<Arc<App>>, session: Session, request: Request, next: Next) -> Response {
     let listen = app.config.listen;
-    let allowed_hosts = [listen.to_string(), format!("localhost:{}", listen.port())];
+    let allowed_hosts = match &app.config.public_origin {
+        Some(origin) => vec![origin.split("://").nth(1).unwrap_or_default().to_owned()],
+        None => vec![listen.to_string(), format!("localhost:{}", listen.port())],
+    };
     let host = request
         .headers()
         .get(header::HOST)
@@ -33,7 +36,7 @@ pub async fn checks(State(app): State<Arc<App>>, session: Session, request: Requ
     let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if changes_state {
         if let Some(origin) = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok())
-            && origin != format!("http://{host}")
+            && origin != app.config.public_origin.clone().unwrap_or_else(|| format!("http://{host}"))
         {
             return ApiError::new(StatusCode::FORBIDDEN, "csrf", "a request from another site was refused")
                 .into_response();

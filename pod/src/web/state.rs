@@ -9,15 +9,48 @@ use fetcher::login::BrowserLogin;
 use fetcher::{Progress, Stage};
 use rand::RngCore;
 
-use crate::store::{PodDir, UnlockedPod};
+use age::secrecy::SecretString;
 
-/// Settings of `pod serve`.
+use crate::store::{PodDir, PodError, UnlockedPod};
+
+/// Settings of `pod serve`, and of one pod at a provider.
 #[derive(Clone, Debug)]
 pub struct WebConfig {
-    /// Where the server listens; the Host header must name it.
+    /// Where the server listens; the Host header must name it (unless `public_origin` is set).
     pub listen: SocketAddr,
     /// Lock after this long without a request.
     pub auto_lock: Duration,
+    /// For a pod at a provider: the origin the citizen's browser uses
+    /// (`https://pods.example.nl`). Host, Origin and the OAuth callback follow it. `None` for a
+    /// pod on the citizen's own machine, which answers only to its loopback address.
+    pub public_origin: Option<String>,
+    /// The path the session cookie is limited to (`/`, or `/p/{pod-id}` at a provider, so that
+    /// one browser's sessions at two pods never mix).
+    pub cookie_path: String,
+}
+
+impl WebConfig {
+    /// A pod on the citizen's own machine, listening on `listen`.
+    pub fn local(listen: SocketAddr, auto_lock: Duration) -> Self {
+        Self {
+            listen,
+            auto_lock,
+            public_origin: None,
+            cookie_path: "/".to_owned(),
+        }
+    }
+}
+
+/// How the server opens its pod: a folder on this machine ([`PodDir`]), or a pod at a provider.
+pub trait PodOpener: Send + Sync {
+    /// Unwraps the identity with `passphrase` and opens the store. Blocking (scrypt).
+    fn unlock(&self, passphrase: &SecretString) -> Result<UnlockedPod, PodError>;
+}
+
+impl PodOpener for PodDir {
+    fn unlock(&self, passphrase: &SecretString) -> Result<UnlockedPod, PodError> {
+        PodDir::unlock(self, passphrase)
+    }
 }
 
 struct Unlocked {
@@ -58,8 +91,8 @@ impl FetchJob {
 
 /// Everything the handlers share.
 pub struct App {
-    /// The pod folder.
-    pub dir: PodDir,
+    /// Opens the pod.
+    pub opener: Arc<dyn PodOpener>,
     /// The settings.
     pub config: WebConfig,
     /// Catches the browser's OAuth callbacks.
@@ -82,10 +115,16 @@ pub fn random_token() -> String {
 impl App {
     /// A locked server for the pod in `dir`.
     pub fn new(dir: PodDir, config: WebConfig) -> Self {
+        Self::with_opener(Arc::new(dir), config, Arc::new(BrowserLogin::default()))
+    }
+
+    /// A locked server for the pod `opener` opens, catching OAuth callbacks with `browser`
+    /// (a provider shares one among its pods, since the callback address is the provider's).
+    pub fn with_opener(opener: Arc<dyn PodOpener>, config: WebConfig, browser: Arc<BrowserLogin>) -> Self {
         Self {
-            dir,
+            opener,
             config,
-            browser: Arc::new(BrowserLogin::default()),
+            browser,
             unlocked: Mutex::new(None),
             fetches: Mutex::new(HashMap::new()),
             unlock_window: Mutex::new((Instant::now(), 0)),

@@ -65,7 +65,7 @@ pub async fn setup_with(auto_lock: Duration) -> Setup {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let listen = listener.local_addr().unwrap();
-    let app = Arc::new(App::new(dir, WebConfig { listen, auto_lock }));
+    let app = Arc::new(App::new(dir, WebConfig::local(listen, auto_lock)));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(pod::web::serve(app, listener, async {
         let _ = rx.await;

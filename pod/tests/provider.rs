@@ -1,0 +1,535 @@
+//! A pod provider on a real PostgreSQL server with real organisations: sign-up with a key the
+//! "browser" made, unlock, fetch and overview under `/p/{id}/`, tenant isolation, quotas,
+//! crypto-shredding, export to `pod restore` and import at another provider.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use age::secrecy::{ExposeSecret, SecretString};
+use age::x25519;
+use base64::Engine as _;
+use pod::provider::tenants::Tenants;
+use pod::provider::{Provider, ProviderConfig};
+use pod::store::postgres::Database;
+use pod::store::{KdfCost, RecordKind, Space, Store, UnlockedPod};
+use source::demo_data::{self, DemoOrg};
+use source::local::LocalOrganisation;
+
+const PASSPHRASE: &str = "provider correct horse battery";
+const SEED: u64 = 3;
+
+fn database_url() -> Option<String> {
+    match std::env::var("BETAALPOD_TEST_DATABASE_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("BETAALPOD_SKIP_POSTGRES").is_some() => None,
+        Err(_) => panic!(
+            "set BETAALPOD_TEST_DATABASE_URL=postgres://… (scripts/test starts PostgreSQL and sets it), \
+             or BETAALPOD_SKIP_POSTGRES=1 to skip the provider tests"
+        ),
+    }
+}
+
+struct Running {
+    url: String,
+    provider: Arc<Provider>,
+    tenants: Arc<Tenants>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start_provider(database_url: &str, quotas: &str) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listen = listener.local_addr().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let config_path = tmp.path().join("provider.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "listen = \"{listen}\"\npublic_url = \"http://{listen}\"\ndatabase_url = \"{database_url}\"\npool_size = 4\n{quotas}"
+        ),
+    )
+    .unwrap();
+    let config = ProviderConfig::load(&config_path).unwrap();
+    let database = Database::connect(database_url, 4).unwrap();
+    let tenants = Arc::new(Tenants::new(database, &config.quotas));
+    let provider = Arc::new(Provider::new(config, tenants.clone()));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(pod::provider::serve(provider.clone(), listener, async {
+        let _ = rx.await;
+    }));
+    Running {
+        url: format!("http://{listen}"),
+        provider,
+        tenants,
+        _shutdown: tx,
+    }
+}
+
+/// What the citizen's browser does at sign-up: make a key and wrap it twice.
+struct BrowserKey {
+    identity: x25519::Identity,
+    signup: serde_json::Value,
+    recovery_code: SecretString,
+}
+
+fn browser_key() -> BrowserKey {
+    let identity = x25519::Identity::generate();
+    let recovery_code = pod::store::keys::generate_recovery_code();
+    let b64 = |bytes: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let signup = serde_json::json!({
+        "recipient": identity.to_public().to_string(),
+        "identity": b64(pod::store::keys::wrap_identity(&identity, &SecretString::from(PASSPHRASE.to_owned()), KdfCost::InsecureForTests)),
+        "recovery": b64(pod::store::keys::wrap_identity(&identity, &recovery_code, KdfCost::InsecureForTests)),
+    });
+    BrowserKey {
+        identity,
+        signup,
+        recovery_code,
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn sign_up(p: &Running, key: &BrowserKey) -> String {
+    let answer = client()
+        .post(format!("{}/signup", p.url))
+        .json(&key.signup)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 201);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["url"], format!("{}/p/{}/", p.url, body["pod_id"].as_str().unwrap()));
+    body["pod_id"].as_str().unwrap().to_owned()
+}
+
+fn pod_id(hex: &str) -> [u8; 16] {
+    *pod::store::RecordId::parse(hex).unwrap().as_bytes()
+}
+
+async fn unlock(client: &reqwest::Client, base: &str) -> reqwest::StatusCode {
+    let csrf: serde_json::Value = client
+        .get(format!("{base}/api/csrf"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    client
+        .post(format!("{base}/api/unlock"))
+        .header("x-csrf-token", csrf["csrf"].as_str().unwrap())
+        .json(&serde_json::json!({"passphrase": PASSPHRASE}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn csrf(client: &reqwest::Client, base: &str) -> String {
+    let body: serde_json::Value = client
+        .get(format!("{base}/api/csrf"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["csrf"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let Some(database_url) = database_url() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut orgs = Vec::new();
+    for org in [DemoOrg::Cjib, DemoOrg::Duo] {
+        orgs.push(LocalOrganisation::start(org, 3, SEED, &tmp.path().join(org.short())).await.unwrap());
+    }
+    let p = start_provider(&database_url, "").await;
+    let key = browser_key();
+    let id = sign_up(&p, &key).await;
+
+    // At rest the provider holds the wrapped identity, the recipient and one wrapped data key.
+    let raw = p.tenants.raw_store(pod_id(&id));
+    assert_eq!(raw.scan(Space::Meta).unwrap().len(), 1);
+    assert!(raw.scan(Space::Records).unwrap().is_empty());
+
+    // The citizen pins the organisations (as settings would) and unlocks in the browser.
+    {
+        let pod = p.tenants.unlock(pod_id(&id), &SecretString::from(PASSPHRASE.to_owned())).unwrap();
+        let mut scheme = pod.scheme().unwrap();
+        for org in &orgs {
+            scheme.pin(org.descriptor().unwrap());
+        }
+        pod.save_scheme(&scheme).unwrap();
+    }
+    let base = format!("{}/p/{id}", p.url);
+    let citizen = client();
+    let home = citizen.get(format!("{}/p/{id}", p.url)).send().await.unwrap();
+    assert_eq!(home.status(), 308, "the pod's address without a slash redirects");
+    assert_eq!(unlock(&citizen, &base).await, 200);
+
+    // Fetch through the provider's one callback address.
+    let token = csrf(&citizen, &base).await;
+    let started = citizen
+        .post(format!("{base}/api/fetch"))
+        .header("x-csrf-token", &token)
+        .json(&serde_json::json!({"sources": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 202);
+    let job: serde_json::Value = started.json().await.unwrap();
+    let (bsn, pin) = demo_data::citizen(SEED, 0);
+    for org in job["organisations"].as_array().unwrap() {
+        let login = org["login_url"].as_str().unwrap();
+        let callback = fetcher::login::DevLogin::new(bsn.to_string(), pin.clone())
+            .follow(login.parse().unwrap())
+            .await
+            .unwrap();
+        assert!(callback.as_str().starts_with(&format!("{}/oauth/callback?", p.url)), "{callback}");
+        let back = citizen.get(callback).send().await.unwrap();
+        assert_eq!(back.status(), 303);
+        let location = back.headers()["location"].to_str().unwrap();
+        assert!(location.starts_with(&format!("/p/{id}/fetch/")), "{location}");
+    }
+    let mut done = false;
+    for _ in 0..100 {
+        let progress = citizen
+            .get(format!("{base}/api/fetch/{}", job["id"].as_str().unwrap()))
+            .send()
+            .await
+            .unwrap();
+        let status = progress.status();
+        let text = progress.text().await.unwrap();
+        let progress: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status} {e}: {text}"));
+        if progress["done"] == true {
+            assert!(progress["organisations"].as_array().unwrap().iter().all(|o| o["stage"] == "done"), "{progress}");
+            done = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(done, "the fetch never finished");
+    let overview: serde_json::Value = citizen
+        .get(format!("{base}/api/overview"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(overview["organisations"].as_array().unwrap().len(), 2);
+    assert!(overview["organisations"].as_array().unwrap().iter().all(|o| o["status"] == "ok"), "{overview}");
+
+    // The pages link inside the pod.
+    let page = citizen.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("href=\"/p/{id}/settings\"")), "{page}");
+    assert!(!page.contains("href=\"/settings\"") && !page.contains("action=\"/lock\""));
+
+    // What the provider holds is ciphertext: no BSN, no case reference.
+    let raw = p.tenants.raw_store(pod_id(&id));
+    let stored: Vec<u8> = Space::ALL
+        .into_iter()
+        .flat_map(|space| raw.scan(space).unwrap())
+        .flat_map(|(k, v)| [k, v].concat())
+        .collect();
+    assert!(!stored.windows(9).any(|w| w == bsn.as_str().as_bytes()));
+    assert!(stored.len() > 2 * 512 * 1024, "two padded documents are stored");
+
+    // Health, readiness and metrics, with nothing about the pod in them.
+    let ops = reqwest::Client::new();
+    assert_eq!(ops.get(format!("{}/healthz", p.url)).send().await.unwrap().status(), 200);
+    assert_eq!(ops.get(format!("{}/readyz", p.url)).send().await.unwrap().status(), 200);
+    let metrics = ops.get(format!("{}/metrics", p.url)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("betaalpod_events_total{event=\"signup\"}"), "{metrics}");
+    assert!(metrics.contains("betaalpod_unlocked_pods 1"), "{metrics}");
+    assert!(!metrics.contains(&id) && !metrics.contains(bsn.as_str()));
+    drop(p.provider.clone());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_pod_can_never_read_list_or_count_another() {
+    let Some(database_url) = database_url() else { return };
+    let p = start_provider(&database_url, "").await;
+    let (a, b) = (sign_up(&p, &browser_key()).await, sign_up(&p, &browser_key()).await);
+    {
+        let pod = p.tenants.unlock(pod_id(&b), &SecretString::from(PASSPHRASE.to_owned())).unwrap();
+        pod.put(RecordKind::FetchLog, Some("cjib"), b"b's private entry").unwrap();
+    }
+    let citizen_a = client();
+    assert_eq!(unlock(&citizen_a, &format!("{}/p/{a}", p.url)).await, 200);
+    // A's session cookie is scoped to A's pod; even sent by hand to B's pod it opens nothing.
+    let cookie = citizen_a
+        .get(format!("{}/p/{a}/api/csrf", p.url))
+        .send()
+        .await
+        .unwrap()
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>();
+    let plain = reqwest::Client::new();
+    for path in ["api/overview", "api/fetch-log", "api/arrangements", "api/export"] {
+        let by_jar = citizen_a.get(format!("{}/p/{b}/{path}", p.url)).send().await.unwrap();
+        assert_eq!(by_jar.status(), 401, "{path}");
+        let mut forged = plain.get(format!("{}/p/{b}/{path}", p.url));
+        for c in &cookie {
+            forged = forged.header("cookie", c.split(';').next().unwrap());
+        }
+        let forged = forged.send().await.unwrap();
+        assert_eq!(forged.status(), 401, "{path} with A's cookie");
+        let body = forged.text().await.unwrap();
+        assert!(!body.contains("private") && !body.contains("cjib"), "{body}");
+    }
+    // A's own pod answers, and shows none of B's records.
+    let log: serde_json::Value = citizen_a
+        .get(format!("{}/p/{a}/api/fetch-log", p.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log, serde_json::json!([]));
+    // Unknown and malformed ids are simply not found.
+    for id in ["00000000000000000000000000000000", "not-an-id", "../etc"] {
+        let answer = plain.get(format!("{}/p/{id}/api/overview", p.url)).send().await.unwrap();
+        assert_eq!(answer.status(), 404, "{id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quotas_on_fetches_and_storage() {
+    let Some(database_url) = database_url() else { return };
+    let p = start_provider(
+        &database_url,
+        "[quotas]\nrecords = 3\nbytes = 100000\nfetches_per_hour = 1\n",
+    )
+    .await;
+    let id = sign_up(&p, &browser_key()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let org = LocalOrganisation::start(DemoOrg::Cak, 2, SEED, &tmp.path().join("cak")).await.unwrap();
+    {
+        let pod = p.tenants.unlock(pod_id(&id), &SecretString::from(PASSPHRASE.to_owned())).unwrap();
+        let mut scheme = pod.scheme().unwrap();
+        scheme.pin(org.descriptor().unwrap());
+        pod.save_scheme(&scheme).unwrap();
+    }
+    let base = format!("{}/p/{id}", p.url);
+    let citizen = client();
+    assert_eq!(unlock(&citizen, &base).await, 200);
+    let fetch = || async {
+        let token = csrf(&citizen, &base).await;
+        citizen
+            .post(format!("{base}/api/fetch"))
+            .header("x-csrf-token", &token)
+            .json(&serde_json::json!({"sources": null}))
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(fetch().await.status(), 202, "the first fetch of the hour");
+    let refused = fetch().await;
+    assert_eq!(refused.status(), 429);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("1 times in the last hour"), "{body}");
+
+    let pod = p.tenants.unlock(pod_id(&id), &SecretString::from(PASSPHRASE.to_owned())).unwrap();
+    // The scheme is one record; two more fit.
+    for n in 0..2 {
+        pod.put(RecordKind::FetchLog, None, format!("entry {n}").as_bytes()).unwrap();
+    }
+    let full = pod.put(RecordKind::FetchLog, None, b"one too many").unwrap_err();
+    assert!(full.to_string().contains("this pod is full"), "{full}");
+    assert_eq!(pod.index().unwrap().len(), 3, "nothing of the refused record was kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_destroys_the_keys_first_then_the_data() {
+    let Some(database_url) = database_url() else { return };
+    let p = start_provider(&database_url, "").await;
+    let key = browser_key();
+    let id = sign_up(&p, &key).await;
+    {
+        let pod = p.tenants.unlock(pod_id(&id), &SecretString::from(PASSPHRASE.to_owned())).unwrap();
+        pod.put(RecordKind::FetchLog, Some("cjib"), b"something to shred").unwrap();
+    }
+
+    // A wrong passphrase deletes nothing.
+    let http = reqwest::Client::new();
+    let wrong = http
+        .post(format!("{}/p/{id}/account/delete", p.url))
+        .json(&serde_json::json!({"passphrase": "not the passphrase at all"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(p.tenants.exists(pod_id(&id)).unwrap());
+
+    // Crash after step one: the keys are gone, and even the citizen's own identity (which the
+    // provider never had) no longer opens what is left.
+    p.tenants.shred_keys(pod_id(&id)).unwrap();
+    assert!(!p.tenants.exists(pod_id(&id)).unwrap());
+    let leftover = p.tenants.raw_store(pod_id(&id));
+    assert_eq!(leftover.scan(Space::Records).unwrap().len(), 1, "data is still there after step one");
+    let opened = UnlockedPod::open_hosted(pod_id(&id), Box::new(p.tenants.raw_store(pod_id(&id))), key.identity.clone());
+    assert!(opened.is_err(), "the shredded pod still opened");
+    p.tenants.delete(pod_id(&id)).unwrap();
+    assert_eq!(p.tenants.stored_values(pod_id(&id)).unwrap(), 0, "rows remain after deletion");
+
+    // Through the API, with the passphrase: gone, and the pod's address is no more.
+    let other = sign_up(&p, &browser_key()).await;
+    let citizen = client();
+    assert_eq!(unlock(&citizen, &format!("{}/p/{other}", p.url)).await, 200);
+    let deleted = http
+        .post(format!("{}/p/{other}/account/delete", p.url))
+        .json(&serde_json::json!({"passphrase": PASSPHRASE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    assert_eq!(p.tenants.stored_values(pod_id(&other)).unwrap(), 0);
+    let after = citizen.get(format!("{}/p/{other}/api/overview", p.url)).send().await.unwrap();
+    assert_eq!(after.status(), 404, "the unlocked session ended with the pod");
+    // A request from another site is refused before the passphrase is even looked at.
+    let cross = http
+        .post(format!("{}/p/{id}/account/delete", p.url))
+        .header("origin", "https://evil.example")
+        .json(&serde_json::json!({"passphrase": PASSPHRASE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_restores_with_pod_restore_and_imports_at_another_provider() {
+    let Some(database_url) = database_url() else { return };
+    let p = start_provider(&database_url, "").await;
+    let key = browser_key();
+    let id = sign_up(&p, &key).await;
+    {
+        let pod = p.tenants.unlock(pod_id(&id), &SecretString::from(PASSPHRASE.to_owned())).unwrap();
+        pod.put(RecordKind::FetchLog, Some("cjib"), b"travels along").unwrap();
+        pod.put(RecordKind::Arrangement, Some("duo"), b"and this too").unwrap();
+    }
+    let http = reqwest::Client::new();
+    let refused = http
+        .post(format!("{}/p/{id}/account/export", p.url))
+        .json(&serde_json::json!({"passphrase": "not the passphrase at all"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401, "the export holds the wrapped identity, so it needs the passphrase");
+    let export = http
+        .post(format!("{}/p/{id}/account/export", p.url))
+        .json(&serde_json::json!({"passphrase": PASSPHRASE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200);
+    let bytes = export.bytes().await.unwrap();
+    assert!(!bytes.windows(13).any(|w| w == b"travels along"), "the export holds only ciphertext");
+
+    // Self-hosted: `pod restore` takes it unchanged.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("export.json");
+    std::fs::write(&file, &bytes).unwrap();
+    let restored = std::process::Command::new(env!("CARGO_BIN_EXE_pod"))
+        .args(["restore", "--dir"])
+        .arg(tmp.path().join("pod"))
+        .arg("--from")
+        .arg(&file)
+        .env("POD_PASSPHRASE", PASSPHRASE)
+        .output()
+        .unwrap();
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    let local = pod::store::PodDir::new(tmp.path().join("pod"))
+        .unlock(&SecretString::from(PASSPHRASE.to_owned()))
+        .unwrap();
+    let payloads: Vec<Vec<u8>> = local
+        .index()
+        .unwrap()
+        .iter()
+        .map(|(id, _)| local.get(id).unwrap().payload.to_vec())
+        .collect();
+    assert!(payloads.contains(&b"travels along".to_vec()) && payloads.contains(&b"and this too".to_vec()));
+    // The recovery code the browser made works on the restored pod too.
+    drop(local);
+    let recovered = std::process::Command::new(env!("CARGO_BIN_EXE_pod"))
+        .args(["recover", "--dir"])
+        .arg(tmp.path().join("pod"))
+        .env("POD_RECOVERY_CODE", key.recovery_code.expose_secret())
+        .env("POD_NEW_PASSPHRASE", "a brand new passphrase here")
+        .output()
+        .unwrap();
+    assert!(recovered.status.success(), "{}", String::from_utf8_lossy(&recovered.stderr));
+
+    // Another provider (here: the same service, a new pod) imports it.
+    let imported = http
+        .post(format!("{}/import", p.url))
+        .json(&serde_json::json!({
+            "passphrase": PASSPHRASE,
+            "backup": base64::engine::general_purpose::STANDARD.encode(&bytes),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(imported.status(), 201);
+    let body: serde_json::Value = imported.json().await.unwrap();
+    assert_eq!(body["records"], 2);
+    let new_id = body["pod_id"].as_str().unwrap();
+    assert_ne!(new_id, id);
+    let pod = p.tenants.unlock(pod_id(new_id), &SecretString::from(PASSPHRASE.to_owned())).unwrap();
+    assert_eq!(pod.index().unwrap().len(), 2);
+    let garbage = http
+        .post(format!("{}/import", p.url))
+        .json(&serde_json::json!({"passphrase": PASSPHRASE, "backup": "bm90IGEgYmFja3Vw"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), 422);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_refuses_what_it_cannot_use() {
+    let Some(database_url) = database_url() else { return };
+    let p = start_provider(&database_url, "").await;
+    let http = reqwest::Client::new();
+    let good = browser_key().signup;
+    let mut not_age = good.clone();
+    not_age["identity"] = serde_json::json!(base64::engine::general_purpose::STANDARD.encode("AGE-SECRET-KEY-1 in the clear"));
+    let mut bad_recipient = good.clone();
+    bad_recipient["recipient"] = serde_json::json!("age1notarecipient");
+    let mut huge = good.clone();
+    huge["recovery"] = serde_json::json!(base64::engine::general_purpose::STANDARD.encode(vec![b'a'; 10_000]));
+    for (what, body) in [("plaintext identity", not_age), ("bad recipient", bad_recipient), ("huge", huge)] {
+        let answer = http.post(format!("{}/signup", p.url)).json(&body).send().await.unwrap();
+        assert_eq!(answer.status(), 422, "{what}");
+    }
+    let cross = http
+        .post(format!("{}/signup", p.url))
+        .header("origin", "https://evil.example")
+        .json(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    let wrong_host = http
+        .get(format!("{}/signup", p.url))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_host.status(), 421);
+}
