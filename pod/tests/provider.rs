@@ -533,3 +533,153 @@ async fn sign_up_refuses_what_it_cannot_use() {
         .unwrap();
     assert_eq!(wrong_host.status(), 421);
 }
+
+/// A running `pod provider serve` process.
+struct Server {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_server(config: &std::path::Path) -> Server {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pod"))
+        .args(["provider", "serve", "--config"])
+        .arg(config)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("the provider did not say where it listens: {line:?}"))
+        .to_owned();
+    Server { child, addr }
+}
+
+/// Two provider processes behind one public address (as behind a load balancer), one database:
+/// the same pod open on both, written from both at once, loses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_database_lose_nothing() {
+    let Some(database_url) = database_url() else { return };
+    let public = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let public_host = public.local_addr().unwrap().to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("provider.toml");
+    std::fs::write(
+        &config,
+        format!("listen = \"127.0.0.1:0\"\npublic_url = \"http://{public_host}\"\ndatabase_url = \"{database_url}\"\npool_size = 2\n"),
+    )
+    .unwrap();
+    let servers = [spawn_server(&config), spawn_server(&config)];
+
+    let signed_up = reqwest::Client::new()
+        .post(format!("http://{}/signup", servers[0].addr))
+        .header("host", &public_host)
+        .json(&browser_key().signup)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_up.status(), 201);
+    let id = signed_up.json::<serde_json::Value>().await.unwrap()["pod_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The load balancer keeps each browser on one server; here: one citizen session on each.
+    let mut sessions = Vec::new();
+    for server in &servers {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let session = reqwest::Client::builder()
+            .cookie_provider(jar)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let base = format!("http://{}/p/{id}", server.addr);
+        let token = session
+            .get(format!("{base}/api/csrf"))
+            .header("host", &public_host)
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()["csrf"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let unlocked = session
+            .post(format!("{base}/api/unlock"))
+            .header("host", &public_host)
+            .header("x-csrf-token", &token)
+            .json(&serde_json::json!({"passphrase": PASSPHRASE}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unlocked.status(), 200);
+        let token = unlocked.json::<serde_json::Value>().await.unwrap()["csrf"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        sessions.push((session, base, token));
+    }
+    let input = serde_json::json!({
+        "date": "2026-11-15", "household": "single", "net_income_cents": 250000, "term_cap_months": 36,
+        "claims": [{"org": "00000001001234567000", "ref": "CJIB-1", "outstanding_cents": 120000, "preferent": false}]
+    });
+    let writers = sessions.iter().map(|(session, base, token)| {
+        let (session, base, token, input, host) = (session.clone(), base.clone(), token.clone(), input.clone(), public_host.clone());
+        tokio::spawn(async move {
+            for _ in 0..15 {
+                let saved = session
+                    .post(format!("{base}/api/arrangements"))
+                    .header("host", &host)
+                    .header("x-csrf-token", &token)
+                    .json(&input)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(saved.status(), 201, "{}", saved.text().await.unwrap());
+            }
+        })
+    });
+    for writer in writers.collect::<Vec<_>>() {
+        writer.await.unwrap();
+    }
+    for (session, base, _) in &sessions {
+        let list: serde_json::Value = session
+            .get(format!("{base}/api/arrangements"))
+            .header("host", &public_host)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 30, "a write was lost");
+    }
+    for server in &servers {
+        let ready = reqwest::get(format!("http://{}/readyz", server.addr)).await.unwrap();
+        assert_eq!(ready.status(), 200);
+    }
+
+    // SIGTERM: both stop cleanly, locking their pods.
+    for mut server in servers {
+        let pid = server.child.id().to_string();
+        assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let status = server.child.wait().unwrap();
+        assert!(status.success(), "{status}");
+    }
+    drop(public);
+}

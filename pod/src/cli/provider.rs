@@ -1,6 +1,7 @@
 //! `pod provider serve --config provider.toml`: host many citizens' pods (docs/PROVIDER.md).
 
 use std::path::PathBuf;
+use std::io::Write;
 use std::sync::Arc;
 
 use pod::provider::{Provider, ProviderConfig, tenants::Tenants};
@@ -43,7 +44,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("Betaalpod provider listening on {listen} for {origin}. Ctrl-C or SIGTERM stops it.");
         tracing::info!(%listen, "provider started");
         pod::provider::serve(provider, listener, shutdown_signal()).await?;
-        println!("Stopped; every pod on this server is locked.");
+        // stdout may be gone by now (a supervisor closed it); that must not fail the shutdown.
+        let _ = writeln!(std::io::stdout(), "Stopped; every pod on this server is locked.");
         Ok(())
     })
 }

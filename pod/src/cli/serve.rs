@@ -1,6 +1,7 @@
 //! `pod serve [--dir DIR] [--listen 127.0.0.1:7878] [--allow-remote]`: the local web UI.
 
 use std::net::SocketAddr;
+use std::io::Write;
 use std::sync::Arc;
 
 use pod::web::{App, WebConfig};
@@ -59,7 +60,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
-        println!("Stopped; the pod is locked.");
+        // stdout may be gone by now; that must not fail the shutdown.
+        let _ = writeln!(std::io::stdout(), "Stopped; the pod is locked.");
         Ok(())
     })
 }
