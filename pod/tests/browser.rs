@@ -502,3 +502,92 @@ async fn the_demo_end_to_end() {
     }
     assert!(found.is_empty(), "plaintext in the demo pod: {found:#?}");
 }
+
+/// Sign-up at a pod provider in Chromium: the page makes the key in the browser, and the
+/// provider receives only the wrapped identity files and the recipient, which open with the
+/// passphrase and the recovery code shown to the citizen, and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_signs_up_at_a_provider_in_chromium() {
+    let Some(database_url) = common::provider::database_url() else { return };
+    let p = common::provider::start_provider(&database_url, "").await;
+    let (_driver, client) = start_browser().await;
+    client.goto(&format!("{}/signup", p.url)).await.unwrap();
+    wait_for_text(&client, "Pod aanmaken").await;
+    assert_eq!(accessibility_problems(&client).await, Vec::<String>::new(), "sign-up page");
+    for field in ["passphrase", "repeat"] {
+        client
+            .find(Locator::Id(field))
+            .await
+            .unwrap()
+            .send_keys(PASSPHRASE)
+            .await
+            .unwrap();
+    }
+    click(&client, Locator::Css("#signup button[type=submit]")).await;
+    // scrypt runs twice in the page; give it time.
+    let mut text = String::new();
+    for _ in 0..600 {
+        text = body_text(&client).await;
+        if text.contains("Je pod is aangemaakt") || text.contains("lukte niet") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(text.contains("Je pod is aangemaakt"), "{text}");
+    let code = client
+        .find(Locator::Id("recovery-code"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let link = client
+        .find(Locator::Id("pod-link"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let id = link
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    // What the provider holds opens with what the citizen has, and is the same key.
+    let export = reqwest::Client::new()
+        .post(format!("{}/p/{id}/account/export", p.url))
+        .json(&serde_json::json!({"passphrase": PASSPHRASE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200, "the browser-made identity opens with the passphrase");
+    let backup = pod::store::backup::read_backup(&export.bytes().await.unwrap(), "export").unwrap();
+    let by_passphrase = pod::store::keys::unwrap_identity(
+        &backup.identity_file,
+        &age::secrecy::SecretString::from(PASSPHRASE.to_owned()),
+        "identity",
+    )
+    .unwrap();
+    let normalised =
+        pod::store::keys::normalise_recovery_code(&age::secrecy::SecretString::from(code.clone())).unwrap();
+    let by_code = pod::store::keys::unwrap_identity(&backup.recovery_file, &normalised, "recovery").unwrap();
+    assert_eq!(by_passphrase.to_public().to_string(), by_code.to_public().to_string());
+
+    // The link leads to the pod's own unlock page, which opens with the passphrase.
+    client.goto(&link).await.unwrap();
+    wait_for_text(&client, "Ontgrendel je pod").await;
+    client
+        .find(Locator::Id("passphrase"))
+        .await
+        .unwrap()
+        .send_keys(PASSPHRASE)
+        .await
+        .unwrap();
+    click(&client, Locator::Css("main button[type=submit]")).await;
+    wait_for_text(&client, "Totaal nog te betalen").await;
+    assert!(client.current_url().await.unwrap().path().starts_with(&format!("/p/{id}/")));
+    assert_eq!(accessibility_problems(&client).await, Vec::<String>::new(), "overview at a provider");
+}

@@ -149,6 +149,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/signup", get(signup_page).post(signup))
+        .route("/static/signup.js", get(signup_script))
         .route("/import", post(import))
         .route("/oauth/callback", get(callback))
         .route("/p/{id}/account/delete", post(delete))
@@ -168,7 +169,7 @@ async fn checks(State(provider): State<Arc<Provider>>, request: Request, next: a
     let path = request.uri().path().to_owned();
     let kind = match path.as_str() {
         "/healthz" | "/readyz" | "/metrics" => "ops",
-        "/signup" | "/import" | "/" => "signup",
+        "/signup" | "/import" | "/" | "/static/signup.js" => "signup",
         "/oauth/callback" => "callback",
         _ => "pod",
     };
@@ -213,6 +214,15 @@ async fn metrics(State(provider): State<Arc<Provider>>) -> Response {
 
 async fn signup_page() -> Html<&'static str> {
     Html(include_str!("../../templates/provider_signup.html"))
+}
+
+/// The sign-up page's script: makes the key in the browser (built from `pod/web-signup/`).
+async fn signup_script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/signup.js"),
+    )
+        .into_response()
 }
 
 fn error_json(status: StatusCode, code: &str, message: &str) -> Response {
