@@ -502,12 +502,16 @@ impl Drop for Server {
     }
 }
 
-fn spawn_server(config: &std::path::Path) -> Server {
+/// Starts `pod provider serve`, logging JSON at `info` to `log`.
+fn spawn_server(config: &std::path::Path, log: &std::path::Path) -> Server {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pod"))
         .args(["provider", "serve", "--config"])
         .arg(config)
+        .env("POD_LOG", "info")
+        .env("POD_LOG_FORMAT", "json")
         .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -537,7 +541,8 @@ async fn two_servers_on_one_database_lose_nothing() {
         format!("listen = \"127.0.0.1:0\"\npublic_url = \"http://{public_host}\"\ndatabase_url = \"{database_url}\"\npool_size = 2\n"),
     )
     .unwrap();
-    let servers = [spawn_server(&config), spawn_server(&config)];
+    let logs = [tmp.path().join("a.log"), tmp.path().join("b.log")];
+    let servers = [spawn_server(&config, &logs[0]), spawn_server(&config, &logs[1])];
 
     let signed_up = reqwest::Client::new()
         .post(format!("http://{}/signup", servers[0].addr))
@@ -637,4 +642,46 @@ async fn two_servers_on_one_database_lose_nothing() {
         assert!(status.success(), "{status}");
     }
     drop(public);
+
+    // Structured logs: one JSON object per line, without the pod's id or the passphrase.
+    let mut lines = 0;
+    for log in &logs {
+        for line in std::fs::read_to_string(log).unwrap().lines() {
+            let entry: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert!(entry["level"].is_string() && entry["fields"]["message"].is_string(), "{line}");
+            assert!(!line.contains(&id) && !line.contains(PASSPHRASE), "{line}");
+            lines += 1;
+        }
+    }
+    assert!(lines >= 4, "the servers logged too little to check: {lines} lines");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_citizen_changes_the_passphrase_at_a_provider() {
+    let Some(database_url) = database_url() else { return };
+    let p = start_provider(&database_url, "").await;
+    let id = sign_up(&p, &browser_key()).await;
+    let base = format!("{}/p/{id}", p.url);
+    let citizen = client();
+    assert_eq!(unlock(&citizen, &base).await, 200);
+    let change = |current: &'static str| {
+        let (citizen, base) = (citizen.clone(), base.clone());
+        async move {
+            let token = csrf(&citizen, &base).await;
+            citizen
+                .post(format!("{base}/settings/passphrase"))
+                .form(&[("csrf", token.as_str()), ("current", current), ("new", "a new passphrase for the pod")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(change("not the current one").await, 401);
+    assert_eq!(change(PASSPHRASE).await, 200);
+    let old = p.tenants.unlock(pod_id(&id), &SecretString::from(PASSPHRASE.to_owned()));
+    assert!(old.is_err(), "the old passphrase still opens the pod");
+    p.tenants
+        .unlock(pod_id(&id), &SecretString::from("a new passphrase for the pod".to_owned()))
+        .unwrap();
 }

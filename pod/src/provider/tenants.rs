@@ -235,6 +235,37 @@ impl Tenants {
         Ok(UnlockedPod::open_hosted(pod_id, Box::new(store), identity)?)
     }
 
+    /// Re-wraps a pod's identity with `new`, after checking `current` (in memory, like unlock).
+    pub fn change_passphrase(
+        &self,
+        pod_id: PodId,
+        current: &SecretString,
+        new: &SecretString,
+        cost: crate::store::KdfCost,
+    ) -> Result<(), TenantError> {
+        keys::check_passphrase(new).map_err(PodError::WeakPassphrase)?;
+        let (identity_file, _) = self.wrapped_identity(pod_id)?.ok_or(TenantError::NotFound)?;
+        let identity = match keys::unwrap_identity(&identity_file, current, "identity") {
+            Ok(identity) => identity,
+            Err(KeyError::WrongSecret) => return Err(PodError::WrongPassphrase.into()),
+            Err(e) => return Err(PodError::Damaged(e.to_string()).into()),
+        };
+        let wrapped = keys::wrap_identity(&identity, new, cost);
+        let pool = self.database.pool();
+        self.database.run(async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            client
+                .execute(
+                    "UPDATE betaalpod_pods SET identity = $2 WHERE pod_id = $1 AND identity IS NOT NULL",
+                    &[&pod_id.as_slice(), &wrapped],
+                )
+                .await
+                .map_err(db_error)
+        })?;
+        tracing::info!("pod passphrase changed");
+        Ok(())
+    }
+
     /// The pod in `backup` format, which `pod restore` takes unchanged. Only ciphertext; the
     /// caller checks the passphrase first, since the file holds the wrapped identity.
     pub fn export(&self, pod_id: PodId) -> Result<Vec<u8>, TenantError> {
@@ -361,12 +392,22 @@ pub struct HostedOpener {
     pub pod_id: PodId,
 }
 
-impl PodOpener for HostedOpener {
-    fn unlock(&self, passphrase: &SecretString) -> Result<UnlockedPod, PodError> {
-        self.tenants.unlock(self.pod_id, passphrase).map_err(|e| match e {
+impl From<TenantError> for PodError {
+    fn from(e: TenantError) -> Self {
+        match e {
             TenantError::Pod(e) => e,
             TenantError::NotFound => PodError::NotAPod("this provider".to_owned()),
             TenantError::Invalid(message) => PodError::Damaged(message),
-        })
+        }
+    }
+}
+
+impl PodOpener for HostedOpener {
+    fn unlock(&self, passphrase: &SecretString) -> Result<UnlockedPod, PodError> {
+        Ok(self.tenants.unlock(self.pod_id, passphrase)?)
+    }
+
+    fn change_passphrase(&self, _pod: &UnlockedPod, current: &SecretString, new: &SecretString) -> Result<(), PodError> {
+        Ok(self.tenants.change_passphrase(self.pod_id, current, new, crate::store::KdfCost::Standard)?)
     }
 }

@@ -636,9 +636,8 @@ pub async fn change_passphrase(
         age::secrecy::SecretString::from(form.current),
         age::secrecy::SecretString::from(form.new),
     );
-    let result =
-        tokio::task::spawn_blocking(move || pod.change_passphrase(&current, &new, crate::store::KdfCost::Standard))
-            .await;
+    let opener = app.opener.clone();
+    let result = tokio::task::spawn_blocking(move || opener.change_passphrase(&pod, &current, &new)).await;
     match result {
         Ok(Ok(())) => {
             settings_page(

@@ -45,11 +45,18 @@ impl WebConfig {
 pub trait PodOpener: Send + Sync {
     /// Unwraps the identity with `passphrase` and opens the store. Blocking (scrypt).
     fn unlock(&self, passphrase: &SecretString) -> Result<UnlockedPod, PodError>;
+
+    /// Re-wraps the identity of the open `pod` with `new`, after checking `current`. Blocking.
+    fn change_passphrase(&self, pod: &UnlockedPod, current: &SecretString, new: &SecretString) -> Result<(), PodError>;
 }
 
 impl PodOpener for PodDir {
     fn unlock(&self, passphrase: &SecretString) -> Result<UnlockedPod, PodError> {
         PodDir::unlock(self, passphrase)
+    }
+
+    fn change_passphrase(&self, pod: &UnlockedPod, current: &SecretString, new: &SecretString) -> Result<(), PodError> {
+        pod.change_passphrase(current, new, crate::store::KdfCost::Standard)
     }
 }
 
