@@ -1,5 +1,6 @@
-//! One test suite, run against both storage backends: sled (a folder) and PostgreSQL (a real
-//! server; `scripts/test` starts one and sets `BETAALPOD_TEST_DATABASE_URL`).
+//! One test suite, run against every storage backend: sled (a pod's folder), sled (a small
+//! provider's one database for all pods) and PostgreSQL (a real server; `scripts/test` starts one
+//! and sets `BETAALPOD_TEST_DATABASE_URL`).
 
 use std::sync::Arc;
 
@@ -26,8 +27,15 @@ fn random_pod_id() -> [u8; 16] {
 
 /// A fresh, empty store per backend, with its name.
 fn stores(tmp: &std::path::Path) -> Vec<(&'static str, Box<dyn Store>)> {
-    let mut stores: Vec<(&'static str, Box<dyn Store>)> =
-        vec![("sled", Box::new(SledStore::open(&tmp.join(format!("sled-{}", random_hex()))).unwrap()))];
+    let provider = pod::provider::tenants::Tenants::sled(
+        &tmp.join(format!("provider-{}", random_hex())),
+        &pod::provider::config::Quotas::default(),
+    )
+    .unwrap();
+    let mut stores: Vec<(&'static str, Box<dyn Store>)> = vec![
+        ("sled", Box::new(SledStore::open(&tmp.join(format!("sled-{}", random_hex()))).unwrap())),
+        ("sled provider", provider.raw_store(random_pod_id())),
+    ];
     if let Some(database) = database() {
         stores.push(("postgres", Box::new(database.store(random_pod_id(), None))));
     }

@@ -8,13 +8,13 @@ use std::time::Duration;
 use age::secrecy::{ExposeSecret, SecretString};
 use age::x25519;
 use base64::Engine as _;
-use pod::store::{KdfCost, RecordKind, Space, Store, UnlockedPod};
+use pod::store::{KdfCost, RecordKind, Space, UnlockedPod};
 use source::demo_data::{self, DemoOrg};
 use source::local::LocalOrganisation;
 
 mod common;
 
-use common::provider::{Running, database_url, start_provider};
+use common::provider::{Backend, Running, backends, start_provider};
 
 const PASSPHRASE: &str = "provider correct horse battery";
 const SEED: u64 = 3;
@@ -101,13 +101,19 @@ async fn csrf(client: &reqwest::Client, base: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let Some(database_url) = database_url() else { return };
+    for backend in backends() {
+        eprintln!("a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider on {backend}");
+        a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider_on(&backend).await;
+    }
+}
+
+async fn a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider_on(backend: &Backend) {
     let tmp = tempfile::tempdir().unwrap();
     let mut orgs = Vec::new();
     for org in [DemoOrg::Cjib, DemoOrg::Duo] {
         orgs.push(LocalOrganisation::start(org, 3, SEED, &tmp.path().join(org.short())).await.unwrap());
     }
-    let p = start_provider(&database_url, "").await;
+    let p = start_provider(backend, "").await;
     let key = browser_key();
     let id = sign_up(&p, &key).await;
 
@@ -213,8 +219,14 @@ async fn a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_pod_can_never_read_list_or_count_another() {
-    let Some(database_url) = database_url() else { return };
-    let p = start_provider(&database_url, "").await;
+    for backend in backends() {
+        eprintln!("one_pod_can_never_read_list_or_count_another on {backend}");
+        one_pod_can_never_read_list_or_count_another_on(&backend).await;
+    }
+}
+
+async fn one_pod_can_never_read_list_or_count_another_on(backend: &Backend) {
+    let p = start_provider(backend, "").await;
     let (a, b) = (sign_up(&p, &browser_key()).await, sign_up(&p, &browser_key()).await);
     {
         let pod = p.tenants.unlock(pod_id(&b), &SecretString::from(PASSPHRASE.to_owned())).unwrap();
@@ -265,9 +277,15 @@ async fn one_pod_can_never_read_list_or_count_another() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quotas_on_fetches_and_storage() {
-    let Some(database_url) = database_url() else { return };
+    for backend in backends() {
+        eprintln!("quotas_on_fetches_and_storage on {backend}");
+        quotas_on_fetches_and_storage_on(&backend).await;
+    }
+}
+
+async fn quotas_on_fetches_and_storage_on(backend: &Backend) {
     let p = start_provider(
-        &database_url,
+        backend,
         "[quotas]\nrecords = 3\nbytes = 100000\nfetches_per_hour = 1\n",
     )
     .await;
@@ -311,8 +329,14 @@ async fn quotas_on_fetches_and_storage() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_destroys_the_keys_first_then_the_data() {
-    let Some(database_url) = database_url() else { return };
-    let p = start_provider(&database_url, "").await;
+    for backend in backends() {
+        eprintln!("deleting_destroys_the_keys_first_then_the_data on {backend}");
+        deleting_destroys_the_keys_first_then_the_data_on(&backend).await;
+    }
+}
+
+async fn deleting_destroys_the_keys_first_then_the_data_on(backend: &Backend) {
+    let p = start_provider(backend, "").await;
     let key = browser_key();
     let id = sign_up(&p, &key).await;
     {
@@ -337,7 +361,7 @@ async fn deleting_destroys_the_keys_first_then_the_data() {
     assert!(!p.tenants.exists(pod_id(&id)).unwrap());
     let leftover = p.tenants.raw_store(pod_id(&id));
     assert_eq!(leftover.scan(Space::Records).unwrap().len(), 1, "data is still there after step one");
-    let opened = UnlockedPod::open_hosted(pod_id(&id), Box::new(p.tenants.raw_store(pod_id(&id))), key.identity.clone());
+    let opened = UnlockedPod::open_hosted(pod_id(&id), p.tenants.raw_store(pod_id(&id)), key.identity.clone());
     assert!(opened.is_err(), "the shredded pod still opened");
     p.tenants.delete(pod_id(&id)).unwrap();
     assert_eq!(p.tenants.stored_values(pod_id(&id)).unwrap(), 0, "rows remain after deletion");
@@ -369,8 +393,14 @@ async fn deleting_destroys_the_keys_first_then_the_data() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_restores_with_pod_restore_and_imports_at_another_provider() {
-    let Some(database_url) = database_url() else { return };
-    let p = start_provider(&database_url, "").await;
+    for backend in backends() {
+        eprintln!("an_export_restores_with_pod_restore_and_imports_at_another_provider on {backend}");
+        an_export_restores_with_pod_restore_and_imports_at_another_provider_on(&backend).await;
+    }
+}
+
+async fn an_export_restores_with_pod_restore_and_imports_at_another_provider_on(backend: &Backend) {
+    let p = start_provider(backend, "").await;
     let key = browser_key();
     let id = sign_up(&p, &key).await;
     {
@@ -458,8 +488,14 @@ async fn an_export_restores_with_pod_restore_and_imports_at_another_provider() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_refuses_what_it_cannot_use() {
-    let Some(database_url) = database_url() else { return };
-    let p = start_provider(&database_url, "").await;
+    for backend in backends() {
+        eprintln!("sign_up_refuses_what_it_cannot_use on {backend}");
+        sign_up_refuses_what_it_cannot_use_on(&backend).await;
+    }
+}
+
+async fn sign_up_refuses_what_it_cannot_use_on(backend: &Backend) {
+    let p = start_provider(backend, "").await;
     let http = reqwest::Client::new();
     let good = browser_key().signup;
     let mut not_age = good.clone();
@@ -531,7 +567,16 @@ fn spawn_server(config: &std::path::Path, log: &std::path::Path) -> Server {
 /// the same pod open on both, written from both at once, loses nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_database_lose_nothing() {
-    let Some(database_url) = database_url() else { return };
+    for backend in backends() {
+        eprintln!("two_servers_on_one_database_lose_nothing on {backend}");
+        two_servers_on_one_database_lose_nothing_on(&backend).await;
+    }
+}
+
+async fn two_servers_on_one_database_lose_nothing_on(backend: &Backend) {
+    let Backend::Postgres(database_url) = backend else {
+        return a_second_sled_server_is_refused().await;
+    };
     let public = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let public_host = public.local_addr().unwrap().to_string();
     let tmp = tempfile::tempdir().unwrap();
@@ -658,8 +703,14 @@ async fn two_servers_on_one_database_lose_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_citizen_changes_the_passphrase_at_a_provider() {
-    let Some(database_url) = database_url() else { return };
-    let p = start_provider(&database_url, "").await;
+    for backend in backends() {
+        eprintln!("the_citizen_changes_the_passphrase_at_a_provider on {backend}");
+        the_citizen_changes_the_passphrase_at_a_provider_on(&backend).await;
+    }
+}
+
+async fn the_citizen_changes_the_passphrase_at_a_provider_on(backend: &Backend) {
+    let p = start_provider(backend, "").await;
     let id = sign_up(&p, &browser_key()).await;
     let base = format!("{}/p/{id}", p.url);
     let citizen = client();
@@ -684,4 +735,27 @@ async fn the_citizen_changes_the_passphrase_at_a_provider() {
     p.tenants
         .unlock(pod_id(&id), &SecretString::from("a new passphrase for the pod".to_owned()))
         .unwrap();
+}
+
+/// sled is for one server: a second one on the same data_dir says so and stops.
+async fn a_second_sled_server_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("provider.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\npublic_url = \"http://127.0.0.1:9\"\ndata_dir = \"{}\"\n",
+            tmp.path().join("pods").display()
+        ),
+    )
+    .unwrap();
+    let _first = spawn_server(&config, &tmp.path().join("first.log"));
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_pod"))
+        .args(["provider", "serve", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("is another server using it") && stderr.contains("database_url"), "{stderr}");
 }

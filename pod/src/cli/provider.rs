@@ -31,8 +31,11 @@ pub fn run(command: ProviderCommand) -> anyhow::Result<()> {
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = ProviderConfig::load(&args.config)?;
-    let database = Database::connect(&config.database_url, config.pool_size)?;
-    let tenants = Arc::new(Tenants::new(database, &config.quotas));
+    let tenants = Arc::new(match (&config.database_url, &config.data_dir) {
+        (Some(url), _) => Tenants::new(Database::connect(url, config.pool_size)?, &config.quotas),
+        (None, Some(dir)) => Tenants::sled(dir, &config.quotas)?,
+        (None, None) => anyhow::bail!("set database_url or data_dir"),
+    });
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen)

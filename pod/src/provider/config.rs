@@ -16,7 +16,11 @@ pub struct ProviderConfig {
     /// `{public_url}/oauth/callback`, which must be registered with them.
     pub public_url: String,
     /// `postgres://user:password@host:port/database`, shared by every server of the provider.
-    pub database_url: String,
+    /// Either this or `data_dir`.
+    pub database_url: Option<String>,
+    /// A folder for one sled database holding every pod, for a small provider with one server.
+    /// Either this or `database_url`.
+    pub data_dir: Option<std::path::PathBuf>,
     /// Database connections per server.
     #[serde(default = "default_pool_size")]
     pub pool_size: usize,
@@ -73,6 +77,11 @@ impl ProviderConfig {
         }
         if url.path() != "/" || url.query().is_some() {
             anyhow::bail!("public_url must be an origin only, like https://pods.example.nl");
+        }
+        if config.database_url.is_some() == config.data_dir.is_some() {
+            anyhow::bail!(
+                "set exactly one of database_url (PostgreSQL, any number of servers) and data_dir (sled, one server)"
+            );
         }
         if config.quotas.fetches_per_hour == 0 || config.quotas.records == 0 {
             anyhow::bail!("quotas must allow at least one fetch per hour and one record");

@@ -13,6 +13,7 @@
 
 pub mod config;
 mod metrics;
+mod registry;
 pub mod tenants;
 
 use std::collections::HashMap;

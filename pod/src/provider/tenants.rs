@@ -1,13 +1,14 @@
-//! The provider's pods (tenants) in PostgreSQL: sign-up, unlock, export, fetch quota and
-//! crypto-shredding. The provider stores only what it cannot open.
+//! The provider's pods (tenants): sign-up, unlock, export, import, fetch quota and
+//! crypto-shredding, over a [`Registry`] (PostgreSQL or sled). The provider stores only what it
+//! cannot open.
 
 use std::sync::Arc;
 
 use age::secrecy::SecretString;
 use age::x25519;
-use chrono::Utc;
 
-use crate::store::backend::Store;
+use super::registry::{PgRegistry, Registry, SledRegistry};
+use crate::store::backend::{Change, Store};
 use crate::store::keys::{self, KeyError};
 use crate::store::postgres::{Database, Quota};
 use crate::store::seal::DataKey;
@@ -53,14 +54,6 @@ impl From<crate::store::backend::BackendError> for TenantError {
     }
 }
 
-fn db_error(e: tokio_postgres::Error) -> TenantError {
-    TenantError::Pod(PodError::Io(format!("database: {e}")))
-}
-
-fn pool_error(e: deadpool_postgres::PoolError) -> TenantError {
-    TenantError::Pod(PodError::Io(format!("database connection: {e}")))
-}
-
 /// Checks that `file` looks like an age file wrapped with a passphrase (scrypt), without
 /// being able to open it.
 fn check_wrapped_identity(what: &str, base64_text: &str) -> Result<Vec<u8>, TenantError> {
@@ -80,21 +73,27 @@ fn check_wrapped_identity(what: &str, base64_text: &str) -> Result<Vec<u8>, Tena
     Ok(bytes)
 }
 
-/// The identity wrapped by the passphrase, and by the recovery code.
-type WrappedIdentity = (Vec<u8>, Vec<u8>);
-
 /// The provider's pods.
 pub struct Tenants {
-    database: Arc<Database>,
+    registry: Box<dyn Registry>,
     quota: Quota,
     fetches_per_hour: u32,
 }
 
 impl Tenants {
-    /// The pods in `database`, each limited by `quotas`.
+    /// The pods in a PostgreSQL `database`, each limited by `quotas`.
     pub fn new(database: Arc<Database>, quotas: &super::config::Quotas) -> Self {
+        Self::with_registry(Box::new(PgRegistry { database }), quotas)
+    }
+
+    /// The pods in a sled database in `dir`, for a small provider with one server.
+    pub fn sled(dir: &std::path::Path, quotas: &super::config::Quotas) -> Result<Self, PodError> {
+        Ok(Self::with_registry(Box::new(SledRegistry::open(dir)?), quotas))
+    }
+
+    fn with_registry(registry: Box<dyn Registry>, quotas: &super::config::Quotas) -> Self {
         Self {
-            database,
+            registry,
             quota: Quota {
                 records: quotas.records,
                 bytes: quotas.bytes,
@@ -115,11 +114,12 @@ impl Tenants {
         let recovery = check_wrapped_identity("recovery", &signup.recovery)?;
         let wrapped_key = crate::store::pod::wrap_data_key(&DataKey::generate(), &recipient);
         let pod_id = *RecordId::random().as_bytes();
-        self.insert(pod_id, recipient.to_string(), identity, recovery, vec![(
-            0,
-            crate::store::pod::DATA_KEY.to_vec(),
-            wrapped_key,
-        )])?;
+        self.registry.insert(
+            pod_id,
+            recipient.to_string(),
+            (identity, recovery),
+            vec![(crate::store::Space::Meta, crate::store::pod::DATA_KEY.to_vec(), wrapped_key)],
+        )?;
         tracing::info!("pod signed up");
         Ok(pod_id)
     }
@@ -135,30 +135,21 @@ impl Tenants {
         };
         let values = backup
             .changes
-            .iter()
+            .into_iter()
             .filter_map(|change| match change {
-                crate::store::backend::Change::Put(space, key, value) => Some((
-                    match space {
-                        crate::store::Space::Meta => 0,
-                        crate::store::Space::Records => 1,
-                        crate::store::Space::Index => 2,
-                    },
-                    key.clone(),
-                    value.clone(),
-                )),
-                crate::store::backend::Change::Delete(..) => None,
+                Change::Put(space, key, value) => Some((space, key, value)),
+                Change::Delete(..) => None,
             })
             .collect();
         let pod_id = *RecordId::random().as_bytes();
-        self.insert(
+        self.registry.insert(
             pod_id,
             identity.to_public().to_string(),
-            backup.identity_file,
-            backup.recovery_file,
+            (backup.identity_file, backup.recovery_file),
             values,
         )?;
         // Verify it the way `pod restore` does; undo the import if anything does not open.
-        let verified = UnlockedPod::open_hosted(pod_id, Box::new(self.database.store(pod_id, None)), identity)
+        let verified = UnlockedPod::open_hosted(pod_id, self.registry.store(pod_id, None), identity)
             .and_then(|pod| pod.verify());
         match verified {
             Ok(records) => Ok((pod_id, records)),
@@ -169,57 +160,13 @@ impl Tenants {
         }
     }
 
-    fn insert(
-        &self,
-        pod_id: PodId,
-        recipient: String,
-        identity: Vec<u8>,
-        recovery: Vec<u8>,
-        values: Vec<(i16, Vec<u8>, Vec<u8>)>,
-    ) -> Result<(), TenantError> {
-        let pool = self.database.pool();
-        self.database.run(async move {
-            let mut client = pool.get().await.map_err(pool_error)?;
-            let transaction = client.transaction().await.map_err(db_error)?;
-            transaction
-                .execute(
-                    "INSERT INTO betaalpod_pods (pod_id, created_at, recipient, identity, recovery) VALUES ($1, $2, $3, $4, $5)",
-                    &[&pod_id.as_slice(), &Utc::now(), &recipient, &identity, &recovery],
-                )
-                .await
-                .map_err(db_error)?;
-            for (space, key, value) in &values {
-                transaction
-                    .execute(
-                        "INSERT INTO betaalpod_values (pod_id, space, key, value) VALUES ($1, $2, $3, $4)",
-                        &[&pod_id.as_slice(), space, key, value],
-                    )
-                    .await
-                    .map_err(db_error)?;
-            }
-            transaction.commit().await.map_err(db_error)
-        })
-    }
-
     /// Whether a pod exists (and was not deleted).
     pub fn exists(&self, pod_id: PodId) -> Result<bool, TenantError> {
         Ok(self.wrapped_identity(pod_id)?.is_some())
     }
 
-    /// The identity wrapped by the passphrase and by the recovery code, unless deleted.
-    fn wrapped_identity(&self, pod_id: PodId) -> Result<Option<WrappedIdentity>, TenantError> {
-        let pool = self.database.pool();
-        self.database.run(async move {
-            let client = pool.get().await.map_err(pool_error)?;
-            let row = client
-                .query_opt(
-                    "SELECT identity, recovery FROM betaalpod_pods WHERE pod_id = $1 AND identity IS NOT NULL",
-                    &[&pod_id.as_slice()],
-                )
-                .await
-                .map_err(db_error)?;
-            Ok(row.map(|row| (row.get(0), row.get(1))))
-        })
+    fn wrapped_identity(&self, pod_id: PodId) -> Result<Option<super::registry::WrappedIdentity>, TenantError> {
+        self.registry.wrapped_identity(pod_id)
     }
 
     /// Unwraps the pod's identity with `passphrase` (in this server's memory only) and opens
@@ -231,8 +178,7 @@ impl Tenants {
             Err(KeyError::WrongSecret) => return Err(PodError::WrongPassphrase.into()),
             Err(e) => return Err(PodError::Damaged(e.to_string()).into()),
         };
-        let store = self.database.store(pod_id, Some(self.quota));
-        Ok(UnlockedPod::open_hosted(pod_id, Box::new(store), identity)?)
+        Ok(UnlockedPod::open_hosted(pod_id, self.registry.store(pod_id, Some(self.quota)), identity)?)
     }
 
     /// Re-wraps a pod's identity with `new`, after checking `current` (in memory, like unlock).
@@ -250,18 +196,7 @@ impl Tenants {
             Err(KeyError::WrongSecret) => return Err(PodError::WrongPassphrase.into()),
             Err(e) => return Err(PodError::Damaged(e.to_string()).into()),
         };
-        let wrapped = keys::wrap_identity(&identity, new, cost);
-        let pool = self.database.pool();
-        self.database.run(async move {
-            let client = pool.get().await.map_err(pool_error)?;
-            client
-                .execute(
-                    "UPDATE betaalpod_pods SET identity = $2 WHERE pod_id = $1 AND identity IS NOT NULL",
-                    &[&pod_id.as_slice(), &wrapped],
-                )
-                .await
-                .map_err(db_error)
-        })?;
+        self.registry.set_identity(pod_id, keys::wrap_identity(&identity, new, cost))?;
         tracing::info!("pod passphrase changed");
         Ok(())
     }
@@ -270,8 +205,8 @@ impl Tenants {
     /// caller checks the passphrase first, since the file holds the wrapped identity.
     pub fn export(&self, pod_id: PodId) -> Result<Vec<u8>, TenantError> {
         let (identity, recovery) = self.wrapped_identity(pod_id)?.ok_or(TenantError::NotFound)?;
-        let store = self.database.store(pod_id, None);
-        Ok(crate::store::backup::backup_bytes(&identity, &recovery, &store)?.0)
+        let store = self.registry.store(pod_id, None);
+        Ok(crate::store::backup::backup_bytes(&identity, &recovery, store.as_ref())?.0)
     }
 
     /// Deletes a pod by destroying its keys first (the wrapped identity, the recovery file and
@@ -285,43 +220,13 @@ impl Tenants {
     /// Step one of [`Tenants::delete`]: the keys.
     #[doc(hidden)]
     pub fn shred_keys(&self, pod_id: PodId) -> Result<(), TenantError> {
-        let pool = self.database.pool();
-        self.database.run(async move {
-            let mut client = pool.get().await.map_err(pool_error)?;
-            let transaction = client.transaction().await.map_err(db_error)?;
-            transaction
-                .execute(
-                    "UPDATE betaalpod_pods SET identity = NULL, recovery = NULL WHERE pod_id = $1",
-                    &[&pod_id.as_slice()],
-                )
-                .await
-                .map_err(db_error)?;
-            transaction
-                .execute(
-                    "DELETE FROM betaalpod_values WHERE pod_id = $1 AND space = 0",
-                    &[&pod_id.as_slice()],
-                )
-                .await
-                .map_err(db_error)?;
-            transaction.commit().await.map_err(db_error)
-        })?;
+        self.registry.shred_keys(pod_id)?;
         tracing::info!("pod keys destroyed");
         Ok(())
     }
 
     fn delete_values(&self, pod_id: PodId) -> Result<(), TenantError> {
-        let pool = self.database.pool();
-        self.database.run(async move {
-            let client = pool.get().await.map_err(pool_error)?;
-            client
-                .execute("DELETE FROM betaalpod_values WHERE pod_id = $1", &[&pod_id.as_slice()])
-                .await
-                .map_err(db_error)?;
-            client
-                .execute("DELETE FROM betaalpod_pods WHERE pod_id = $1", &[&pod_id.as_slice()])
-                .await
-                .map_err(db_error)
-        })?;
+        self.registry.delete_values(pod_id)?;
         tracing::info!("pod data deleted");
         Ok(())
     }
@@ -329,58 +234,27 @@ impl Tenants {
     /// Counts a fetch the citizen starts; false when this hour's quota is used up. Atomic in
     /// the database, so every server counts against the same quota.
     pub fn allow_fetch(&self, pod_id: PodId) -> Result<bool, TenantError> {
-        let (pool, limit) = (self.database.pool(), self.fetches_per_hour as i32);
-        self.database.run(async move {
-            let client = pool.get().await.map_err(pool_error)?;
-            let row = client
-                .query_opt(
-                    "UPDATE betaalpod_pods SET \
-                       fetch_window_start = CASE WHEN fetch_window_start IS NULL OR fetch_window_start < $2 THEN $3 ELSE fetch_window_start END, \
-                       fetches_in_window = CASE WHEN fetch_window_start IS NULL OR fetch_window_start < $2 THEN 1 ELSE fetches_in_window + 1 END \
-                     WHERE pod_id = $1 AND identity IS NOT NULL RETURNING fetches_in_window",
-                    &[&pod_id.as_slice(), &(Utc::now() - chrono::Duration::hours(1)), &Utc::now()],
-                )
-                .await
-                .map_err(db_error)?;
-            match row {
-                Some(row) => Ok(row.get::<_, i32>(0) <= limit),
-                None => Err(TenantError::NotFound),
-            }
-        })
+        match self.registry.count_fetch(pod_id)? {
+            Some(count) => Ok(count <= i64::from(self.fetches_per_hour)),
+            None => Err(TenantError::NotFound),
+        }
     }
 
     /// How many values the database holds for a pod, in any space (for tests of deletion).
     #[doc(hidden)]
     pub fn stored_values(&self, pod_id: PodId) -> Result<i64, TenantError> {
-        let pool = self.database.pool();
-        self.database.run(async move {
-            let client = pool.get().await.map_err(pool_error)?;
-            let row = client
-                .query_one(
-                    "SELECT (SELECT count(*) FROM betaalpod_values WHERE pod_id = $1) + (SELECT count(*) FROM betaalpod_pods WHERE pod_id = $1)",
-                    &[&pod_id.as_slice()],
-                )
-                .await
-                .map_err(db_error)?;
-            Ok(row.get(0))
-        })
+        self.registry.stored_values(pod_id)
     }
 
     /// The store of a pod as the provider sees it at rest (ciphertext only).
     #[doc(hidden)]
-    pub fn raw_store(&self, pod_id: PodId) -> impl Store + use<> {
-        self.database.store(pod_id, None)
+    pub fn raw_store(&self, pod_id: PodId) -> Box<dyn Store> {
+        self.registry.store(pod_id, None)
     }
 
-    /// Whether the database answers.
+    /// Whether the storage answers.
     pub fn ready(&self) -> bool {
-        let pool = self.database.pool();
-        self.database.run(async move {
-            match pool.get().await {
-                Ok(client) => client.simple_query("SELECT 1").await.is_ok(),
-                Err(_) => false,
-            }
-        })
+        self.registry.ready()
     }
 }
 

@@ -32,6 +32,19 @@ pub struct Quota {
     pub bytes: u64,
 }
 
+impl Quota {
+    /// The error for a pod that would hold `records` records of `bytes` bytes, if that is over.
+    pub fn refusal(&self, records: u64, bytes: u64) -> Option<BackendError> {
+        (records > self.records || bytes > self.bytes).then(|| {
+            BackendError::Quota(format!(
+                "this pod is full ({records} records, {bytes} bytes; the provider allows {} records and {} bytes); \
+                 forget old snapshots with `forget` or ask your provider for more",
+                self.records, self.bytes
+            ))
+        })
+    }
+}
+
 /// A connection pool to one database, with the runtime its clients run on.
 pub struct Database {
     pool: Pool,
@@ -295,13 +308,9 @@ async fn commit_once(
             )
             .await?;
         let (records, bytes): (i64, i64) = (row.get(0), row.get(1));
-        if records as u64 > quota.records || bytes as u64 > quota.bytes {
+        if let Some(refusal) = quota.refusal(records as u64, bytes as u64) {
             transaction.rollback().await?;
-            return Ok(Err(BackendError::Quota(format!(
-                "this pod is full ({records} records, {bytes} bytes; the provider allows {} records and {} bytes); \
-                 forget old snapshots with `forget` or ask your provider for more",
-                quota.records, quota.bytes
-            ))));
+            return Ok(Err(refusal));
         }
     }
     transaction.commit().await?;

@@ -18,29 +18,62 @@ pub fn database_url() -> Option<String> {
     }
 }
 
+/// Where a provider keeps its pods in a test.
+pub enum Backend {
+    /// The test PostgreSQL database.
+    Postgres(String),
+    /// A sled database in a temporary folder.
+    Sled,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Postgres(_) => "postgres",
+            Backend::Sled => "sled",
+        })
+    }
+}
+
+/// Every backend there is to test: sled always, PostgreSQL unless explicitly skipped.
+pub fn backends() -> Vec<Backend> {
+    let mut backends = vec![Backend::Sled];
+    if let Some(url) = database_url() {
+        backends.push(Backend::Postgres(url));
+    }
+    backends
+}
+
 pub struct Running {
     pub url: String,
     pub provider: Arc<Provider>,
     pub tenants: Arc<Tenants>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
+    _data: tempfile::TempDir,
 }
 
-/// Starts a provider with extra `quotas` config lines.
-pub async fn start_provider(database_url: &str, quotas: &str) -> Running {
+/// Starts a provider on `backend` with extra `quotas` config lines.
+pub async fn start_provider(backend: &Backend, quotas: &str) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let listen = listener.local_addr().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let config_path = tmp.path().join("provider.toml");
+    let storage = match backend {
+        Backend::Postgres(url) => format!("database_url = \"{url}\""),
+        Backend::Sled => format!("data_dir = \"{}\"", tmp.path().join("pods").display()),
+    };
     std::fs::write(
         &config_path,
         format!(
-            "listen = \"{listen}\"\npublic_url = \"http://{listen}\"\ndatabase_url = \"{database_url}\"\npool_size = 4\n{quotas}"
+            "listen = \"{listen}\"\npublic_url = \"http://{listen}\"\n{storage}\npool_size = 4\n{quotas}"
         ),
     )
     .unwrap();
     let config = ProviderConfig::load(&config_path).unwrap();
-    let database = Database::connect(database_url, 4).unwrap();
-    let tenants = Arc::new(Tenants::new(database, &config.quotas));
+    let tenants = Arc::new(match backend {
+        Backend::Postgres(url) => Tenants::new(Database::connect(url, 4).unwrap(), &config.quotas),
+        Backend::Sled => Tenants::sled(config.data_dir.as_ref().unwrap(), &config.quotas).unwrap(),
+    });
     let provider = Arc::new(Provider::new(config, tenants.clone()));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(pod::provider::serve(provider.clone(), listener, async {
@@ -51,6 +84,7 @@ pub async fn start_provider(database_url: &str, quotas: &str) -> Running {
         provider,
         tenants,
         _shutdown: tx,
+        _data: tmp,
     }
 }
 
