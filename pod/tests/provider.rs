@@ -678,6 +678,23 @@ async fn two_servers_on_one_database_lose_nothing_on(backend: &Backend) {
         let ready = reqwest::get(format!("http://{}/readyz", server.addr)).await.unwrap();
         assert_eq!(ready.status(), 200);
     }
+    // An unlocked session lives only on its server: the same browser sent to the other server
+    // (no stickiness, or after a restart) finds the pod locked there, never opened.
+    let (session_a, base_a, _) = &sessions[0];
+    let at_home = session_a
+        .get(format!("{base_a}/api/overview"))
+        .header("host", &public_host)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(at_home.status(), 200, "control: the session works on its own server");
+    let elsewhere = session_a
+        .get(format!("http://{}/p/{id}/api/overview", servers[1].addr))
+        .header("host", &public_host)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 401, "a session unlocked on one server opened the pod on another");
 
     // SIGTERM: both stop cleanly, locking their pods.
     for mut server in servers {
