@@ -776,3 +776,48 @@ async fn a_second_sled_server_is_refused() {
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert!(stderr.contains("is another server using it") && stderr.contains("database_url"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_passphrase_is_recovered_with_the_recovery_code() {
+    for backend in backends() {
+        eprintln!("recovery on {backend}");
+        let p = start_provider(&backend, "").await;
+        let key = browser_key();
+        let id = sign_up(&p, &key).await;
+        let http = reqwest::Client::new();
+        let recover = |code: String| {
+            let (http, url) = (http.clone(), format!("{}/p/{id}/account/recover", p.url));
+            async move {
+                http.post(url)
+                    .json(&serde_json::json!({"recovery_code": code, "new_passphrase": "recovered passphrase here"}))
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(recover("AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH".to_owned()).await.status(), 401);
+        assert_eq!(recover("not a code".to_owned()).await.status(), 422);
+        // Typed in lower case without dashes, as people do.
+        let typed = key.recovery_code.expose_secret().replace('-', "").to_lowercase();
+        let answer = recover(typed.clone()).await;
+        assert_eq!(answer.status(), 200);
+        let next: serde_json::Value = answer.json().await.unwrap();
+        let next_code = next["recovery_code"].as_str().unwrap();
+        assert_ne!(next_code, key.recovery_code.expose_secret());
+        assert_eq!(recover(typed).await.status(), 401, "a used recovery code still works");
+        p.tenants
+            .unlock(pod_id(&id), &SecretString::from("recovered passphrase here".to_owned()))
+            .unwrap();
+        assert!(p.tenants.unlock(pod_id(&id), &SecretString::from(PASSPHRASE.to_owned())).is_err());
+        // The next code opens the new recovery file.
+        let backup = p.tenants.export(pod_id(&id)).unwrap();
+        let backup = pod::store::backup::read_backup(&backup, "export").unwrap();
+        let opened = pod::store::keys::unwrap_identity(
+            &backup.recovery_file,
+            &SecretString::from(next_code.to_owned()),
+            "recovery",
+        )
+        .unwrap();
+        assert_eq!(opened.to_public().to_string(), key.identity.to_public().to_string());
+    }
+}

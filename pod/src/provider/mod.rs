@@ -155,6 +155,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
         .route("/oauth/callback", get(callback))
         .route("/p/{id}/account/delete", post(delete))
         .route("/p/{id}/account/export", post(export))
+        .route("/p/{id}/account/recover", post(recover))
         .route("/p/{id}", any(pod))
         .route("/p/{id}/", any(pod))
         .route("/p/{id}/{*rest}", any(pod))
@@ -386,6 +387,54 @@ async fn export(State(provider): State<Arc<Provider>>, request: Request) -> Resp
         }
         Ok(Err(e)) => tenant_error(e),
         Err(_) => error_json(StatusCode::INTERNAL_SERVER_ERROR, "internal", "export failed"),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecoverBody {
+    recovery_code: String,
+    new_passphrase: String,
+}
+
+/// `POST /p/{id}/account/recover {recovery_code, new_passphrase}`: sets a new passphrase with
+/// the recovery code; answers the next recovery code, to show once.
+async fn recover(State(provider): State<Arc<Provider>>, request: Request) -> Response {
+    let Some(pod_id) = pod_id_of(&request) else {
+        return error_json(StatusCode::NOT_FOUND, "not_found", "there is no pod with this id");
+    };
+    if !provider.origin_ok(&request) {
+        return error_json(StatusCode::FORBIDDEN, "csrf", "a request from another site was refused");
+    }
+    let Ok(body) = axum::body::to_bytes(request.into_body(), 64 * 1024).await else {
+        return error_json(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request is too large");
+    };
+    let Ok(body) = serde_json::from_slice::<RecoverBody>(&body) else {
+        return error_json(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "send {recovery_code, new_passphrase}");
+    };
+    let tenants = provider.tenants.clone();
+    let (code, new) = (SecretString::from(body.recovery_code), SecretString::from(body.new_passphrase));
+    let recovered = tokio::task::spawn_blocking(move || {
+        tenants.recover(pod_id, &code, &new, crate::store::KdfCost::Standard)
+    })
+    .await;
+    match recovered {
+        Ok(Ok(next_code)) => {
+            provider.metrics.event("recovery");
+            // A lost passphrase may have been typed on another server; lock the pod here too.
+            provider.evict(&pod_id);
+            use age::secrecy::ExposeSecret;
+            axum::Json(serde_json::json!({"recovery_code": next_code.expose_secret()})).into_response()
+        }
+        Ok(Err(TenantError::Pod(crate::store::PodError::WrongRecoveryCode))) => {
+            provider.metrics.event("recovery_refused");
+            error_json(StatusCode::UNAUTHORIZED, "wrong_recovery_code", "wrong recovery code")
+        }
+        Ok(Err(TenantError::Pod(crate::store::PodError::WeakPassphrase(message)))) => {
+            error_json(StatusCode::UNPROCESSABLE_ENTITY, "weak_passphrase", &message)
+        }
+        Ok(Err(e)) => tenant_error(e),
+        Err(_) => error_json(StatusCode::INTERNAL_SERVER_ERROR, "internal", "recovery failed"),
     }
 }
 

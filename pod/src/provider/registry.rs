@@ -26,8 +26,8 @@ pub trait Registry: Send + Sync {
     fn insert(&self, pod_id: PodId, recipient: String, wrapped: WrappedIdentity, values: Vec<Value>) -> Result<(), TenantError>;
     /// The wrapped identity files, unless the pod was deleted or never existed.
     fn wrapped_identity(&self, pod_id: PodId) -> Result<Option<WrappedIdentity>, TenantError>;
-    /// Replaces the passphrase-wrapped identity.
-    fn set_identity(&self, pod_id: PodId, wrapped: Vec<u8>) -> Result<(), TenantError>;
+    /// Replaces the passphrase-wrapped identity, and the recovery file when given.
+    fn set_identity(&self, pod_id: PodId, wrapped: Vec<u8>, recovery: Option<Vec<u8>>) -> Result<(), TenantError>;
     /// Destroys the wrapped identity, the recovery file and the wrapped data key, together.
     fn shred_keys(&self, pod_id: PodId) -> Result<(), TenantError>;
     /// Deletes every value and the pod row.
@@ -105,14 +105,14 @@ impl Registry for PgRegistry {
         })
     }
 
-    fn set_identity(&self, pod_id: PodId, wrapped: Vec<u8>) -> Result<(), TenantError> {
+    fn set_identity(&self, pod_id: PodId, wrapped: Vec<u8>, recovery: Option<Vec<u8>>) -> Result<(), TenantError> {
         let pool = self.database.pool();
         self.database.run(async move {
             let client = pool.get().await.map_err(pool_error)?;
             client
                 .execute(
-                    "UPDATE betaalpod_pods SET identity = $2 WHERE pod_id = $1 AND identity IS NOT NULL",
-                    &[&pod_id.as_slice(), &wrapped],
+                    "UPDATE betaalpod_pods SET identity = $2, recovery = COALESCE($3, recovery) WHERE pod_id = $1 AND identity IS NOT NULL",
+                    &[&pod_id.as_slice(), &wrapped, &recovery],
                 )
                 .await
                 .map_err(db_error)
@@ -311,13 +311,16 @@ impl Registry for SledRegistry {
         Ok(self.row(&pod_id)?.and_then(|row| row.identity.zip(row.recovery)))
     }
 
-    fn set_identity(&self, pod_id: PodId, wrapped: Vec<u8>) -> Result<(), TenantError> {
+    fn set_identity(&self, pod_id: PodId, wrapped: Vec<u8>, recovery: Option<Vec<u8>>) -> Result<(), TenantError> {
         let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         let mut row = self.row(&pod_id)?.ok_or(TenantError::NotFound)?;
         if row.identity.is_none() {
             return Err(TenantError::NotFound);
         }
         row.identity = Some(wrapped);
+        if let Some(recovery) = recovery {
+            row.recovery = Some(recovery);
+        }
         self.put_row(&pod_id, &row)
     }
 

@@ -196,9 +196,36 @@ impl Tenants {
             Err(KeyError::WrongSecret) => return Err(PodError::WrongPassphrase.into()),
             Err(e) => return Err(PodError::Damaged(e.to_string()).into()),
         };
-        self.registry.set_identity(pod_id, keys::wrap_identity(&identity, new, cost))?;
+        self.registry.set_identity(pod_id, keys::wrap_identity(&identity, new, cost), None)?;
         tracing::info!("pod passphrase changed");
         Ok(())
+    }
+
+    /// A forgotten passphrase: the recovery code opens the recovery file, the identity is wrapped
+    /// with `new`, and a new recovery code replaces the used one (returned, to show once).
+    pub fn recover(
+        &self,
+        pod_id: PodId,
+        code: &SecretString,
+        new: &SecretString,
+        cost: crate::store::KdfCost,
+    ) -> Result<SecretString, TenantError> {
+        keys::check_passphrase(new).map_err(PodError::WeakPassphrase)?;
+        let code = keys::normalise_recovery_code(code).map_err(TenantError::Invalid)?;
+        let (_, recovery_file) = self.wrapped_identity(pod_id)?.ok_or(TenantError::NotFound)?;
+        let identity = match keys::unwrap_identity(&recovery_file, &code, "recovery") {
+            Ok(identity) => identity,
+            Err(KeyError::WrongSecret) => return Err(PodError::WrongRecoveryCode.into()),
+            Err(e) => return Err(PodError::Damaged(e.to_string()).into()),
+        };
+        let next_code = keys::generate_recovery_code();
+        self.registry.set_identity(
+            pod_id,
+            keys::wrap_identity(&identity, new, cost),
+            Some(keys::wrap_identity(&identity, &next_code, cost)),
+        )?;
+        tracing::info!("pod recovered with its recovery code");
+        Ok(next_code)
     }
 
     /// The pod in `backup` format, which `pod restore` takes unchanged. Only ciphertext; the
