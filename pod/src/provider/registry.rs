@@ -64,105 +64,122 @@ pub struct PgRegistry {
     pub database: Arc<Database>,
 }
 
-impl Registry for PgRegistry {
-    fn insert(&self, pod_id: PodId, recipient: String, wrapped: WrappedIdentity, values: Vec<Value>) -> Result<(), TenantError> {
+/// How often a registry statement is retried when the database asks for it.
+const RETRIES: u64 = 8;
+
+impl PgRegistry {
+    /// Runs `work` on a pooled connection and waits for it, running it again when the database
+    /// reports a serialization failure (CockroachDB and YugabyteDB do under contention).
+    fn run<T, Fut>(&self, work: impl Fn(deadpool_postgres::Object) -> Fut + Send + 'static) -> Result<T, TenantError>
+    where
+        T: Send + 'static,
+        Fut: std::future::Future<Output = Result<T, tokio_postgres::Error>> + Send,
+    {
         let pool = self.database.pool();
         self.database.run(async move {
-            let mut client = pool.get().await.map_err(pool_error)?;
-            let transaction = client.transaction().await.map_err(db_error)?;
-            transaction
-                .execute(
-                    "INSERT INTO betaalpod_pods (pod_id, created_at, recipient, identity, recovery) VALUES ($1, $2, $3, $4, $5)",
-                    &[&pod_id.as_slice(), &Utc::now(), &recipient, &wrapped.0, &wrapped.1],
-                )
-                .await
-                .map_err(db_error)?;
-            for (space, key, value) in &values {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let client = pool.get().await.map_err(pool_error)?;
+                match work(client).await {
+                    Ok(value) => return Ok(value),
+                    Err(e) if attempt < RETRIES && crate::store::postgres::retryable(&e) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
+                    }
+                    Err(e) => return Err(db_error(e)),
+                }
+            }
+        })
+    }
+}
+
+impl Registry for PgRegistry {
+    fn insert(&self, pod_id: PodId, recipient: String, wrapped: WrappedIdentity, values: Vec<Value>) -> Result<(), TenantError> {
+        let (recipient, wrapped, values) = (Arc::new(recipient), Arc::new(wrapped), Arc::new(values));
+        self.run(move |mut client| {
+            let (recipient, wrapped, values) = (recipient.clone(), wrapped.clone(), values.clone());
+            async move {
+                let transaction = client.transaction().await?;
                 transaction
                     .execute(
-                        "INSERT INTO betaalpod_values (pod_id, space, key, value) VALUES ($1, $2, $3, $4)",
-                        &[&pod_id.as_slice(), &space_number(*space), key, value],
+                        "INSERT INTO betaalpod_pods (pod_id, created_at, recipient, identity, recovery) VALUES ($1, $2, $3, $4, $5)",
+                        &[&pod_id.as_slice(), &Utc::now(), recipient.as_ref(), &wrapped.0, &wrapped.1],
                     )
-                    .await
-                    .map_err(db_error)?;
+                    .await?;
+                for (space, key, value) in values.iter() {
+                    transaction
+                        .execute(
+                            "INSERT INTO betaalpod_values (pod_id, space, key, value) VALUES ($1, $2, $3, $4)",
+                            &[&pod_id.as_slice(), &space_number(*space), key, value],
+                        )
+                        .await?;
+                }
+                transaction.commit().await
             }
-            transaction.commit().await.map_err(db_error)
         })
     }
 
     fn wrapped_identity(&self, pod_id: PodId) -> Result<Option<WrappedIdentity>, TenantError> {
-        let pool = self.database.pool();
-        self.database.run(async move {
-            let client = pool.get().await.map_err(pool_error)?;
+        self.run(move |client| async move {
             let row = client
                 .query_opt(
                     "SELECT identity, recovery FROM betaalpod_pods WHERE pod_id = $1 AND identity IS NOT NULL",
                     &[&pod_id.as_slice()],
                 )
-                .await
-                .map_err(db_error)?;
+                .await?;
             Ok(row.map(|row| (row.get(0), row.get(1))))
         })
     }
 
     fn set_identity(&self, pod_id: PodId, wrapped: Vec<u8>, recovery: Option<Vec<u8>>) -> Result<(), TenantError> {
-        let pool = self.database.pool();
-        self.database.run(async move {
-            let client = pool.get().await.map_err(pool_error)?;
-            client
-                .execute(
-                    "UPDATE betaalpod_pods SET identity = $2, recovery = COALESCE($3, recovery) WHERE pod_id = $1 AND identity IS NOT NULL",
-                    &[&pod_id.as_slice(), &wrapped, &recovery],
-                )
-                .await
-                .map_err(db_error)
-                .map(|_| ())
+        let (wrapped, recovery) = (Arc::new(wrapped), Arc::new(recovery));
+        self.run(move |client| {
+            let (wrapped, recovery) = (wrapped.clone(), recovery.clone());
+            async move {
+                client
+                    .execute(
+                        "UPDATE betaalpod_pods SET identity = $2, recovery = COALESCE($3, recovery) WHERE pod_id = $1 AND identity IS NOT NULL",
+                        &[&pod_id.as_slice(), wrapped.as_ref(), recovery.as_ref()],
+                    )
+                    .await
+                    .map(|_| ())
+            }
         })
     }
 
     fn shred_keys(&self, pod_id: PodId) -> Result<(), TenantError> {
-        let pool = self.database.pool();
-        self.database.run(async move {
-            let mut client = pool.get().await.map_err(pool_error)?;
-            let transaction = client.transaction().await.map_err(db_error)?;
+        self.run(move |mut client| async move {
+            let transaction = client.transaction().await?;
             transaction
                 .execute(
                     "UPDATE betaalpod_pods SET identity = NULL, recovery = NULL WHERE pod_id = $1",
                     &[&pod_id.as_slice()],
                 )
-                .await
-                .map_err(db_error)?;
+                .await?;
             transaction
                 .execute(
                     "DELETE FROM betaalpod_values WHERE pod_id = $1 AND space = 0",
                     &[&pod_id.as_slice()],
                 )
-                .await
-                .map_err(db_error)?;
-            transaction.commit().await.map_err(db_error)
+                .await?;
+            transaction.commit().await
         })
     }
 
     fn delete_values(&self, pod_id: PodId) -> Result<(), TenantError> {
-        let pool = self.database.pool();
-        self.database.run(async move {
-            let client = pool.get().await.map_err(pool_error)?;
+        self.run(move |client| async move {
             client
                 .execute("DELETE FROM betaalpod_values WHERE pod_id = $1", &[&pod_id.as_slice()])
-                .await
-                .map_err(db_error)?;
+                .await?;
             client
                 .execute("DELETE FROM betaalpod_pods WHERE pod_id = $1", &[&pod_id.as_slice()])
                 .await
-                .map_err(db_error)
                 .map(|_| ())
         })
     }
 
     fn count_fetch(&self, pod_id: PodId) -> Result<Option<i64>, TenantError> {
-        let pool = self.database.pool();
-        self.database.run(async move {
-            let client = pool.get().await.map_err(pool_error)?;
+        self.run(move |client| async move {
             let row = client
                 .query_opt(
                     "UPDATE betaalpod_pods SET \
@@ -171,23 +188,19 @@ impl Registry for PgRegistry {
                      WHERE pod_id = $1 AND identity IS NOT NULL RETURNING fetches_in_window",
                     &[&pod_id.as_slice(), &(Utc::now() - chrono::Duration::hours(1)), &Utc::now()],
                 )
-                .await
-                .map_err(db_error)?;
+                .await?;
             Ok(row.map(|row| i64::from(row.get::<_, i32>(0))))
         })
     }
 
     fn stored_values(&self, pod_id: PodId) -> Result<i64, TenantError> {
-        let pool = self.database.pool();
-        self.database.run(async move {
-            let client = pool.get().await.map_err(pool_error)?;
+        self.run(move |client| async move {
             let row = client
                 .query_one(
                     "SELECT (SELECT count(*) FROM betaalpod_values WHERE pod_id = $1) + (SELECT count(*) FROM betaalpod_pods WHERE pod_id = $1)",
                     &[&pod_id.as_slice()],
                 )
-                .await
-                .map_err(db_error)?;
+                .await?;
             Ok(row.get(0))
         })
     }
@@ -197,13 +210,8 @@ impl Registry for PgRegistry {
     }
 
     fn ready(&self) -> bool {
-        let pool = self.database.pool();
-        self.database.run(async move {
-            match pool.get().await {
-                Ok(client) => client.simple_query("SELECT 1").await.is_ok(),
-                Err(_) => false,
-            }
-        })
+        self.run(|client| async move { client.simple_query("SELECT 1").await.map(|_| ()) })
+            .is_ok()
     }
 }
 

@@ -77,7 +77,7 @@ fn pool_error(e: deadpool_postgres::PoolError) -> BackendError {
 }
 
 /// Whether the database asked for the transaction to be retried.
-fn retryable(e: &tokio_postgres::Error) -> bool {
+pub(crate) fn retryable(e: &tokio_postgres::Error) -> bool {
     e.code().is_some_and(|code| {
         *code == tokio_postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
             || *code == tokio_postgres::error::SqlState::T_R_DEADLOCK_DETECTED
