@@ -78,9 +78,12 @@ fn kill_9_during_writes_never_loses_or_tears_a_record() {
         child.wait().unwrap();
         committed.extend(reader.join().unwrap());
 
-        let pod = dir
-            .unlock(&secret())
-            .unwrap_or_else(|e| panic!("round {round}: the pod does not open: {e}"));
+        let pod = dir.unlock(&secret()).unwrap_or_else(|e| {
+            // Keep the damaged pod for whoever investigates (CI keeps target/).
+            let evidence = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("crash-evidence-{round}"));
+            let _ = Command::new("cp").arg("-r").arg(dir.root()).arg(&evidence).status();
+            panic!("round {round}: the pod does not open: {e} (copied to {})", evidence.display())
+        });
         let total = pod.verify().unwrap_or_else(|e| panic!("round {round}: {e}"));
         assert!(
             total >= committed.len(),

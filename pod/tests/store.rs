@@ -463,3 +463,34 @@ fn backup_holds_only_ciphertext_and_restores_verified() {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// sled 0.34 takes a snapshot that a killed process left half-written (`snap.*.generating`)
+/// for the newest one, and refuses to open (seen once in 50 SIGKILLs in CI). The pod removes
+/// such a file and opens with everything in it.
+#[test]
+fn a_snapshot_a_crash_left_unfinished_loses_nothing() {
+    let (_tmp, dir, _) = new_pod();
+    let ids: Vec<_> = {
+        let pod = dir.unlock(&secret(PASSPHRASE)).unwrap();
+        (0..20)
+            .map(|n| pod.put(RecordKind::FetchLog, Some("cjib"), format!("entry {n}").as_bytes()).unwrap())
+            .collect()
+    };
+    // What a kill in the middle of `write_snapshot` leaves: the start of a snapshot, no checksum.
+    std::fs::write(
+        dir.store_path().join("snap.7FFFFFFFFFFFFFFF.generating"),
+        b"half a snapshot, cut off by SIGKILL",
+    )
+    .unwrap();
+    let raw = sled::Config::new().path(dir.store_path()).open();
+    assert!(
+        matches!(raw, Err(sled::Error::Corruption { .. })),
+        "sled itself no longer trips over an unfinished snapshot; this workaround can go"
+    );
+    drop(raw);
+    let pod = dir.unlock(&secret(PASSPHRASE)).unwrap();
+    for (n, id) in ids.iter().enumerate() {
+        assert_eq!(pod.get(id).unwrap().payload.as_slice(), format!("entry {n}").as_bytes());
+    }
+    assert!(!dir.store_path().join("snap.7FFFFFFFFFFFFFFF.generating").exists());
+}

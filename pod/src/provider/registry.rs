@@ -258,7 +258,7 @@ impl SledRegistry {
     /// Opens (or creates) the registry in `dir`. Another process using it is an error that
     /// says so: sled is for one server, PostgreSQL for several.
     pub fn open(dir: &Path) -> Result<Self, BackendError> {
-        let db = sled::Config::new().path(dir).open().map_err(|e| {
+        let db = crate::store::backend::open_sled(dir).map_err(|e| {
             BackendError::Io(format!(
                 "cannot open the provider's data_dir {} ({e}); is another server using it? A provider on sled runs one server; use database_url for several",
                 dir.display()

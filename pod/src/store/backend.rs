@@ -89,7 +89,7 @@ impl SledStore {
         let path_owned = path.to_path_buf();
         // sled can panic on some garbled files; a damaged pod must give an error instead.
         let opened = std::panic::catch_unwind(move || {
-            let db = sled::Config::new().path(&path_owned).open()?;
+            let db = open_sled(&path_owned)?;
             let trees = [db.open_tree("meta")?, db.open_tree("records")?, db.open_tree("index")?];
             Ok::<_, sled::Error>((db, trees))
         });
@@ -110,6 +110,35 @@ impl SledStore {
             Space::Index => &self.trees[2],
         }
     }
+}
+
+/// Opens sled in `path`, working around a crash-recovery bug in sled 0.34: a process killed
+/// while writing a snapshot leaves `snap.{lsn}.generating`, and the next open takes that
+/// unfinished file for the newest snapshot and fails with "corrupted data". A finished
+/// snapshot is always renamed away from `.generating` after it is synced, and the log it would
+/// summarise is kept until then, so an unfinished one can go: sled then starts from the last
+/// finished snapshot and replays the log, losing nothing.
+pub fn open_sled(path: &Path) -> sled::Result<sled::Db> {
+    match sled::Config::new().path(path).open() {
+        Err(sled::Error::Corruption { .. }) if remove_unfinished_snapshots(path) > 0 => {
+            sled::Config::new().path(path).open()
+        }
+        other => other,
+    }
+}
+
+/// Removes `snap.*.generating` files; returns how many.
+fn remove_unfinished_snapshots(path: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(path) else { return 0 };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("snap.") && name.ends_with(".generating") && std::fs::remove_file(entry.path()).is_ok() {
+            tracing::warn!(file = %name, "removed a snapshot that a crash left unfinished");
+            removed += 1;
+        }
+    }
+    removed
 }
 
 fn io(e: impl std::fmt::Display) -> BackendError {
