@@ -506,10 +506,12 @@ impl UnlockedPod {
         }
     }
 
-    /// The folder, or an error saying that a provider's pod is managed at the provider.
+    /// The folder, or an error saying that this is not (yet) possible for a provider's pod.
     pub(super) fn folder(&self, what: &str) -> Result<&PodDir, PodError> {
         self.dir().ok_or_else(|| {
-            PodError::Unsupported(format!("{what} is done by your pod provider for a hosted pod"))
+            PodError::Unsupported(format!(
+                "{what} is not available for a pod at a provider yet; export the pod, restore it with `pod restore`, and do it there"
+            ))
         })
     }
 
