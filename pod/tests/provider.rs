@@ -19,6 +19,20 @@ use common::provider::{Backend, Running, backends, start_provider};
 const PASSPHRASE: &str = "provider correct horse battery";
 const SEED: u64 = 3;
 
+/// A test, `$test`, that runs `$body` once per provider backend.
+macro_rules! on_every_backend {
+    ($test:ident, $body:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            for backend in backends() {
+                eprintln!("{} on {backend}", stringify!($test));
+                $body(&backend).await;
+            }
+        }
+    };
+}
+
 /// What the citizen's browser does at sign-up: make a key and wrap it twice.
 struct BrowserKey {
     identity: x25519::Identity,
@@ -63,6 +77,13 @@ async fn sign_up(p: &Running, key: &BrowserKey) -> String {
     body["pod_id"].as_str().unwrap().to_owned()
 }
 
+/// Opens pod `id` in-process, as the provider's server does at unlock.
+fn open(p: &Running, id: &str) -> UnlockedPod {
+    p.tenants
+        .unlock(pod_id(id), &SecretString::from(PASSPHRASE.to_owned()))
+        .unwrap()
+}
+
 fn pod_id(hex: &str) -> [u8; 16] {
     *pod::store::RecordId::parse(hex).unwrap().as_bytes()
 }
@@ -98,15 +119,7 @@ async fn csrf(client: &reqwest::Client, base: &str) -> String {
     body["csrf"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    for backend in backends() {
-        eprintln!("a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider on {backend}");
-        a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider_on(&backend).await;
-    }
-}
-
+on_every_backend!(a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider, a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider_on);
 async fn a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider_on(backend: &Backend) {
     let tmp = tempfile::tempdir().unwrap();
     let mut orgs = Vec::new();
@@ -124,7 +137,7 @@ async fn a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider_on(backe
 
     // The citizen pins the organisations (as settings would) and unlocks in the browser.
     {
-        let pod = p.tenants.unlock(pod_id(&id), &SecretString::from(PASSPHRASE.to_owned())).unwrap();
+        let pod = open(&p, &id);
         let mut scheme = pod.scheme().unwrap();
         for org in &orgs {
             scheme.pin(org.descriptor().unwrap());
@@ -214,22 +227,14 @@ async fn a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider_on(backe
     assert!(metrics.contains("betaalpod_events_total{event=\"signup\"}"), "{metrics}");
     assert!(metrics.contains("betaalpod_unlocked_pods 1"), "{metrics}");
     assert!(!metrics.contains(&id) && !metrics.contains(bsn.as_str()));
-    drop(p.provider.clone());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_pod_can_never_read_list_or_count_another() {
-    for backend in backends() {
-        eprintln!("one_pod_can_never_read_list_or_count_another on {backend}");
-        one_pod_can_never_read_list_or_count_another_on(&backend).await;
-    }
-}
-
+on_every_backend!(one_pod_can_never_read_list_or_count_another, one_pod_can_never_read_list_or_count_another_on);
 async fn one_pod_can_never_read_list_or_count_another_on(backend: &Backend) {
     let p = start_provider(backend, "").await;
     let (a, b) = (sign_up(&p, &browser_key()).await, sign_up(&p, &browser_key()).await);
     {
-        let pod = p.tenants.unlock(pod_id(&b), &SecretString::from(PASSPHRASE.to_owned())).unwrap();
+        let pod = open(&p, &b);
         pod.put(RecordKind::FetchLog, Some("cjib"), b"b's private entry").unwrap();
     }
     let citizen_a = client();
@@ -275,14 +280,7 @@ async fn one_pod_can_never_read_list_or_count_another_on(backend: &Backend) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn quotas_on_fetches_and_storage() {
-    for backend in backends() {
-        eprintln!("quotas_on_fetches_and_storage on {backend}");
-        quotas_on_fetches_and_storage_on(&backend).await;
-    }
-}
-
+on_every_backend!(quotas_on_fetches_and_storage, quotas_on_fetches_and_storage_on);
 async fn quotas_on_fetches_and_storage_on(backend: &Backend) {
     let p = start_provider(
         backend,
@@ -293,7 +291,7 @@ async fn quotas_on_fetches_and_storage_on(backend: &Backend) {
     let tmp = tempfile::tempdir().unwrap();
     let org = LocalOrganisation::start(DemoOrg::Cak, 2, SEED, &tmp.path().join("cak")).await.unwrap();
     {
-        let pod = p.tenants.unlock(pod_id(&id), &SecretString::from(PASSPHRASE.to_owned())).unwrap();
+        let pod = open(&p, &id);
         let mut scheme = pod.scheme().unwrap();
         scheme.pin(org.descriptor().unwrap());
         pod.save_scheme(&scheme).unwrap();
@@ -317,7 +315,7 @@ async fn quotas_on_fetches_and_storage_on(backend: &Backend) {
     let body: serde_json::Value = refused.json().await.unwrap();
     assert!(body["error"]["message"].as_str().unwrap().contains("1 times in the last hour"), "{body}");
 
-    let pod = p.tenants.unlock(pod_id(&id), &SecretString::from(PASSPHRASE.to_owned())).unwrap();
+    let pod = open(&p, &id);
     // The scheme is one record; two more fit.
     for n in 0..2 {
         pod.put(RecordKind::FetchLog, None, format!("entry {n}").as_bytes()).unwrap();
@@ -327,20 +325,13 @@ async fn quotas_on_fetches_and_storage_on(backend: &Backend) {
     assert_eq!(pod.index().unwrap().len(), 3, "nothing of the refused record was kept");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deleting_destroys_the_keys_first_then_the_data() {
-    for backend in backends() {
-        eprintln!("deleting_destroys_the_keys_first_then_the_data on {backend}");
-        deleting_destroys_the_keys_first_then_the_data_on(&backend).await;
-    }
-}
-
+on_every_backend!(deleting_destroys_the_keys_first_then_the_data, deleting_destroys_the_keys_first_then_the_data_on);
 async fn deleting_destroys_the_keys_first_then_the_data_on(backend: &Backend) {
     let p = start_provider(backend, "").await;
     let key = browser_key();
     let id = sign_up(&p, &key).await;
     {
-        let pod = p.tenants.unlock(pod_id(&id), &SecretString::from(PASSPHRASE.to_owned())).unwrap();
+        let pod = open(&p, &id);
         pod.put(RecordKind::FetchLog, Some("cjib"), b"something to shred").unwrap();
     }
 
@@ -391,20 +382,13 @@ async fn deleting_destroys_the_keys_first_then_the_data_on(backend: &Backend) {
     assert_eq!(cross.status(), 403);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_export_restores_with_pod_restore_and_imports_at_another_provider() {
-    for backend in backends() {
-        eprintln!("an_export_restores_with_pod_restore_and_imports_at_another_provider on {backend}");
-        an_export_restores_with_pod_restore_and_imports_at_another_provider_on(&backend).await;
-    }
-}
-
+on_every_backend!(an_export_restores_with_pod_restore_and_imports_at_another_provider, an_export_restores_with_pod_restore_and_imports_at_another_provider_on);
 async fn an_export_restores_with_pod_restore_and_imports_at_another_provider_on(backend: &Backend) {
     let p = start_provider(backend, "").await;
     let key = browser_key();
     let id = sign_up(&p, &key).await;
     {
-        let pod = p.tenants.unlock(pod_id(&id), &SecretString::from(PASSPHRASE.to_owned())).unwrap();
+        let pod = open(&p, &id);
         pod.put(RecordKind::FetchLog, Some("cjib"), b"travels along").unwrap();
         pod.put(RecordKind::Arrangement, Some("duo"), b"and this too").unwrap();
     }
@@ -486,14 +470,7 @@ async fn an_export_restores_with_pod_restore_and_imports_at_another_provider_on(
     assert_eq!(garbage.status(), 422);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_up_refuses_what_it_cannot_use() {
-    for backend in backends() {
-        eprintln!("sign_up_refuses_what_it_cannot_use on {backend}");
-        sign_up_refuses_what_it_cannot_use_on(&backend).await;
-    }
-}
-
+on_every_backend!(sign_up_refuses_what_it_cannot_use, sign_up_refuses_what_it_cannot_use_on);
 async fn sign_up_refuses_what_it_cannot_use_on(backend: &Backend) {
     let p = start_provider(backend, "").await;
     let http = reqwest::Client::new();
@@ -563,16 +540,9 @@ fn spawn_server(config: &std::path::Path, log: &std::path::Path) -> Server {
     Server { child, addr }
 }
 
+on_every_backend!(two_servers_on_one_database_lose_nothing, two_servers_on_one_database_lose_nothing_on);
 /// Two provider processes behind one public address (as behind a load balancer), one database:
 /// the same pod open on both, written from both at once, loses nothing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_servers_on_one_database_lose_nothing() {
-    for backend in backends() {
-        eprintln!("two_servers_on_one_database_lose_nothing on {backend}");
-        two_servers_on_one_database_lose_nothing_on(&backend).await;
-    }
-}
-
 async fn two_servers_on_one_database_lose_nothing_on(backend: &Backend) {
     let Backend::Postgres(database_url) = backend else {
         return a_second_sled_server_is_refused().await;
@@ -718,14 +688,7 @@ async fn two_servers_on_one_database_lose_nothing_on(backend: &Backend) {
     assert!(lines >= 4, "the servers logged too little to check: {lines} lines");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_citizen_changes_the_passphrase_at_a_provider() {
-    for backend in backends() {
-        eprintln!("the_citizen_changes_the_passphrase_at_a_provider on {backend}");
-        the_citizen_changes_the_passphrase_at_a_provider_on(&backend).await;
-    }
-}
-
+on_every_backend!(the_citizen_changes_the_passphrase_at_a_provider, the_citizen_changes_the_passphrase_at_a_provider_on);
 async fn the_citizen_changes_the_passphrase_at_a_provider_on(backend: &Backend) {
     let p = start_provider(backend, "").await;
     let id = sign_up(&p, &browser_key()).await;
