@@ -89,34 +89,21 @@ fn pod_id(hex: &str) -> [u8; 16] {
 }
 
 async fn unlock(client: &reqwest::Client, base: &str) -> reqwest::StatusCode {
-    let csrf: serde_json::Value = client
-        .get(format!("{base}/api/csrf"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    client
-        .post(format!("{base}/api/unlock"))
-        .header("x-csrf-token", csrf["csrf"].as_str().unwrap())
-        .json(&serde_json::json!({"passphrase": PASSPHRASE}))
-        .send()
-        .await
-        .unwrap()
-        .status()
+    common::unlock_at(client, base, PASSPHRASE).await
 }
 
 async fn csrf(client: &reqwest::Client, base: &str) -> String {
-    let body: serde_json::Value = client
-        .get(format!("{base}/api/csrf"))
+    common::csrf_at(client, base).await
+}
+
+/// `POST /p/{id}/account/{action}` with `passphrase`, as the citizen's browser sends it.
+async fn account(p: &Running, id: &str, action: &str, passphrase: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/p/{id}/account/{action}", p.url))
+        .json(&serde_json::json!({ "passphrase": passphrase }))
         .send()
         .await
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["csrf"].as_str().unwrap().to_owned()
 }
 
 on_every_backend!(a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider, a_citizen_signs_up_fetches_and_sees_the_overview_at_a_provider_on);
@@ -337,12 +324,7 @@ async fn deleting_destroys_the_keys_first_then_the_data_on(backend: &Backend) {
 
     // A wrong passphrase deletes nothing.
     let http = reqwest::Client::new();
-    let wrong = http
-        .post(format!("{}/p/{id}/account/delete", p.url))
-        .json(&serde_json::json!({"passphrase": "not the passphrase at all"}))
-        .send()
-        .await
-        .unwrap();
+    let wrong = account(&p, &id, "delete", "not the passphrase at all").await;
     assert_eq!(wrong.status(), 401);
     assert!(p.tenants.exists(pod_id(&id)).unwrap());
 
@@ -361,12 +343,7 @@ async fn deleting_destroys_the_keys_first_then_the_data_on(backend: &Backend) {
     let other = sign_up(&p, &browser_key()).await;
     let citizen = client();
     assert_eq!(unlock(&citizen, &format!("{}/p/{other}", p.url)).await, 200);
-    let deleted = http
-        .post(format!("{}/p/{other}/account/delete", p.url))
-        .json(&serde_json::json!({"passphrase": PASSPHRASE}))
-        .send()
-        .await
-        .unwrap();
+    let deleted = account(&p, &other, "delete", PASSPHRASE).await;
     assert_eq!(deleted.status(), 200);
     assert_eq!(p.tenants.stored_values(pod_id(&other)).unwrap(), 0);
     let after = citizen.get(format!("{}/p/{other}/api/overview", p.url)).send().await.unwrap();
@@ -393,19 +370,9 @@ async fn an_export_restores_with_pod_restore_and_imports_at_another_provider_on(
         pod.put(RecordKind::Arrangement, Some("duo"), b"and this too").unwrap();
     }
     let http = reqwest::Client::new();
-    let refused = http
-        .post(format!("{}/p/{id}/account/export", p.url))
-        .json(&serde_json::json!({"passphrase": "not the passphrase at all"}))
-        .send()
-        .await
-        .unwrap();
+    let refused = account(&p, &id, "export", "not the passphrase at all").await;
     assert_eq!(refused.status(), 401, "the export holds the wrapped identity, so it needs the passphrase");
-    let export = http
-        .post(format!("{}/p/{id}/account/export", p.url))
-        .json(&serde_json::json!({"passphrase": PASSPHRASE}))
-        .send()
-        .await
-        .unwrap();
+    let export = account(&p, &id, "export", PASSPHRASE).await;
     assert_eq!(export.status(), 200);
     let bytes = export.bytes().await.unwrap();
     assert!(!bytes.windows(13).any(|w| w == b"travels along"), "the export holds only ciphertext");

@@ -9,16 +9,7 @@ mod common;
 use common::*;
 
 async fn csrf(s: &Setup) -> String {
-    let body: serde_json::Value = s
-        .client
-        .get(format!("{}/api/csrf", s.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["csrf"].as_str().unwrap().to_owned()
+    common::csrf_at(&s.client, &s.url).await
 }
 
 async fn error_code(response: reqwest::Response) -> (u16, String) {
@@ -28,16 +19,7 @@ async fn error_code(response: reqwest::Response) -> (u16, String) {
 }
 
 async fn unlock(s: &Setup) {
-    let token = csrf(s).await;
-    let response = s
-        .client
-        .post(format!("{}/api/unlock", s.url))
-        .header("x-csrf-token", &token)
-        .json(&serde_json::json!({"passphrase": PASSPHRASE}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    assert_eq!(common::unlock_at(&s.client, &s.url, PASSPHRASE).await, 200);
 }
 
 /// Plays the citizen's browser at one organisation's dev-login page, then follows the redirect

@@ -85,3 +85,29 @@ pub async fn setup_with(auto_lock: Duration) -> Setup {
         shutdown: Some(tx),
     }
 }
+
+/// The session's CSRF token from the pod at `base` (its address, or `{provider}/p/{id}`).
+pub async fn csrf_at(client: &reqwest::Client, base: &str) -> String {
+    let body: serde_json::Value = client
+        .get(format!("{base}/api/csrf"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["csrf"].as_str().unwrap().to_owned()
+}
+
+/// Unlocks the pod at `base` with `passphrase`; the answer's status.
+pub async fn unlock_at(client: &reqwest::Client, base: &str, passphrase: &str) -> reqwest::StatusCode {
+    let token = csrf_at(client, base).await;
+    client
+        .post(format!("{base}/api/unlock"))
+        .header("x-csrf-token", &token)
+        .json(&serde_json::json!({ "passphrase": passphrase }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
