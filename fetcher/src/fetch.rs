@@ -16,6 +16,8 @@ use serde::Deserialize;
 use tokio::sync::mpsc::UnboundedSender;
 use url::Url;
 
+use pod_core::answer::{self, sha256_hex};
+
 use crate::error::{FetchError, Problem};
 use crate::login::LoginDriver;
 use crate::request::CitizenRequest;
@@ -23,10 +25,7 @@ use crate::request::CitizenRequest;
 /// A pinned organisation: its descriptor, with the keys the pod trusts.
 pub type Organisation = OrganisationDescriptor;
 
-/// The `typ` of a claims answer.
-pub const CLAIMS_TYP: &str = "betaalpod-claims+jwt";
-/// Larger answers are refused before they are decrypted.
-pub const MAX_RESPONSE_BYTES: usize = fcid::MAX_DOCUMENT_BYTES;
+pub use pod_core::answer::{CLAIMS_TYP, MAX_RESPONSE_BYTES, stored_document};
 
 /// How a fetch behaves.
 #[derive(Clone, Debug)]
@@ -93,16 +92,6 @@ pub struct FetchedDocument {
     pub fetched_at: DateTime<Utc>,
     /// SHA-256 (hex) of the raw age file, for the transparency log.
     pub sha256: String,
-}
-
-#[derive(Deserialize)]
-struct ClaimsPayload {
-    iss: String,
-    iat: i64,
-    exp: i64,
-    nonce: String,
-    recipient: String,
-    document: serde_json::Value,
 }
 
 /// Fetches from every organisation concurrently. One slow or failing organisation never blocks
@@ -333,7 +322,8 @@ async fn post_claims(
 }
 
 /// Every check on an answer: decrypt with the citizen's key, verify against the pinned keys,
-/// bind to this organisation, this recipient, this nonce and now, and validate the document.
+/// bind to this organisation, this recipient, this nonce and now, and validate the document
+/// ([`pod_core::answer::verify_claims`], which the browser runs too).
 pub fn verify(
     request: &CitizenRequest<'_>,
     org: &Organisation,
@@ -341,76 +331,11 @@ pub fn verify(
     nonce: &str,
     skew: Duration,
 ) -> Result<fcid::Document, Problem> {
-    if raw.len() > MAX_RESPONSE_BYTES {
-        return Err(Problem::TooLarge);
-    }
-    let jws = age::decrypt(request.identity(), raw).map_err(|_| Problem::NotForThisPod)?;
-    let jws = std::str::from_utf8(&jws).map_err(|_| Problem::BadSignature)?;
-    let now = Utc::now();
-    let (payload, _) = schemas::jws::verify_compact(jws, CLAIMS_TYP, &org.keys, now).map_err(|e| match e {
-        schemas::jws::JwsError::UnknownKey(kid) | schemas::jws::JwsError::InactiveKey(kid) => {
-            Problem::UntrustedKey(kid)
-        }
-        _ => Problem::BadSignature,
-    })?;
-    let payload: ClaimsPayload = serde_json::from_slice(&payload).map_err(|e| Problem::InvalidDocument {
-        path: "$".to_owned(),
-        problem: format!("the signed answer is malformed: {e}"),
-    })?;
-    if payload.iss != org.id.as_str() {
-        return Err(Problem::WrongIssuer(payload.iss));
-    }
-    if payload.recipient != request.recipient().to_string() {
-        return Err(Problem::Replayed("it was made for another recipient".to_owned()));
-    }
-    if payload.nonce != nonce {
-        return Err(Problem::Replayed("the nonce is not the one we sent".to_owned()));
-    }
-    let skew = skew.as_secs() as i64;
-    if payload.exp < now.timestamp() - skew {
-        return Err(Problem::Replayed("it has expired".to_owned()));
-    }
-    if payload.iat > now.timestamp() + skew {
-        return Err(Problem::Replayed("it claims to be made in the future".to_owned()));
-    }
-    let bytes = serde_json::to_vec(&payload.document).map_err(|e| Problem::InvalidDocument {
-        path: "$".to_owned(),
-        problem: e.to_string(),
-    })?;
-    let document = fcid::parse(&bytes).map_err(|e| Problem::InvalidDocument {
-        path: e.path,
-        problem: e.problem,
-    })?;
-    if document.supplied_by.as_str() != org.id.as_str() {
-        return Err(Problem::WrongIssuer(document.supplied_by.to_string()));
-    }
-    Ok(document)
-}
-
-/// Reads the FCID document back out of a stored answer: the JWS the pod decrypted from the
-/// organisation's age file. The signature was checked when it was fetched.
-pub fn stored_document(jws: &[u8]) -> Result<fcid::Document, Problem> {
-    let malformed = |why: &str| Problem::InvalidDocument {
-        path: "$".to_owned(),
-        problem: why.to_owned(),
+    let expected = answer::Expected {
+        org,
+        nonce,
+        now: Utc::now(),
+        skew,
     };
-    let text = std::str::from_utf8(jws).map_err(|_| malformed("the stored answer is not text"))?;
-    let payload_b64 = text
-        .split('.')
-        .nth(1)
-        .ok_or_else(|| malformed("the stored answer is not a JWS"))?;
-    let payload = B64
-        .decode(payload_b64)
-        .map_err(|_| malformed("the stored answer's payload is not base64url"))?;
-    let payload: ClaimsPayload = serde_json::from_slice(&payload).map_err(|e| malformed(&e.to_string()))?;
-    let bytes = serde_json::to_vec(&payload.document).map_err(|e| malformed(&e.to_string()))?;
-    fcid::parse(&bytes).map_err(|e| Problem::InvalidDocument {
-        path: e.path,
-        problem: e.problem,
-    })
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    answer::verify_claims(request.identity(), &expected, raw)
 }

@@ -10,10 +10,7 @@ use crate::error::{FetchError, Problem};
 use crate::fetch::{FetchOptions, Organisation, Progress, Stage, authorize, http_client};
 use crate::login::LoginDriver;
 
-/// The `typ` of a receipt.
-pub const RECEIPT_TYP: &str = "betaalpod-receipt+jwt";
-/// The `typ` of a status.
-pub const STATUS_TYP: &str = "betaalpod-status+jwt";
+pub use pod_core::answer::{RECEIPT_TYP, STATUS_TYP};
 
 /// A part the organisation received, with its verified receipt.
 #[derive(Clone, Debug)]
@@ -49,16 +46,7 @@ fn report_to(progress: &Option<UnboundedSender<Progress>>) -> impl Fn(&str, Stag
 }
 
 fn verify_signed<T: serde::de::DeserializeOwned>(org: &Organisation, jws: &str, typ: &str) -> Result<T, Problem> {
-    let (payload, _) = schemas::jws::verify_compact(jws, typ, &org.keys, chrono::Utc::now()).map_err(|e| match e {
-        schemas::jws::JwsError::UnknownKey(kid) | schemas::jws::JwsError::InactiveKey(kid) => {
-            Problem::UntrustedKey(kid)
-        }
-        _ => Problem::BadSignature,
-    })?;
-    serde_json::from_slice(&payload).map_err(|e| Problem::InvalidDocument {
-        path: "$".to_owned(),
-        problem: e.to_string(),
-    })
+    pod_core::answer::verify_signed(org, jws, typ, chrono::Utc::now())
 }
 
 /// Submits each organisation's part (the exact bytes given) concurrently; one failure leaves the

@@ -1,264 +1,30 @@
-//! The overview (Mijn Betaaloverzicht): the latest document of every organisation, derived as of
-//! a date, with totals, the next payment and what the citizen should know. The same document is
-//! `pod overview --json` and `GET /api/overview`.
+//! The overview (Mijn Betaaloverzicht) of an unlocked pod. What it says and how it is derived is
+//! [`pod_core::overview`] (re-exported here); this module reads its inputs from the store.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use schemas::fcid::derive::{self, MatterView, NextDue, Totals};
-use serde::Serialize;
+pub use pod_core::overview::*;
 
 use crate::store::{PodError, UnlockedPod};
-
-/// Data older than this is marked stale.
-pub const STALE_AFTER_DAYS: i64 = 7;
-
-/// The whole overview.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Overview {
-    /// The date the amounts are computed for.
-    pub as_of: NaiveDate,
-    /// Sums over every organisation.
-    pub totals: Totals,
-    /// The earliest amount falling due on or after `as_of`, anywhere.
-    pub next_due: Option<NextPayment>,
-    /// One entry per organisation in the scheme or with stored documents.
-    pub organisations: Vec<OrganisationOverview>,
-    /// Things to know, in plain words (English here; [`OverviewWarning::text`] in either language).
-    #[serde(serialize_with = "english_warnings")]
-    pub warnings: Vec<OverviewWarning>,
-}
-
-/// Something the citizen should know about the overview as a whole.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum OverviewWarning {
-    /// The shown data of an organisation is more than a week old.
-    Stale(String),
-    /// The last fetch from an organisation failed.
-    FetchFailed(String),
-    /// A stored document can no longer be read.
-    Unreadable(String),
-    /// An organisation's totals for a matter don't add up.
-    Inconsistent {
-        /// The organisation's name.
-        organisation: String,
-        /// The matter's zaakkenmerk.
-        case_ref: String,
-    },
-}
-
-impl OverviewWarning {
-    /// The warning in plain words.
-    pub fn text(&self, lang: schemas::lang::Lang) -> String {
-        use schemas::lang::Lang::{En, Nl};
-        match (self, lang) {
-            (OverviewWarning::Stale(name), En) => {
-                format!("The data from {name} is more than {STALE_AFTER_DAYS} days old; fetch it again.")
-            }
-            (OverviewWarning::Stale(name), Nl) => {
-                format!("De gegevens van {name} zijn ouder dan {STALE_AFTER_DAYS} dagen; haal ze opnieuw op.")
-            }
-            (OverviewWarning::FetchFailed(name), En) => {
-                format!("The last fetch from {name} failed; what is shown may be out of date.")
-            }
-            (OverviewWarning::FetchFailed(name), Nl) => {
-                format!("Het laatste ophalen bij {name} is mislukt; wat je ziet is misschien niet actueel.")
-            }
-            (OverviewWarning::Unreadable(name), En) => {
-                format!("The stored document of {name} could not be read; fetch it again.")
-            }
-            (OverviewWarning::Unreadable(name), Nl) => {
-                format!("Het opgeslagen document van {name} is niet leesbaar; haal het opnieuw op.")
-            }
-            (OverviewWarning::Inconsistent { organisation, case_ref }, En) => {
-                format!("{organisation}: the totals of {case_ref} don't add up; see the matter for details.")
-            }
-            (OverviewWarning::Inconsistent { organisation, case_ref }, Nl) => {
-                format!("{organisation}: de totalen van {case_ref} kloppen niet; bekijk de zaak voor details.")
-            }
-        }
-    }
-}
-
-fn english_warnings<S: serde::Serializer>(warnings: &[OverviewWarning], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(warnings.iter().map(|w| w.text(schemas::lang::Lang::En)))
-}
-
-/// The next payment and who it is for.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct NextPayment {
-    /// Due date.
-    pub date: NaiveDate,
-    /// The part still open.
-    pub cents: i64,
-    /// The organisation's id.
-    pub organisation: String,
-}
-
-/// How current an organisation's data is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DataStatus {
-    /// Fetched within the last week, and the last fetch succeeded.
-    Ok,
-    /// The latest document is older than a week.
-    Stale,
-    /// The last fetch failed (older data, if any, is still shown).
-    Failed,
-    /// Never fetched.
-    Never,
-}
-
-/// One organisation in the overview.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct OrganisationOverview {
-    /// Its id.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// When the shown document was fetched.
-    pub fetched_at: Option<DateTime<Utc>>,
-    /// How current it is.
-    pub status: DataStatus,
-    /// Its totals.
-    pub totals: Totals,
-    /// Its matters, each exactly as `pod inspect --json` shows them.
-    pub matters: Vec<MatterView>,
-}
-
-impl Overview {
-    /// One row per matter, for a debt counsellor's spreadsheet.
-    pub fn to_csv(&self) -> String {
-        let mut csv = String::from(
-            "organisation,zaakkenmerk,omschrijving,imposed_cents,settled_cents,outstanding_cents,overdue_cents,next_due_date,next_due_cents\n",
-        );
-        for org in &self.organisations {
-            for m in &org.matters {
-                let (date, cents) = m.next_due.map_or((String::new(), String::new()), |n| {
-                    (n.date.to_string(), n.cents.to_string())
-                });
-                csv += &format!(
-                    "{},{},{},{},{},{},{},{date},{cents}\n",
-                    csv_field(&org.name),
-                    csv_field(&m.case_ref),
-                    csv_field(&m.description),
-                    m.imposed_cents,
-                    m.settled_cents,
-                    m.outstanding_cents,
-                    m.overdue_cents
-                );
-            }
-        }
-        csv
-    }
-}
-
-/// Quotes a CSV field, and defuses spreadsheet formulas in organisation-supplied text.
-fn csv_field(text: &str) -> String {
-    let defused = if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    format!("\"{}\"", defused.replace('"', "\"\""))
-}
 
 impl UnlockedPod {
     /// Builds the overview as of `as_of`, judging staleness at `now`.
     pub fn overview(&self, as_of: NaiveDate, now: DateTime<Utc>) -> Result<Overview, PodError> {
         let scheme = self.scheme()?;
-        let latest = self.latest_documents()?;
         let log = self.fetch_log()?;
-        let mut ids: Vec<String> = scheme
-            .organisations
-            .iter()
-            .map(|o| o.id.to_string())
-            .chain(latest.keys().cloned())
-            .collect();
-        ids.sort();
-        ids.dedup();
-
-        let mut organisations = Vec::new();
-        let mut warnings = Vec::new();
-        let mut next_due: Option<NextPayment> = None;
-        for id in ids {
-            let name = scheme
-                .organisations
-                .iter()
-                .find(|o| o.id.as_str() == id)
-                .map_or_else(|| id.clone(), |o| o.name.clone());
-            let last_attempt = log.iter().rev().find(|e| e.org == id);
-            let failed = last_attempt.is_some_and(|e| e.outcome != "ok");
-            let (fetched_at, matters) = match latest.get(&id) {
-                None => (None, Vec::new()),
-                Some((record, entry)) => {
-                    let plain = self.open_document(record)?;
-                    match fetcher::stored_document(&plain) {
-                        Ok(document) => (Some(entry.created_at), derive::view(&document, as_of).matters),
-                        Err(_) => {
-                            warnings.push(OverviewWarning::Unreadable(name.clone()));
-                            (Some(entry.created_at), Vec::new())
-                        }
-                    }
-                }
-            };
-            let status = match fetched_at {
-                None if failed => DataStatus::Failed,
-                None => DataStatus::Never,
-                Some(_) if failed => DataStatus::Failed,
-                Some(at) if now - at > chrono::Duration::days(STALE_AFTER_DAYS) => DataStatus::Stale,
-                Some(_) => DataStatus::Ok,
-            };
-            match status {
-                DataStatus::Stale => warnings.push(OverviewWarning::Stale(name.clone())),
-                DataStatus::Failed => warnings.push(OverviewWarning::FetchFailed(name.clone())),
-                DataStatus::Ok | DataStatus::Never => {}
-            }
-            for matter in &matters {
-                if !matter.consistent {
-                    warnings.push(OverviewWarning::Inconsistent {
-                        organisation: name.clone(),
-                        case_ref: matter.case_ref.clone(),
-                    });
-                }
-                if let Some(NextDue { date, cents }) = matter.next_due
-                    && next_due.as_ref().is_none_or(|n| date < n.date)
-                {
-                    next_due = Some(NextPayment {
-                        date,
-                        cents,
-                        organisation: id.clone(),
-                    });
-                }
-            }
-            let totals = matters.iter().map(Totals::from).sum();
-            organisations.push(OrganisationOverview {
-                id,
-                name,
-                fetched_at,
-                status,
-                totals,
-                matters,
-            });
+        let mut latest = BTreeMap::new();
+        for (org, (record, entry)) in self.latest_documents()? {
+            let plain = self.open_document(&record)?;
+            let document = pod_core::answer::stored_document(&plain).ok();
+            latest.insert(
+                org,
+                LatestDocument {
+                    fetched_at: entry.created_at,
+                    document,
+                },
+            );
         }
-        let totals = organisations.iter().map(|o| o.totals).sum();
-        Ok(Overview {
-            as_of,
-            totals,
-            next_due,
-            organisations,
-            warnings,
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("plain"), "\"plain\"");
-        assert_eq!(csv_field("say \"hi\", ok"), "\"say \"\"hi\"\", ok\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("-2+3"), "\"'-2+3\"");
+        Ok(build(&scheme.organisations, &latest, &log, as_of, now))
     }
 }

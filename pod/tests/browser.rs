@@ -5,102 +5,11 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use browser_harness::*;
 use common::*;
-use fantoccini::{Client, ClientBuilder, Locator};
-
-struct Driver {
-    child: Child,
-    port: u16,
-    _profile: tempfile::TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_browser() -> (Driver, Client) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver runs (scripts/test installs Debian's chromium-driver)");
-    let profile = tempfile::tempdir().unwrap();
-    let driver = Driver {
-        child,
-        port,
-        _profile: profile,
-    };
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-                     format!("--user-data-dir={}", driver._profile.path().display())]
-        }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("a WebDriver session");
-    (driver, client)
-}
-
-/// The page's visible text, retried while a navigation replaces the document.
-async fn body_text(client: &Client) -> String {
-    for _ in 0..50 {
-        if let Ok(text) = client
-            .execute(
-                "return document.readyState === 'complete' ? document.body.innerText : null",
-                vec![],
-            )
-            .await
-            && let Some(text) = text.as_str()
-        {
-            return text.to_owned();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the page never finished loading");
-}
-
-/// Waits until the page shows `needle`.
-async fn wait_for_text(client: &Client, needle: &str) -> String {
-    let mut text = String::new();
-    for _ in 0..50 {
-        text = body_text(client).await;
-        if text.contains(needle) {
-            return text;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the page never showed {needle:?}; it shows:\n{text}");
-}
-
-/// Clicks the element `locator` finds.
-async fn click(client: &Client, locator: Locator<'_>) {
-    client.find(locator).await.unwrap().click().await.unwrap();
-}
 
 /// Saves the plan on the page, then presses "submit"; returns the saved plan's address.
 async fn save_and_submit(client: &Client) -> String {
@@ -109,31 +18,6 @@ async fn save_and_submit(client: &Client) -> String {
     let plan_url = client.current_url().await.unwrap().to_string();
     click(client, Locator::Id("submit-plan")).await;
     plan_url
-}
-
-/// Runs axe-core in the page; returns the serious and critical violations.
-async fn accessibility_problems(client: &Client) -> Vec<String> {
-    let axe = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/support/node_modules/axe-core/axe.min.js"),
-    )
-    .expect("axe-core is installed (npm ci in tests/support)");
-    client.execute(&axe, vec![]).await.unwrap();
-    let result = client
-        .execute_async(
-            "const done = arguments[arguments.length - 1]; axe.run(document).then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ': ' + v.help)));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    serde_json::from_value(result).unwrap()
-}
-
-async fn screenshot(client: &Client, width: u32, name: &str) {
-    client.set_window_size(width, 900).await.unwrap();
-    let png = client.screenshot().await.unwrap();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(name), png).unwrap();
 }
 
 /// Logs in at `count` organisations in turn through their own login pages (the links on the

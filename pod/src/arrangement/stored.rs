@@ -1,22 +1,11 @@
 //! Saved plans: `arrangement` records in the pod, encrypted like everything else, with history.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use schemas::arrangement::{ArrangementInput, ArrangementPlan};
-use serde::{Deserialize, Serialize};
 
 use crate::store::{PodError, RecordId, RecordKind, UnlockedPod};
 
-/// A saved plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SavedArrangement {
-    /// When it was saved.
-    pub saved_at: DateTime<Utc>,
-    /// What the citizen entered.
-    pub input: ArrangementInput,
-    /// What the engine answered.
-    pub plan: ArrangementPlan,
-}
+pub use pod_core::arrangement::SavedArrangement;
 
 impl UnlockedPod {
     /// Saves a plan; earlier ones stay.

@@ -1,7 +1,8 @@
 //! The encrypted pod store.
 //!
 //! - [`keys`]: the citizen's age identity at rest (passphrase and recovery-code files).
-//! - [`seal`]: record values sealed under the pod's data key.
+//! - [`seal`], [`records`]: record values sealed under the pod's data key, and what a record is
+//!   (both from [`pod_core`], so the browser seals and opens exactly as the native pod does).
 //! - [`backend`]: the narrow [`Store`] trait and its sled implementation.
 //! - [`postgres`]: the PostgreSQL implementation, many pods in one database (providers).
 //! - [`pod`]: the pod folder ([`PodDir`]) and the unlocked session ([`UnlockedPod`]).
@@ -10,15 +11,15 @@
 //! key is stored as an age ciphertext to the citizen's recipient; the identity is stored only
 //! wrapped by the passphrase (and, separately, by the recovery code).
 
+pub use pod_core::{records, seal};
+
 pub mod backend;
 pub mod backup;
 pub mod keys;
 mod lock;
 pub mod pod;
 pub mod postgres;
-pub mod records;
 mod rotate;
-pub mod seal;
 pub mod throttle;
 
 pub use backend::{SledStore, Space, Store};

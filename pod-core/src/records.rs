@@ -28,7 +28,7 @@ impl RecordKind {
     pub fn floor(self) -> usize {
         match self {
             RecordKind::Document => 512 * 1024,
-            RecordKind::FetchLog | RecordKind::Arrangement | RecordKind::Settings => super::seal::MIN_BUCKET,
+            RecordKind::FetchLog | RecordKind::Arrangement | RecordKind::Settings => crate::seal::MIN_BUCKET,
         }
     }
 

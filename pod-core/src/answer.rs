@@ -1,0 +1,148 @@
+//! Every check on what an organisation answers: decrypt a claims answer with the citizen's key,
+//! verify its JWS against the pinned keys, bind it to this organisation, recipient, nonce and
+//! time, and validate the FCID document; verify signed receipts and statuses. The native
+//! fetcher and the browser run this same code.
+
+use std::time::Duration;
+
+use age::x25519;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chrono::{DateTime, Utc};
+use schemas::descriptor::OrganisationDescriptor;
+use schemas::fcid;
+use serde::Deserialize;
+
+use crate::problem::Problem;
+
+/// The `typ` of a claims answer.
+pub const CLAIMS_TYP: &str = "betaalpod-claims+jwt";
+/// The `typ` of an arrangement receipt.
+pub const RECEIPT_TYP: &str = "betaalpod-receipt+jwt";
+/// The `typ` of an arrangement status.
+pub const STATUS_TYP: &str = "betaalpod-status+jwt";
+/// Larger answers are refused before they are decrypted.
+pub const MAX_RESPONSE_BYTES: usize = fcid::MAX_DOCUMENT_BYTES;
+
+#[derive(Deserialize)]
+struct ClaimsPayload {
+    iss: String,
+    iat: i64,
+    exp: i64,
+    nonce: String,
+    recipient: String,
+    document: serde_json::Value,
+}
+
+/// What a claims answer must be bound to.
+pub struct Expected<'a> {
+    /// The pinned organisation it must come from.
+    pub org: &'a OrganisationDescriptor,
+    /// The nonce the pod sent with the claims request.
+    pub nonce: &'a str,
+    /// The time to judge `iat` and `exp` at.
+    pub now: DateTime<Utc>,
+    /// The allowed clock difference.
+    pub skew: Duration,
+}
+
+/// Decrypts a claims answer with `identity` and checks it against `expected`.
+pub fn verify_claims(
+    identity: &x25519::Identity,
+    expected: &Expected<'_>,
+    raw: &[u8],
+) -> Result<fcid::Document, Problem> {
+    if raw.len() > MAX_RESPONSE_BYTES {
+        return Err(Problem::TooLarge);
+    }
+    let jws = age::decrypt(identity, raw).map_err(|_| Problem::NotForThisPod)?;
+    let jws = std::str::from_utf8(&jws).map_err(|_| Problem::BadSignature)?;
+    let org = expected.org;
+    let now = expected.now;
+    let (payload, _) = schemas::jws::verify_compact(jws, CLAIMS_TYP, &org.keys, now).map_err(signature_problem)?;
+    let payload: ClaimsPayload = serde_json::from_slice(&payload).map_err(|e| Problem::InvalidDocument {
+        path: "$".to_owned(),
+        problem: format!("the signed answer is malformed: {e}"),
+    })?;
+    if payload.iss != org.id.as_str() {
+        return Err(Problem::WrongIssuer(payload.iss));
+    }
+    if payload.recipient != identity.to_public().to_string() {
+        return Err(Problem::Replayed("it was made for another recipient".to_owned()));
+    }
+    if payload.nonce != expected.nonce {
+        return Err(Problem::Replayed("the nonce is not the one we sent".to_owned()));
+    }
+    let skew = expected.skew.as_secs() as i64;
+    if payload.exp < now.timestamp() - skew {
+        return Err(Problem::Replayed("it has expired".to_owned()));
+    }
+    if payload.iat > now.timestamp() + skew {
+        return Err(Problem::Replayed("it claims to be made in the future".to_owned()));
+    }
+    let document = parse_document(&payload.document)?;
+    if document.supplied_by.as_str() != org.id.as_str() {
+        return Err(Problem::WrongIssuer(document.supplied_by.to_string()));
+    }
+    Ok(document)
+}
+
+/// Reads the FCID document back out of a stored answer: the JWS the pod decrypted from the
+/// organisation's age file. The signature was checked when it was fetched.
+pub fn stored_document(jws: &[u8]) -> Result<fcid::Document, Problem> {
+    let malformed = |why: &str| Problem::InvalidDocument {
+        path: "$".to_owned(),
+        problem: why.to_owned(),
+    };
+    let text = std::str::from_utf8(jws).map_err(|_| malformed("the stored answer is not text"))?;
+    let payload_b64 = text
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| malformed("the stored answer is not a JWS"))?;
+    let payload = B64
+        .decode(payload_b64)
+        .map_err(|_| malformed("the stored answer's payload is not base64url"))?;
+    let payload: ClaimsPayload = serde_json::from_slice(&payload).map_err(|e| malformed(&e.to_string()))?;
+    parse_document(&payload.document)
+}
+
+/// Verifies a signed receipt or status (`typ` [`RECEIPT_TYP`] or [`STATUS_TYP`]) against the
+/// organisation's pinned keys at `now`, and reads its payload.
+pub fn verify_signed<T: serde::de::DeserializeOwned>(
+    org: &OrganisationDescriptor,
+    jws: &str,
+    typ: &str,
+    now: DateTime<Utc>,
+) -> Result<T, Problem> {
+    let (payload, _) = schemas::jws::verify_compact(jws, typ, &org.keys, now).map_err(signature_problem)?;
+    serde_json::from_slice(&payload).map_err(|e| Problem::InvalidDocument {
+        path: "$".to_owned(),
+        problem: e.to_string(),
+    })
+}
+
+/// SHA-256 of `bytes` in lower-case hex, as the transparency log records it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_document(document: &serde_json::Value) -> Result<fcid::Document, Problem> {
+    let bytes = serde_json::to_vec(document).map_err(|e| Problem::InvalidDocument {
+        path: "$".to_owned(),
+        problem: e.to_string(),
+    })?;
+    fcid::parse(&bytes).map_err(|e| Problem::InvalidDocument {
+        path: e.path,
+        problem: e.problem,
+    })
+}
+
+fn signature_problem(error: schemas::jws::JwsError) -> Problem {
+    match error {
+        schemas::jws::JwsError::UnknownKey(kid) | schemas::jws::JwsError::InactiveKey(kid) => {
+            Problem::UntrustedKey(kid)
+        }
+        _ => Problem::BadSignature,
+    }
+}

@@ -1,0 +1,549 @@
+//! Betalingsregeling Rijk: one joint, affordable arrangement for all government claims, with a
+//! pause. Pure functions, no I/O; the rules R1–R7 and their public sources are in
+//! docs/ARRANGEMENT.md.
+
+pub mod norms;
+pub mod parts;
+
+use std::collections::{BTreeMap, HashSet};
+
+use schemas::arrangement::{
+    ArrangementInput, ArrangementPlan, Explanation, Household, Outcome, Payment, ScheduleMonth, Share,
+};
+use schemas::lang::{Lang, format_cents};
+
+pub use norms::Norms;
+pub use parts::{PreparedPart, SavedArrangement, prepare_parts};
+
+/// Settings of the engine that are not part of one citizen's input.
+#[derive(Clone, Copy, Debug)]
+pub struct EngineConfig {
+    /// The longest pause one request may ask for (R6: 6 months by default).
+    pub max_pause_months: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self { max_pause_months: 6 }
+    }
+}
+
+/// Schedules longer than this are not written out month by month (100 years).
+const MAX_SCHEDULE_MONTHS: i64 = 1200;
+
+/// Bad input, with the field it concerns.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct PlanError {
+    /// The input field, such as `claims[1].outstanding_cents`.
+    pub field: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+fn error(field: impl Into<String>, problem: impl Into<String>) -> PlanError {
+    PlanError {
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+/// The protected floor F: `min(0.95 × I, BVV_max)` rounded up to the cent, or the official
+/// figure when one is given (R2).
+pub fn protected_floor(income_cents: i64, bvv_max_cents: i64, floor_override_cents: Option<i64>) -> i64 {
+    floor_override_cents.unwrap_or_else(|| {
+        let ninety_five = (i128::from(income_cents) * 95 + 99) / 100;
+        (ninety_five as i64).min(bvv_max_cents)
+    })
+}
+
+/// Splits `available` over claims with `remaining` balances and `weights`, pro rata to
+/// weight × remaining (R4). No claim gets more than it still owes; what a paid-off claim cannot
+/// take goes to the others; the cents lost to rounding go to the largest claim.
+pub fn split(available: i64, remaining: &[i64], weights: &[i64]) -> Vec<i64> {
+    let mut pay = vec![0i64; remaining.len()];
+    let mut left = available.min(remaining.iter().sum());
+    let mut fixed = vec![false; remaining.len()];
+    loop {
+        let open: Vec<usize> = (0..remaining.len())
+            .filter(|&i| !fixed[i] && remaining[i] > 0)
+            .collect();
+        if open.is_empty() || left <= 0 {
+            return pay;
+        }
+        let total: i128 = open
+            .iter()
+            .map(|&i| i128::from(weights[i]) * i128::from(remaining[i]))
+            .sum();
+        let shares: Vec<i64> = open
+            .iter()
+            .map(|&i| (i128::from(left) * i128::from(weights[i]) * i128::from(remaining[i]) / total) as i64)
+            .collect();
+        let mut capped = false;
+        for (k, &i) in open.iter().enumerate() {
+            if shares[k] >= remaining[i] {
+                pay[i] = remaining[i];
+                fixed[i] = true;
+                left -= remaining[i];
+                capped = true;
+            }
+        }
+        if capped {
+            continue;
+        }
+        for (k, &i) in open.iter().enumerate() {
+            pay[i] = shares[k];
+        }
+        let mut leftover = left - shares.iter().sum::<i64>();
+        let mut by_size = open.clone();
+        by_size.sort_by_key(|&i| std::cmp::Reverse(remaining[i]));
+        for i in by_size {
+            let room = remaining[i] - pay[i];
+            let extra = leftover.min(room);
+            pay[i] += extra;
+            leftover -= extra;
+        }
+        return pay;
+    }
+}
+
+fn check(input: &ArrangementInput, config: &EngineConfig, norms: &Norms) -> Result<(), PlanError> {
+    if input.claims.is_empty() {
+        return Err(error("claims", "at least one claim is needed"));
+    }
+    for (field, value) in [
+        ("net_income_cents", Some(input.net_income_cents)),
+        ("existing_deductions_cents", Some(input.existing_deductions_cents)),
+        ("floor_override_cents", input.floor_override_cents),
+        ("min_share_cents", Some(input.min_share_cents)),
+    ] {
+        if value.is_some_and(|v| v < 0) {
+            return Err(error(field, "amounts cannot be negative"));
+        }
+    }
+    let mut seen = HashSet::new();
+    for (i, claim) in input.claims.iter().enumerate() {
+        if claim.outstanding_cents < 0 {
+            return Err(error(
+                format!("claims[{i}].outstanding_cents"),
+                "amounts cannot be negative",
+            ));
+        }
+        if claim.outstanding_cents > 100_000_000_000_000 {
+            return Err(error(
+                format!("claims[{i}].outstanding_cents"),
+                "the amount is implausibly large",
+            ));
+        }
+        if !seen.insert((claim.org.as_str(), claim.reference.as_str())) {
+            return Err(error(
+                format!("claims[{i}].ref"),
+                format!("claim {} of {} is listed twice", claim.reference, claim.org),
+            ));
+        }
+    }
+    if input.claims.iter().all(|c| c.outstanding_cents == 0) {
+        return Err(error("claims", "nothing is owed on these claims"));
+    }
+    if input.term_cap_months == 0 {
+        return Err(error("term_cap_months", "the term cap must be at least 1 month"));
+    }
+    if let Some(pause) = &input.pause
+        && !(1..=config.max_pause_months).contains(&pause.months)
+    {
+        return Err(error(
+            "pause.months",
+            format!("a pause is 1 to {} months", config.max_pause_months),
+        ));
+    }
+    if norms.on(input.date, input.household, input.aow).is_none() {
+        let first = norms.first_date().map(|d| d.to_string()).unwrap_or_default();
+        return Err(error("date", format!("there are no norm figures before {first}")));
+    }
+    Ok(())
+}
+
+/// Computes the plan for `input` with the built-in norm tables.
+pub fn plan(input: &ArrangementInput) -> Result<ArrangementPlan, PlanError> {
+    plan_with(input, &Norms::builtin(), &EngineConfig::default())
+}
+
+/// Computes the plan for `input`.
+pub fn plan_with(input: &ArrangementInput, norms: &Norms, config: &EngineConfig) -> Result<ArrangementPlan, PlanError> {
+    check(input, config, norms)?;
+    let applied = norms
+        .on(input.date, input.household, input.aow)
+        .ok_or_else(|| error("date", "no norm figures"))?;
+    let floor = protected_floor(
+        input.net_income_cents,
+        applied.bvv_max_cents,
+        input.floor_override_cents,
+    );
+    let capacity = (input.net_income_cents - floor - input.existing_deductions_cents).max(0);
+    let weights: Vec<i64> = input
+        .claims
+        .iter()
+        .map(|c| {
+            if input.preference_weighting && c.preferent {
+                2
+            } else {
+                1
+            }
+        })
+        .collect();
+    let owed: Vec<i64> = input.claims.iter().map(|c| c.outstanding_cents).collect();
+    let total_owed: i64 = owed.iter().sum();
+    let pause_months = input.pause.as_ref().map_or(0, |p| p.months);
+
+    let first_shares = split(capacity, &owed, &weights);
+    let shares: Vec<Share> = input
+        .claims
+        .iter()
+        .zip(&first_shares)
+        .map(|(c, &cents)| Share {
+            org: c.org.clone(),
+            reference: c.reference.clone(),
+            monthly_cents: cents,
+        })
+        .collect();
+    let monthly_total: i64 = first_shares.iter().sum();
+
+    let mut per_org: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for (claim, share) in input.claims.iter().zip(&first_shares) {
+        let entry = per_org.entry(claim.org.as_str()).or_default();
+        entry.0 += share;
+        entry.1 += claim.outstanding_cents;
+    }
+    let short_orgs: Vec<&str> = per_org
+        .iter()
+        .filter(|(_, (share, owed))| *share < input.min_share_cents && share < owed)
+        .map(|(org, _)| *org)
+        .collect();
+    let paying_months = if capacity > 0 {
+        (total_owed + capacity - 1) / capacity
+    } else {
+        0
+    };
+
+    let outcome = if capacity == 0 {
+        Outcome::PauseAndReferral
+    } else if !short_orgs.is_empty() {
+        Outcome::MinShareNotMet
+    } else if paying_months > i64::from(input.term_cap_months) {
+        Outcome::OverTermCap
+    } else {
+        Outcome::Plan
+    };
+    let schedule = if matches!(outcome, Outcome::Plan | Outcome::OverTermCap) && paying_months <= MAX_SCHEDULE_MONTHS {
+        schedule(input, &weights, capacity, pause_months)
+    } else {
+        Vec::new()
+    };
+    let term_months = if schedule.is_empty() { 0 } else { schedule.len() as u32 };
+    let explanation = Explanation {
+        nl: explain(
+            Lang::Nl,
+            input,
+            &applied,
+            floor,
+            capacity,
+            &outcome,
+            monthly_total,
+            paying_months,
+            pause_months,
+            &short_orgs,
+        ),
+        en: explain(
+            Lang::En,
+            input,
+            &applied,
+            floor,
+            capacity,
+            &outcome,
+            monthly_total,
+            paying_months,
+            pause_months,
+            &short_orgs,
+        ),
+    };
+    let offered = !matches!(outcome, Outcome::PauseAndReferral);
+    Ok(ArrangementPlan {
+        norm_cents: applied.norm_cents,
+        norm_valid_from: applied.norm_valid_from,
+        bvv_max_cents: applied.bvv_max_cents,
+        floor_cents: floor,
+        capacity_cents: capacity,
+        outcome,
+        monthly_total_cents: if offered { monthly_total } else { 0 },
+        pause_months: if schedule.is_empty() { 0 } else { pause_months },
+        term_months,
+        shares: if offered { shares } else { Vec::new() },
+        schedule,
+        explanation,
+    })
+}
+
+fn schedule(input: &ArrangementInput, weights: &[i64], capacity: i64, pause_months: u32) -> Vec<ScheduleMonth> {
+    let mut remaining: Vec<i64> = input.claims.iter().map(|c| c.outstanding_cents).collect();
+    let mut months = Vec::new();
+    for month in 1..=pause_months {
+        months.push(ScheduleMonth {
+            month,
+            payments: Vec::new(),
+            remaining_cents: remaining.iter().sum(),
+        });
+    }
+    let mut month = pause_months;
+    while remaining.iter().any(|r| *r > 0) {
+        month += 1;
+        let pay = split(capacity, &remaining, weights);
+        let payments = input
+            .claims
+            .iter()
+            .zip(&pay)
+            .filter(|(_, cents)| **cents > 0)
+            .map(|(c, &cents)| Payment {
+                org: c.org.clone(),
+                reference: c.reference.clone(),
+                cents,
+            })
+            .collect();
+        for (r, p) in remaining.iter_mut().zip(&pay) {
+            *r -= p;
+        }
+        months.push(ScheduleMonth {
+            month,
+            payments,
+            remaining_cents: remaining.iter().sum(),
+        });
+    }
+    months
+}
+
+fn household_name(household: Household, lang: Lang) -> &'static str {
+    match (household, lang) {
+        (Household::Single, Lang::Nl) => "alleenstaande",
+        (Household::Single, Lang::En) => "single person",
+        (Household::SingleParent, Lang::Nl) => "alleenstaande ouder",
+        (Household::SingleParent, Lang::En) => "single parent",
+        (Household::Couple, Lang::Nl) => "stel",
+        (Household::Couple, Lang::En) => "couple",
+        (Household::CoupleWithChildren, Lang::Nl) => "stel met kinderen",
+        (Household::CoupleWithChildren, Lang::En) => "couple with children",
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // One call site; a struct would only rename the arguments.
+fn explain(
+    lang: Lang,
+    input: &ArrangementInput,
+    applied: &norms::AppliedNorms,
+    floor: i64,
+    capacity: i64,
+    outcome: &Outcome,
+    monthly_total: i64,
+    paying_months: i64,
+    pause_months: u32,
+    short_orgs: &[&str],
+) -> String {
+    let m = |cents: i64| format_cents(cents, lang);
+    let nl = lang == Lang::Nl;
+    let mut lines = Vec::new();
+    let aow = if input.aow {
+        if nl { " met AOW-leeftijd" } else { " at AOW age" }
+    } else {
+        ""
+    };
+    lines.push(if nl {
+        format!(
+            "De bijstandsnorm voor een {}{aow} is {} per maand (tabel geldig vanaf {}).",
+            household_name(input.household, lang),
+            m(applied.norm_cents),
+            applied.norm_valid_from
+        )
+    } else {
+        format!(
+            "The welfare norm for a {}{aow} is {} a month (table valid from {}).",
+            household_name(input.household, lang),
+            m(applied.norm_cents),
+            applied.norm_valid_from
+        )
+    });
+    match input.floor_override_cents {
+        Some(official) => lines.push(if nl {
+            format!(
+                "Je beslagvrije voet is {}: het officiële bedrag dat je opgaf.",
+                m(official)
+            )
+        } else {
+            format!("Your protected floor is {}: the official figure you gave.", m(official))
+        }),
+        None => {
+            lines.push(if nl {
+                format!(
+                    "Je beslagvrije voet is {}: 95% van je inkomen van {}, maar nooit meer dan het maximum van {}. Dit is een benadering die je beschermt; een officieel bedrag (bijvoorbeeld uit een beslagbrief) gaat voor.",
+                    m(floor), m(input.net_income_cents), m(applied.bvv_max_cents)
+                )
+            } else {
+                format!(
+                    "Your protected floor is {}: 95% of your income of {}, but never more than the maximum of {}. This is a protective approximation; an official figure (for example from a seizure letter) takes precedence.",
+                    m(floor), m(input.net_income_cents), m(applied.bvv_max_cents)
+                )
+            });
+            if applied.bvv_is_fallback {
+                lines.push(if nl {
+                    format!("Er is nog geen maximum beslagvrije voet voor {} gepubliceerd; we gebruiken de nieuwste tabel (vanaf {}).", input.date.format("%Y"), applied.bvv_valid_from)
+                } else {
+                    format!("No maximum protected floor is published for {} yet; we use the newest table (from {}).", input.date.format("%Y"), applied.bvv_valid_from)
+                });
+            }
+        }
+    }
+    lines.push(if nl {
+        format!(
+            "Wat je maandelijks kunt missen: {} inkomen − {} beslagvrije voet − {} lopende inhoudingen = {}. Dit bedrag geldt één keer, voor alle schuldeisers samen.",
+            m(input.net_income_cents), m(floor), m(input.existing_deductions_cents), m(capacity)
+        )
+    } else {
+        format!(
+            "What you can spare each month: {} income − {} protected floor − {} running deductions = {}. It applies once, for all creditors together.",
+            m(input.net_income_cents), m(floor), m(input.existing_deductions_cents), m(capacity)
+        )
+    });
+    if input.preference_weighting {
+        lines.push(if nl {
+            "Preferente vorderingen tellen dubbel mee bij de verdeling.".to_owned()
+        } else {
+            "Preferent claims count double in the split.".to_owned()
+        });
+    }
+    lines.push(if nl {
+        "Elke organisatie krijgt een deel naar verhouding van wat je haar nog schuldig bent. Termijnen ronden we naar beneden af, de beslagvrije voet naar boven, zodat afronden je nooit onder de beslagvrije voet brengt. De centen die overblijven gaan naar de grootste vordering.".to_owned()
+    } else {
+        "Each organisation gets a share in proportion to what you still owe it. Instalments are rounded down and the floor up, so rounding never takes you below the floor. Cents left over go to the largest claim.".to_owned()
+    });
+    if pause_months > 0 {
+        lines.push(if nl {
+            format!("Je vraagt {pause_months} maanden pauze: dan betaal je niets en komen er geen verhogingen of rente bij. De looptijd wordt daarna zoveel langer; je termijnen worden niet hoger. De pauze telt niet mee voor de maximale looptijd, zodat een pauze je regeling nooit kost. Na de pauze rekenen we opnieuw.")
+        } else {
+            format!("You ask for a pause of {pause_months} months: you pay nothing and no surcharges or interest are added. The term becomes that much longer; your instalments do not go up. The pause does not count against the term cap, so asking for one never costs you the plan. After the pause the plan is recalculated.")
+        });
+    }
+    lines.push(match (outcome, nl) {
+        (Outcome::Plan, true) => format!("Je betaalt {} per maand, {paying_months} maanden lang (binnen de grens van {} maanden).", m(monthly_total), input.term_cap_months),
+        (Outcome::Plan, false) => format!("You pay {} a month for {paying_months} months (within the cap of {} months).", m(monthly_total), input.term_cap_months),
+        (Outcome::OverTermCap, true) => format!("Met {} per maand duurt het {paying_months} maanden, langer dan de grens van {} maanden. We verhogen je termijn niet: vraag om maatwerk of schuldhulp bij je gemeente. De cijfers staan hieronder.", m(monthly_total), input.term_cap_months),
+        (Outcome::OverTermCap, false) => format!("At {} a month it takes {paying_months} months, longer than the cap of {} months. We do not raise your instalment: ask for custom handling or municipal debt help. The figures are below.", m(monthly_total), input.term_cap_months),
+        (Outcome::PauseAndReferral, true) => "Je houdt niets over om af te lossen. Een regeling van € 0 bieden we niet aan: vraag een pauze aan en neem contact op met schuldhulp van je gemeente.".to_owned(),
+        (Outcome::PauseAndReferral, false) => "Nothing is left to pay with. We never offer a €0 plan: ask for a pause and contact your municipality's debt help.".to_owned(),
+        (Outcome::MinShareNotMet, true) => format!("Wat je kunt missen is te weinig om elke organisatie minstens {} per maand te geven (te weinig voor: {}). We verzinnen geen geld: vraag een pauze of hulp van schuldhulpverlening.", m(input.min_share_cents), short_orgs.join(", ")),
+        (Outcome::MinShareNotMet, false) => format!("What you can spare is too little to give each organisation at least {} a month (too little for: {}). We never invent money: ask for a pause or for debt help.", m(input.min_share_cents), short_orgs.join(", ")),
+    });
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(json: serde_json::Value) -> ArrangementInput {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn worked_case_1_single_on_welfare() {
+        let plan = plan(&input(serde_json::json!({
+            "date": "2026-02-01", "household": "single", "aow": false, "net_income_cents": 140150,
+            "claims": [{"org": "cjib", "ref": "A", "outstanding_cents": 60000}, {"org": "duo", "ref": "B", "outstanding_cents": 120000},
+                       {"org": "cak", "ref": "C", "outstanding_cents": 40000}]
+        })))
+        .unwrap();
+        assert_eq!(plan.floor_cents, 133143);
+        assert_eq!(plan.capacity_cents, 7007);
+        assert_eq!(
+            plan.shares.iter().map(|s| s.monthly_cents).collect::<Vec<_>>(),
+            [1911, 3822, 1274]
+        );
+        assert_eq!(plan.monthly_total_cents, 7007);
+        assert_eq!(plan.term_months, 32);
+        assert_eq!(plan.outcome, Outcome::Plan);
+        assert_eq!(plan.norm_cents, 140150);
+        assert_eq!(plan.norm_valid_from.to_string(), "2026-01-01");
+        assert_eq!(plan.schedule.last().unwrap().remaining_cents, 0);
+    }
+
+    #[test]
+    fn worked_case_2_high_income() {
+        let plan = plan(&input(serde_json::json!({
+            "date": "2025-09-01", "household": "single", "net_income_cents": 300000,
+            "claims": [{"org": "cjib", "ref": "A", "outstanding_cents": 100000}]
+        })))
+        .unwrap();
+        assert_eq!(plan.floor_cents, 209367);
+        assert_eq!(plan.capacity_cents, 90633);
+        assert_eq!(plan.bvv_max_cents, 209367);
+    }
+
+    #[test]
+    fn worked_case_3_preference_weight() {
+        assert_eq!(split(9000, &[100_000, 100_000], &[2, 1]), [6000, 3000]);
+    }
+
+    #[test]
+    fn zero_capacity_is_a_pause_and_referral_never_a_zero_plan() {
+        let plan = plan(&input(serde_json::json!({
+            "date": "2026-02-01", "household": "single", "net_income_cents": 100000, "existing_deductions_cents": 10000,
+            "claims": [{"org": "cjib", "ref": "A", "outstanding_cents": 60000}]
+        })))
+        .unwrap();
+        assert_eq!(plan.outcome, Outcome::PauseAndReferral);
+        assert!(plan.schedule.is_empty() && plan.shares.is_empty() && plan.monthly_total_cents == 0);
+        assert!(plan.explanation.en.contains("never offer a €0 plan"));
+    }
+
+    #[test]
+    fn bad_input_names_the_field() {
+        let base = serde_json::json!({"date": "2026-02-01", "household": "single", "net_income_cents": 140150,
+            "claims": [{"org": "cjib", "ref": "A", "outstanding_cents": 60000}]});
+        let mut early = base.clone();
+        early["date"] = "2024-12-31".into();
+        assert_eq!(plan(&input(early)).unwrap_err().field, "date");
+        let mut negative = base.clone();
+        negative["claims"][0]["outstanding_cents"] = (-1).into();
+        assert_eq!(plan(&input(negative)).unwrap_err().field, "claims[0].outstanding_cents");
+        let mut none = base.clone();
+        none["claims"] = serde_json::json!([]);
+        assert_eq!(plan(&input(none)).unwrap_err().field, "claims");
+        let mut twice = base.clone();
+        twice["claims"] = serde_json::json!([{"org": "cjib", "ref": "A", "outstanding_cents": 1}, {"org": "cjib", "ref": "A", "outstanding_cents": 2}]);
+        assert_eq!(plan(&input(twice)).unwrap_err().field, "claims[1].ref");
+        for months in [0, 7] {
+            let mut pause = base.clone();
+            pause["pause"] = serde_json::json!({"months": months, "reason": "illness", "motivation": "x"});
+            assert_eq!(plan(&input(pause)).unwrap_err().field, "pause.months");
+        }
+        let mut unknown = base.clone();
+        unknown["household"] = "commune".into();
+        assert!(
+            serde_json::from_value::<ArrangementInput>(unknown)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown variant")
+        );
+    }
+
+    #[test]
+    fn the_norm_file_reads() {
+        let norms = Norms::builtin();
+        assert_eq!(norms.first_date().unwrap().to_string(), "2025-01-01");
+        let applied = norms
+            .on(
+                chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+                Household::Couple,
+                true,
+            )
+            .unwrap();
+        assert_eq!(applied.norm_cents, 214416);
+        assert!(applied.bvv_is_fallback);
+    }
+}

@@ -1,0 +1,21 @@
+//! The pod core: every part of Betaalpod that touches plaintext, in one crate that builds both
+//! for the native binaries and for `wasm32-unknown-unknown` (the browser, through `pod-wasm`).
+//! It does no I/O: callers pass bytes and times in and get values back.
+//!
+//! - [`identity`]: the citizen's age identity, wrapped by a passphrase or recovery code (scrypt).
+//! - [`seal`], [`records`]: record values sealed and padded under the pod's data key.
+//! - [`answer`]: every check on an organisation's answer (decrypt, JWS against pinned keys,
+//!   binding, FCID validation), and signed receipts and statuses.
+//! - [`problem`]: what went wrong with an organisation, in words a citizen can act on.
+//! - [`fetch_log`]: the transparency log's entries.
+//! - [`overview`]: Mijn Betaaloverzicht, derived from the latest documents.
+//! - [`arrangement`]: the Betalingsregeling Rijk engine, and each organisation's part.
+
+pub mod answer;
+pub mod arrangement;
+pub mod fetch_log;
+pub mod identity;
+pub mod overview;
+pub mod problem;
+pub mod records;
+pub mod seal;

@@ -1,0 +1,129 @@
+//! Real headless Chromium for the tests: Debian's `chromium` driven through `chromedriver` by
+//! fantoccini, with the flags this closed network needs, plus the few helpers every browser test
+//! uses (page text, waiting, clicking, axe-core, screenshots).
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub use fantoccini::{Client, Locator};
+use fantoccini::ClientBuilder;
+
+/// The running chromedriver and its profile; dropping it stops the browser.
+pub struct Driver {
+    child: Child,
+    port: u16,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts chromedriver and Chromium with a fresh profile and opens a WebDriver session.
+pub async fn start_browser() -> (Driver, Client) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver runs (scripts/test installs Debian's chromium-driver)");
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver {
+        child,
+        port,
+        _profile: profile,
+    };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_owned(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                     format!("--user-data-dir={}", driver._profile.path().display())]
+        }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session");
+    (driver, client)
+}
+
+/// The page's visible text, retried while a navigation replaces the document.
+pub async fn body_text(client: &Client) -> String {
+    for _ in 0..50 {
+        if let Ok(text) = client
+            .execute(
+                "return document.readyState === 'complete' ? document.body.innerText : null",
+                vec![],
+            )
+            .await
+            && let Some(text) = text.as_str()
+        {
+            return text.to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never finished loading");
+}
+
+/// Waits until the page shows `needle`.
+pub async fn wait_for_text(client: &Client, needle: &str) -> String {
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = body_text(client).await;
+        if text.contains(needle) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never showed {needle:?}; it shows:\n{text}");
+}
+
+/// Clicks the element `locator` finds.
+pub async fn click(client: &Client, locator: Locator<'_>) {
+    client.find(locator).await.unwrap().click().await.unwrap();
+}
+
+/// Runs axe-core in the page; returns the serious and critical violations.
+pub async fn accessibility_problems(client: &Client) -> Vec<String> {
+    let axe = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../support/node_modules/axe-core/axe.min.js"),
+    )
+    .expect("axe-core is installed (npm ci in tests/support)");
+    client.execute(&axe, vec![]).await.unwrap();
+    let result = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; axe.run(document).then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ': ' + v.help)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(result).unwrap()
+}
+
+/// Saves a PNG of the page at `width` pixels under `target/screenshots/NAME`.
+pub async fn screenshot(client: &Client, width: u32, name: &str) {
+    client.set_window_size(width, 900).await.unwrap();
+    let png = client.screenshot().await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
