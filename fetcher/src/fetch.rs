@@ -147,10 +147,6 @@ pub(crate) fn http_client(options: &FetchOptions) -> reqwest::Client {
         .expect("a plain HTTP client builds")
 }
 
-fn issuer_of(org: &Organisation) -> String {
-    org.base_url.as_str().trim_end_matches('/').to_owned()
-}
-
 /// The citizen's login at `org` for `scope`, then the code exchange. Returns the access token,
 /// which lives only in memory for this one request.
 pub(crate) async fn authorize<D: LoginDriver>(
@@ -180,26 +176,7 @@ pub(crate) async fn authorize<D: LoginDriver>(
             crate::login::LoginError::Unreachable(detail) => Problem::Network(detail),
             crate::login::LoginError::Cancelled(detail) => Problem::LoginCancelled(detail),
         })?;
-    if let Some(error) = callback.error {
-        return Err(Problem::LoginCancelled(
-            callback
-                .error_description
-                .map_or(error.clone(), |d| format!("{error}: {d}")),
-        ));
-    }
-    if callback.state.as_deref() != Some(state.secret().as_str()) {
-        return Err(Problem::LoginMixUp("the state does not match".to_owned()));
-    }
-    // RFC 9207: the answer must come from the organisation we sent the citizen to.
-    if callback.iss.as_deref().map(|i| i.trim_end_matches('/')) != Some(issuer_of(org).as_str()) {
-        return Err(Problem::LoginMixUp(format!(
-            "the answer names issuer {:?}",
-            callback.iss.unwrap_or_default()
-        )));
-    }
-    let code = callback
-        .code
-        .ok_or_else(|| Problem::LoginCancelled("no code in the answer".to_owned()))?;
+    let code = pod_core::authorization::check_callback(&callback, state.secret(), org)?;
     report(org.id.as_str(), Stage::Fetching);
     let exchange = client
         .exchange_code(AuthorizationCode::new(code))
@@ -261,14 +238,7 @@ async fn check_served_keys(http: &reqwest::Client, org: &Organisation, timeout: 
         ));
     }
     let served: Jwks = response.json().await.map_err(|_| Problem::KeysChanged)?;
-    let fingerprints = |keys: &[schemas::jws::Jwk]| {
-        let mut prints: Vec<(String, String)> = keys.iter().map(|k| (k.kid.clone(), k.fingerprint())).collect();
-        prints.sort();
-        prints
-    };
-    let now = Utc::now();
-    let pinned: Vec<schemas::jws::Jwk> = org.keys.iter().filter(|k| k.is_active(now)).cloned().collect();
-    if fingerprints(&served.keys) != fingerprints(&pinned) {
+    if !pod_core::authorization::served_keys_match(org, &served.keys, Utc::now()) {
         return Err(Problem::KeysChanged);
     }
     Ok(())

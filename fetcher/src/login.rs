@@ -9,39 +9,7 @@ use schemas::descriptor::OrganisationDescriptor;
 use tokio::sync::oneshot;
 use url::Url;
 
-/// What the authorization server sent back to the redirect URI.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Callback {
-    /// The authorization code.
-    pub code: Option<String>,
-    /// The state we sent.
-    pub state: Option<String>,
-    /// The issuer (RFC 9207).
-    pub iss: Option<String>,
-    /// An OAuth error code, if the login failed.
-    pub error: Option<String>,
-    /// Its description.
-    pub error_description: Option<String>,
-}
-
-impl Callback {
-    /// Reads the callback parameters from a redirect URL.
-    pub fn from_url(url: &Url) -> Self {
-        let mut callback = Callback::default();
-        for (key, value) in url.query_pairs() {
-            let value = Some(value.into_owned());
-            match key.as_ref() {
-                "code" => callback.code = value,
-                "state" => callback.state = value,
-                "iss" => callback.iss = value,
-                "error" => callback.error = value,
-                "error_description" => callback.error_description = value,
-                _ => {}
-            }
-        }
-        callback
-    }
-}
+pub use pod_core::authorization::Callback;
 
 /// Why a login did not complete.
 #[derive(Clone, Debug, PartialEq, Eq)]

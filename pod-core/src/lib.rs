@@ -6,16 +6,20 @@
 //! - [`seal`], [`records`]: record values sealed and padded under the pod's data key.
 //! - [`answer`]: every check on an organisation's answer (decrypt, JWS against pinned keys,
 //!   binding, FCID validation), and signed receipts and statuses.
+//! - [`authorization`]: the citizen's side of an organisation's login (code + PKCE S256), pure.
 //! - [`problem`]: what went wrong with an organisation, in words a citizen can act on.
 //! - [`fetch_log`]: the transparency log's entries.
 //! - [`overview`]: Mijn Betaaloverzicht, derived from the latest documents.
 //! - [`arrangement`]: the Betalingsregeling Rijk engine, and each organisation's part.
+//! - [`provider_login`]: the citizen's half of OPAQUE, to log in to a pod provider.
 
 pub mod answer;
+pub mod authorization;
 pub mod arrangement;
 pub mod fetch_log;
 pub mod identity;
 pub mod overview;
 pub mod problem;
+pub mod provider_login;
 pub mod records;
 pub mod seal;

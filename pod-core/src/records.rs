@@ -103,3 +103,104 @@ pub struct IndexEntry {
     /// Its payload length in bytes.
     pub len: u64,
 }
+
+/// The `meta` key under which a store keeps its data key, wrapped to the citizen's recipient.
+pub const DATA_KEY_NAME: &[u8] = b"data_key";
+
+/// A record as stored: its sealed payload (space `records`) and its sealed index entry (space
+/// `index`), both under the record's id. The native store and a provider hold exactly these
+/// bytes, which is why an export from a provider restores with `pod restore`.
+pub struct SealedRecord {
+    /// The record's id.
+    pub id: RecordId,
+    /// The payload, sealed at (`records`, id) and padded to the kind's floor.
+    pub payload: Vec<u8>,
+    /// The index entry's JSON, sealed at (`index`, id).
+    pub entry: Vec<u8>,
+}
+
+/// Seals a record's payload and its index entry under `key`.
+pub fn seal_record(key: &crate::seal::DataKey, id: RecordId, entry: &IndexEntry, payload: &[u8]) -> SealedRecord {
+    use provider_api::Space;
+    let entry_json = zeroize::Zeroizing::new(serde_json::to_vec(entry).expect("an index entry always serialises"));
+    SealedRecord {
+        id,
+        payload: key.seal(Space::Records.name(), id.as_bytes(), payload, entry.kind.floor()),
+        entry: key.seal(Space::Index.name(), id.as_bytes(), &entry_json, crate::seal::MIN_BUCKET),
+    }
+}
+
+/// Opens a sealed index entry; `None` when it is damaged, moved or sealed under another key.
+pub fn open_entry(key: &crate::seal::DataKey, id: RecordId, sealed: &[u8]) -> Option<IndexEntry> {
+    let json = key.open(provider_api::Space::Index.name(), id.as_bytes(), sealed)?;
+    serde_json::from_slice(&json).ok()
+}
+
+/// Opens a sealed payload; `None` when it is damaged, moved or sealed under another key.
+pub fn open_payload(key: &crate::seal::DataKey, id: RecordId, sealed: &[u8]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    key.open(provider_api::Space::Records.name(), id.as_bytes(), sealed)
+}
+
+/// Wraps the data key to the citizen's recipient (age X25519), for the `meta` space.
+pub fn wrap_data_key(key: &crate::seal::DataKey, recipient: &age::x25519::Recipient) -> Vec<u8> {
+    age::encrypt(recipient, key.as_bytes()).expect("age encryption to an X25519 recipient of an in-memory buffer cannot fail")
+}
+
+/// Why a wrapped data key did not open.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DataKeyError {
+    /// It was wrapped to another identity.
+    #[error("the store's data key belongs to another identity")]
+    OtherIdentity,
+    /// It is not a wrapped data key.
+    #[error("the store's data key is damaged")]
+    Damaged,
+}
+
+/// Unwraps a data key with the citizen's identity.
+pub fn unwrap_data_key(wrapped: &[u8], identity: &age::x25519::Identity) -> Result<crate::seal::DataKey, DataKeyError> {
+    match age::decrypt(identity, wrapped) {
+        Ok(bytes) => {
+            let bytes = zeroize::Zeroizing::new(bytes);
+            crate::seal::DataKey::from_bytes(&bytes).ok_or(DataKeyError::Damaged)
+        }
+        Err(age::DecryptError::NoMatchingKeys) => Err(DataKeyError::OtherIdentity),
+        Err(_) => Err(DataKeyError::Damaged),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seal::DataKey;
+
+    #[test]
+    fn a_sealed_record_opens_only_where_it_was_sealed() {
+        let key = DataKey::generate();
+        let id = RecordId::random();
+        let entry = IndexEntry {
+            kind: RecordKind::Settings,
+            source: Some("cjib".to_owned()),
+            created_at: "2026-12-02T10:00:00Z".parse().unwrap(),
+            len: 5,
+        };
+        let sealed = seal_record(&key, id, &entry, b"hello");
+        assert_eq!(open_entry(&key, id, &sealed.entry), Some(entry));
+        assert_eq!(open_payload(&key, id, &sealed.payload).unwrap().as_slice(), b"hello");
+        let other = RecordId::random();
+        assert!(open_entry(&key, other, &sealed.entry).is_none(), "moved to another id");
+        assert!(open_entry(&key, id, &sealed.payload).is_none(), "a payload is not an entry");
+        assert!(open_payload(&DataKey::generate(), id, &sealed.payload).is_none(), "another key");
+    }
+
+    #[test]
+    fn the_data_key_opens_with_its_identity_only() {
+        let identity = age::x25519::Identity::generate();
+        let key = DataKey::generate();
+        let wrapped = wrap_data_key(&key, &identity.to_public());
+        assert_eq!(unwrap_data_key(&wrapped, &identity).unwrap().as_bytes(), key.as_bytes());
+        let stranger = age::x25519::Identity::generate();
+        assert_eq!(unwrap_data_key(&wrapped, &stranger).err(), Some(DataKeyError::OtherIdentity));
+        assert_eq!(unwrap_data_key(b"junk", &identity).err(), Some(DataKeyError::Damaged));
+    }
+}

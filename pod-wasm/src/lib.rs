@@ -92,3 +92,64 @@ fn parse_date(text: &str) -> Result<NaiveDate, JsError> {
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, JsError> {
     serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))
 }
+
+/// The citizen's half of an OPAQUE registration with a pod provider ([`pod_core::provider_login`]).
+#[wasm_bindgen]
+pub struct Registration(Option<pod_core::provider_login::Registration>);
+
+#[wasm_bindgen]
+impl Registration {
+    /// Starts registering `secret`; send [`Registration::request`] to the provider.
+    pub fn start(secret: &str) -> Result<Registration, JsError> {
+        pod_core::provider_login::Registration::start(secret.as_bytes())
+            .map(|r| Registration(Some(r)))
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// The `RegistrationRequest`.
+    pub fn request(&self) -> Vec<u8> {
+        self.0.as_ref().map(|r| r.request.clone()).unwrap_or_default()
+    }
+
+    /// Finishes with the provider's `RegistrationResponse`; the `RegistrationUpload` to send.
+    /// A registration finishes once.
+    pub fn finish(&mut self, secret: &str, response: &[u8]) -> Result<Vec<u8>, JsError> {
+        let registration = self.0.take().ok_or_else(|| JsError::new("this registration already finished"))?;
+        registration
+            .finish(secret.as_bytes(), response)
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+}
+
+/// The citizen's half of an OPAQUE login at a pod provider.
+#[wasm_bindgen]
+pub struct Login(Option<pod_core::provider_login::Login>);
+
+#[wasm_bindgen]
+impl Login {
+    /// Starts a login with `secret`; send [`Login::request`] to the provider.
+    pub fn start(secret: &str) -> Result<Login, JsError> {
+        pod_core::provider_login::Login::start(secret.as_bytes())
+            .map(|l| Login(Some(l)))
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// The `CredentialRequest`.
+    pub fn request(&self) -> Vec<u8> {
+        self.0.as_ref().map(|l| l.request.clone()).unwrap_or_default()
+    }
+
+    /// Finishes with the provider's `CredentialResponse`: `{finalization, token}` as JSON, or
+    /// the error `wrong passphrase`, found here without asking the provider.
+    pub fn finish(&mut self, secret: &str, response: &[u8]) -> Result<String, JsError> {
+        let login = self.0.take().ok_or_else(|| JsError::new("this login already finished"))?;
+        let done = login
+            .finish(secret.as_bytes(), response)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        use base64::Engine as _;
+        to_json(&serde_json::json!({
+            "finalization": base64::engine::general_purpose::STANDARD.encode(&done.finalization),
+            "token": done.token.as_str(),
+        }))
+    }
+}

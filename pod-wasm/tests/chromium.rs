@@ -26,11 +26,17 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// Builds the package once per test process: tests run in parallel and read the files the
+/// build writes.
 fn build_wasm_package() -> PathBuf {
-    let status = Command::new(workspace().join("scripts/build-wasm"))
-        .status()
-        .expect("scripts/build-wasm runs");
-    assert!(status.success(), "scripts/build-wasm failed; run it by hand to see why");
+    static BUILT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let built = *BUILT.get_or_init(|| {
+        Command::new(workspace().join("scripts/build-wasm"))
+            .status()
+            .expect("scripts/build-wasm runs")
+            .success()
+    });
+    assert!(built, "scripts/build-wasm failed; run it by hand to see why");
     workspace().join("target/wasm-pkg")
 }
 
@@ -245,4 +251,126 @@ async fn identity_and_records_cross_between_builds(client: &Client) {
     assert_eq!(sealed_in_wasm.len(), sealed.len(), "both builds pad to the same bucket");
     assert_ne!(sealed_in_wasm, sealed, "a fresh nonce each time");
     assert_eq!(data_key.open("records", &id, &sealed_in_wasm).unwrap().as_slice(), plaintext);
+}
+
+/// A provider on sled, in-process; its address.
+async fn start_provider(dir: &Path) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listen = listener.local_addr().unwrap();
+    let config = provider::config::ProviderConfig::parse(&format!(
+        "listen = \"{listen}\"\npublic_url = \"http://{listen}\"\ndata_dir = \"{}\"\n",
+        dir.join("vault").display()
+    ))
+    .unwrap();
+    let vault = provider::vault::Vault::Sled(provider::vault::SledVault::open(config.data_dir.as_ref().unwrap()).unwrap());
+    let state = provider::server::AppState::with_vault(config, vault).await.unwrap();
+    tokio::spawn(provider::server::serve(listener, state));
+    format!("http://{listen}")
+}
+
+async fn post(url: &str, body: Value) -> Value {
+    let answer = reqwest::Client::new().post(url).json(&body).send().await.unwrap();
+    let status = answer.status();
+    let text = answer.text().await.unwrap();
+    assert!(status.is_success(), "POST {url}: {status} {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Logs in with the wasm build's OPAQUE; the token, or the error wasm reported.
+async fn wasm_login(client: &Client, provider: &str, pod_id: &str, secret: &str) -> Result<String, String> {
+    let request = run(
+        client,
+        "window.login = pod.Login.start(arguments[0]); return { request: b64.encode(login.request()) };",
+        vec![json!(secret)],
+    )
+    .await;
+    let started = post(
+        &format!("{provider}/api/v1/login/start"),
+        json!({"pod_id": pod_id, "credential": "passphrase", "request": request["request"]}),
+    )
+    .await;
+    let done = run(
+        client,
+        "return { done: JSON.parse(login.finish(arguments[0], b64.decode(arguments[1]))) };",
+        vec![json!(secret), started["response"].clone()],
+    )
+    .await;
+    if let Some(error) = done["error"].as_str() {
+        return Err(error.to_owned());
+    }
+    post(
+        &format!("{provider}/api/v1/login/finish"),
+        json!({"login_id": started["login_id"], "finalization": done["done"]["finalization"]}),
+    )
+    .await;
+    Ok(done["done"]["token"].as_str().unwrap().to_owned())
+}
+
+/// OPAQUE in wasm (Argon2id included) against the real `provider` server, and against the native
+/// build: a pod registered in the browser logs in natively and the other way round.
+#[tokio::test(flavor = "multi_thread")]
+async fn opaque_in_wasm_signs_up_and_logs_in_at_a_real_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    build_wasm_package();
+    let dir = tempfile::tempdir().unwrap();
+    let provider = start_provider(dir.path()).await;
+    let url = serve().await;
+    let (_driver, client) = start_browser().await;
+    open_page(&client, &url).await;
+
+    let (passphrase, code) = ("correct horse battery staple", "ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567");
+    let requests = run(
+        &client,
+        "window.regP = pod.Registration.start(arguments[0]); window.regR = pod.Registration.start(arguments[1]);
+         return { p: b64.encode(regP.request()), r: b64.encode(regR.request()) };",
+        vec![json!(passphrase), json!(code)],
+    )
+    .await;
+    let started = post(
+        &format!("{provider}/api/v1/signup/start"),
+        json!({"passphrase_request": requests["p"], "recovery_request": requests["r"]}),
+    )
+    .await;
+    let uploads = run(
+        &client,
+        "return { p: b64.encode(regP.finish(arguments[0], b64.decode(arguments[2]))),
+                  r: b64.encode(regR.finish(arguments[1], b64.decode(arguments[3]))) };",
+        vec![json!(passphrase), json!(code), started["passphrase_response"].clone(), started["recovery_response"].clone()],
+    )
+    .await;
+    let identity = age::x25519::Identity::generate();
+    let wrap = |secret: &str| B64.encode(wrap_identity(&identity, &SecretString::from(secret.to_owned()), KdfCost::InsecureForTests));
+    let pod_id = started["pod_id"].as_str().unwrap().to_owned();
+    post(
+        &format!("{provider}/api/v1/signup/finish"),
+        json!({
+            "pod_id": pod_id, "passphrase_upload": uploads["p"], "recovery_upload": uploads["r"],
+            "recipient": identity.to_public().to_string(), "identity_file": wrap(passphrase), "recovery_file": wrap(code),
+        }),
+    )
+    .await;
+
+    assert_eq!(wasm_login(&client, &provider, &pod_id, "wrong horse battery staple").await, Err("wrong passphrase".to_owned()));
+    let token = wasm_login(&client, &provider, &pod_id, passphrase).await.unwrap();
+    let info: Value = reqwest::Client::new()
+        .get(format!("{provider}/api/v1/pod"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["recipient"], json!(identity.to_public().to_string()), "the wasm token opens a session");
+
+    // The native client logs in to the pod the browser registered.
+    let login = pod_core::provider_login::Login::start(passphrase.as_bytes()).unwrap();
+    let started = post(
+        &format!("{provider}/api/v1/login/start"),
+        json!({"pod_id": pod_id, "credential": "passphrase", "request": B64.encode(&login.request)}),
+    )
+    .await;
+    let response = B64.decode(started["response"].as_str().unwrap()).unwrap();
+    assert!(login.finish(passphrase.as_bytes(), &response).is_ok());
+    client.close().await.unwrap();
 }

@@ -50,6 +50,21 @@ pub struct ClientConfig {
     pub client_id: String,
     /// Exact redirect URIs; a loopback `http://127.0.0.1/…` or `http://[::1]/…` matches any port.
     pub redirect_uris: Vec<String>,
+    /// Origins where this client runs in a browser (a pod provider's app, `https://pods.example.nl`).
+    /// Only they get CORS answers on the token, claims, arrangement, JWKS and descriptor
+    /// endpoints, and a token request carrying another `Origin` is refused.
+    #[serde(default)]
+    pub web_origins: Vec<String>,
+}
+
+/// Whether `origin` is an origin only (`scheme://host[:port]`), over https, or http on loopback.
+pub fn is_web_origin(origin: &str) -> bool {
+    let Ok(url) = Url::parse(origin) else { return false };
+    let loopback = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+        || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
+        || url.host_str() == Some("localhost");
+    (url.scheme() == "https" || url.scheme() == "http" && loopback)
+        && url.origin().ascii_serialization() == origin
 }
 
 /// Rate limits, per minute.
@@ -132,6 +147,15 @@ impl Config {
         if !self.dev_login && self.upstream_oidc.is_none() {
             anyhow::bail!("no login mode: set dev_login = true (testing only) or configure [upstream_oidc]");
         }
+        for client in &self.clients {
+            if let Some(bad) = client.web_origins.iter().find(|o| !is_web_origin(o)) {
+                anyhow::bail!(
+                    "client {:?}: web_origins entry {bad:?} must be an origin only, like https://pods.example.nl \
+                     (http:// only on loopback)",
+                    client.client_id
+                );
+            }
+        }
         Ok(())
     }
 
@@ -145,6 +169,11 @@ impl Config {
     /// `public_url` joined with `path`, without a doubled slash.
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{path}", self.public_url.as_str().trim_end_matches('/'))
+    }
+
+    /// Whether any client runs in a browser at `origin`.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.clients.iter().any(|c| c.web_origins.iter().any(|o| o == origin))
     }
 
     /// The issuer identifier: `public_url` without a trailing slash.

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod backend;
 pub mod claims;
 pub mod config;
+pub mod cors;
 pub mod demo_data;
 pub mod keys;
 pub mod local;

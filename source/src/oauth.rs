@@ -54,6 +54,49 @@ pub struct AuthorizeParams {
     scope: Option<String>,
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
+    response_mode: Option<String>,
+}
+
+/// Where the authorization response's parameters go: the query (the default), or the fragment
+/// (OAuth 2.0 Multiple Response Type Encoding Practices), which the browser never sends to a
+/// server, so a browser app's host never sees the code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ResponseMode {
+    /// `?code=…&state=…&iss=…`
+    #[default]
+    Query,
+    /// `#code=…&state=…&iss=…`
+    Fragment,
+}
+
+impl ResponseMode {
+    /// The value of the login form's hidden field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseMode::Query => "query",
+            ResponseMode::Fragment => "fragment",
+        }
+    }
+}
+
+/// The client's redirect URI with `pairs` in its query or its fragment.
+pub fn response_url(redirect_uri: &str, mode: ResponseMode, pairs: &[(&str, &str)]) -> Option<Url> {
+    let mut url = Url::parse(redirect_uri).ok()?;
+    match mode {
+        ResponseMode::Query => {
+            let mut query = url.query_pairs_mut();
+            for (name, value) in pairs {
+                query.append_pair(name, value);
+            }
+        }
+        ResponseMode::Fragment => {
+            let encoded = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish();
+            url.set_fragment(Some(&encoded));
+        }
+    }
+    Some(url)
 }
 
 /// A request that passed every check.
@@ -69,6 +112,8 @@ pub struct ValidRequest {
     pub scope: String,
     /// The PKCE S256 challenge.
     pub code_challenge: String,
+    /// Where the answer's parameters go.
+    pub response_mode: ResponseMode,
 }
 
 /// Why an authorization request was refused.
@@ -78,6 +123,7 @@ pub enum AuthorizeError {
     /// Everything else goes back to the client.
     Redirect {
         redirect_uri: String,
+        response_mode: ResponseMode,
         state: Option<String>,
         error: &'static str,
         description: String,
@@ -132,8 +178,14 @@ pub fn validate(state: &AppState, params: &AuthorizeParams) -> Result<ValidReque
                 .to_owned(),
         ));
     }
+    let (response_mode, unknown_mode) = match params.response_mode.as_deref() {
+        None | Some("query") => (ResponseMode::Query, false),
+        Some("fragment") => (ResponseMode::Fragment, false),
+        Some(_) => (ResponseMode::Query, true),
+    };
     let refuse = |error: &'static str, description: &str| AuthorizeError::Redirect {
         redirect_uri: redirect_uri.clone(),
+        response_mode,
         state: params.state.clone(),
         error,
         description: description.to_owned(),
@@ -143,6 +195,12 @@ pub fn validate(state: &AppState, params: &AuthorizeParams) -> Result<ValidReque
         .clone()
         .filter(|s| !s.is_empty() && s.len() <= 512)
         .ok_or_else(|| refuse("invalid_request", "state is required"))?;
+    if unknown_mode {
+        return Err(refuse(
+            "invalid_request",
+            "response_mode must be query or fragment",
+        ));
+    }
     if params.response_type.as_deref() != Some("code") {
         return Err(refuse(
             "unsupported_response_type",
@@ -179,6 +237,7 @@ pub fn validate(state: &AppState, params: &AuthorizeParams) -> Result<ValidReque
         state: state_value,
         scope: scopes.join(" "),
         code_challenge,
+        response_mode,
     })
 }
 
@@ -188,32 +247,26 @@ pub fn refusal(state: &AppState, error: AuthorizeError) -> Response {
         AuthorizeError::NoRedirect(message) => html_page(StatusCode::BAD_REQUEST, &ErrorPage { message }),
         AuthorizeError::Redirect {
             redirect_uri,
+            response_mode,
             state: client_state,
             error,
             description,
         } => {
-            let mut url = match Url::parse(&redirect_uri) {
-                Ok(url) => url,
-                Err(_) => {
-                    return html_page(
-                        StatusCode::BAD_REQUEST,
-                        &ErrorPage {
-                            message: "invalid redirect_uri".to_owned(),
-                        },
-                    );
-                }
-            };
-            {
-                let mut query = url.query_pairs_mut();
-                query
-                    .append_pair("error", error)
-                    .append_pair("error_description", &description);
-                if let Some(s) = client_state {
-                    query.append_pair("state", &s);
-                }
-                query.append_pair("iss", &state.config.issuer());
+            let issuer = state.config.issuer();
+            let mut pairs = vec![("error", error), ("error_description", description.as_str())];
+            if let Some(s) = &client_state {
+                pairs.push(("state", s));
             }
-            Redirect::to(url.as_str()).into_response()
+            pairs.push(("iss", &issuer));
+            match response_url(&redirect_uri, response_mode, &pairs) {
+                Some(url) => Redirect::to(url.as_str()).into_response(),
+                None => html_page(
+                    StatusCode::BAD_REQUEST,
+                    &ErrorPage {
+                        message: "invalid redirect_uri".to_owned(),
+                    },
+                ),
+            }
         }
     }
 }
@@ -362,7 +415,9 @@ pub fn issue_code(state: &AppState, request: ValidRequest, bsn: Bsn) -> Response
         codes.retain(|_, c| c.expires_at > now);
         codes.insert(code.clone(), issued);
     }
-    let Ok(mut url) = Url::parse(&request.redirect_uri) else {
+    let issuer = state.config.issuer();
+    let pairs = [("code", code.as_str()), ("state", request.state.as_str()), ("iss", issuer.as_str())];
+    let Some(url) = response_url(&request.redirect_uri, request.response_mode, &pairs) else {
         return html_page(
             StatusCode::BAD_REQUEST,
             &ErrorPage {
@@ -370,11 +425,33 @@ pub fn issue_code(state: &AppState, request: ValidRequest, bsn: Bsn) -> Response
             },
         );
     };
-    url.query_pairs_mut()
-        .append_pair("code", &code)
-        .append_pair("state", &request.state)
-        .append_pair("iss", &state.config.issuer());
     (StatusCode::SEE_OTHER, [(header::LOCATION, url.as_str().to_owned())]).into_response()
+}
+
+/// A token request with an `Origin` must come from one of the client's `web_origins`.
+fn check_origin(
+    state: &AppState,
+    form: &TokenForm,
+    headers: &axum::http::HeaderMap,
+) -> Result<(), (&'static str, String)> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or_default();
+    let registered = state
+        .config
+        .clients
+        .iter()
+        .find(|c| Some(c.client_id.as_str()) == form.client_id.as_deref())
+        .is_some_and(|c| c.web_origins.iter().any(|o| o == origin));
+    if registered {
+        Ok(())
+    } else {
+        Err((
+            "invalid_client",
+            format!("this client does not run at origin {origin:?}"),
+        ))
+    }
 }
 
 /// The token request (RFC 6749 §4.1.3 with PKCE).
@@ -421,6 +498,7 @@ pub struct AccessClaims {
 pub async fn token(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     Form(form): Form<TokenForm>,
 ) -> Response {
     if let Err(wait) = state.limiter.check(
@@ -439,7 +517,10 @@ pub async fn token(
             .insert(header::RETRY_AFTER, HeaderValue::from(wait));
         return response;
     }
-    let outcome = redeem(&state, &form);
+    // A form post is a "simple" request a browser sends without a preflight: refuse one from an
+    // origin the client does not run at before the code is looked at, so no page elsewhere can
+    // redeem (or burn) a code it intercepted.
+    let outcome = check_origin(&state, &form, &headers).and_then(|()| redeem(&state, &form));
     let client_id = form.client_id.as_deref();
     match outcome {
         Ok((response, subject)) => {

@@ -142,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .route("/arrangements", post(crate::claims::submit_arrangement))
         .route("/arrangements/{id}", get(crate::claims::arrangement_status))
         .layer(axum::middleware::from_fn_with_state(state.clone(), count_request))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::cors::cors))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -186,6 +186,7 @@ pub async fn callback(State(state): State<AppState>, Query(params): Query<Callba
             &state,
             AuthorizeError::Redirect {
                 redirect_uri: pending.request.redirect_uri.clone(),
+                response_mode: pending.request.response_mode,
                 state: Some(pending.request.state.clone()),
                 error: "access_denied",
                 description,

@@ -6,30 +6,8 @@
 
 use std::path::Path;
 
-/// The key spaces a pod uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Space {
-    /// Store-wide values: the format marker and the wrapped data key.
-    Meta,
-    /// Sealed record payloads, under random ids.
-    Records,
-    /// Sealed index entries (kind, source, time), under the same ids as their records.
-    Index,
-}
-
-impl Space {
-    /// Every space, in a fixed order (for backups and rotation).
-    pub const ALL: [Space; 3] = [Space::Meta, Space::Records, Space::Index];
-
-    /// A stable name, also used as associated data when sealing.
-    pub fn name(self) -> &'static str {
-        match self {
-            Space::Meta => "meta",
-            Space::Records => "records",
-            Space::Index => "index",
-        }
-    }
-}
+/// The key spaces a pod uses; the same at a provider, whose record names carry them.
+pub use provider_api::Space;
 
 /// Keys and values of one space, in key order.
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;

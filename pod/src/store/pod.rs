@@ -22,11 +22,11 @@ use super::backend::{BackendError, Change, SledStore, Space, Store};
 use super::keys::{self, KdfCost, KeyError};
 use super::lock::{LockError, ProcessLock};
 use super::records::{IndexEntry, RecordId, RecordKind};
-use super::seal::{DataKey, MIN_BUCKET};
+use super::seal::DataKey;
 use super::throttle;
 
 /// The Meta key under which the data key is stored, age-encrypted to the citizen's recipient.
-pub(crate) const DATA_KEY: &[u8] = b"data_key";
+pub(crate) const DATA_KEY: &[u8] = pod_core::records::DATA_KEY_NAME;
 
 /// Why a pod operation failed. Every message says what to do next.
 #[derive(Debug, thiserror::Error)]
@@ -402,8 +402,7 @@ impl PodDir {
 }
 
 pub(crate) fn wrap_data_key(data_key: &DataKey, recipient: &x25519::Recipient) -> Vec<u8> {
-    age::encrypt(recipient, data_key.as_bytes())
-        .expect("age encryption to an X25519 recipient of an in-memory buffer cannot fail")
+    pod_core::records::wrap_data_key(data_key, recipient)
 }
 
 /// Unwraps the data key of `store` with `identity`, or `None` if it belongs to another identity.
@@ -411,15 +410,10 @@ pub(super) fn unwrap_data_key(store: &dyn Store, identity: &x25519::Identity) ->
     let wrapped = store.get(Space::Meta, DATA_KEY)?.ok_or_else(|| {
         PodError::Damaged("the store has no data key; it is damaged or not a Betaalpod store".to_owned())
     })?;
-    match age::decrypt(identity, &wrapped) {
-        Ok(bytes) => {
-            let bytes = Zeroizing::new(bytes);
-            DataKey::from_bytes(&bytes)
-                .map(Some)
-                .ok_or_else(|| PodError::Damaged("the store's data key is damaged".to_owned()))
-        }
-        Err(age::DecryptError::NoMatchingKeys) => Ok(None),
-        Err(_) => Err(PodError::Damaged("the store's data key is damaged".to_owned())),
+    match pod_core::records::unwrap_data_key(&wrapped, identity) {
+        Ok(key) => Ok(Some(key)),
+        Err(pod_core::records::DataKeyError::OtherIdentity) => Ok(None),
+        Err(e @ pod_core::records::DataKeyError::Damaged) => Err(PodError::Damaged(e.to_string())),
     }
 }
 
@@ -691,17 +685,9 @@ impl UnlockedPod {
 /// The two changes that store one record: its payload and its index entry, each sealed and padded
 /// (the payload to its kind's floor).
 pub(super) fn sealed_pair(data_key: &DataKey, id: &RecordId, entry: &IndexEntry, payload: &[u8]) -> Vec<Change> {
-    let entry_json = Zeroizing::new(serde_json::to_vec(entry).expect("an index entry always serialises"));
+    let sealed = pod_core::records::seal_record(data_key, *id, entry, payload);
     vec![
-        Change::Put(
-            Space::Records,
-            id.as_bytes().to_vec(),
-            data_key.seal(Space::Records.name(), id.as_bytes(), payload, entry.kind.floor()),
-        ),
-        Change::Put(
-            Space::Index,
-            id.as_bytes().to_vec(),
-            data_key.seal(Space::Index.name(), id.as_bytes(), &entry_json, MIN_BUCKET),
-        ),
+        Change::Put(Space::Records, id.as_bytes().to_vec(), sealed.payload),
+        Change::Put(Space::Index, id.as_bytes().to_vec(), sealed.entry),
     ]
 }

@@ -1,0 +1,65 @@
+//! Sessions: an OPAQUE login ends in a session key both sides hold; its base64url form is the
+//! bearer token, and the vault keeps only the token's SHA-256.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use provider_api::wire::Credential;
+use sha2::{Digest, Sha256};
+
+use crate::failure::Failure;
+use crate::server::AppState;
+use crate::vault::PodId;
+
+/// The SHA-256 of a bearer token, the only form of it the vault keeps.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// A request with a valid session.
+#[derive(Clone, Copy, Debug)]
+pub struct Session {
+    /// The session's pod.
+    pub pod_id: PodId,
+    /// What it may do.
+    pub scope: Credential,
+    /// Its token's hash.
+    pub token_hash: [u8; 32],
+}
+
+impl Session {
+    /// Refuses a recovery session where a full one is needed.
+    pub fn full(&self) -> Result<PodId, Failure> {
+        match self.scope {
+            Credential::Passphrase => Ok(self.pod_id),
+            Credential::Recovery => Err(Failure::forbidden(
+                "a recovery login may only set a new passphrase; do that first, then log in with it",
+            )),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(Failure::unauthenticated)?;
+        let token_hash = token_hash(token.trim());
+        let now = state.now();
+        let row = state
+            .vault
+            .session(token_hash, now, state.session_idle())
+            .await?
+            .ok_or_else(Failure::unauthenticated)?;
+        Ok(Session {
+            pod_id: row.pod_id,
+            scope: row.scope,
+            token_hash,
+        })
+    }
+}

@@ -1,0 +1,174 @@
+//! The provider's state, routes and middleware, and how it runs.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::api::{account, records};
+use crate::config::ProviderConfig;
+use crate::opaque::Opaque;
+use crate::vault::{PgVault, SledVault, Vault};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// Where pods are kept.
+    pub vault: Arc<Vault>,
+    /// The OPAQUE server setup.
+    pub opaque: Arc<Opaque>,
+    /// The settings.
+    pub config: Arc<ProviderConfig>,
+    /// The clock (tests move it).
+    pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+}
+
+impl AppState {
+    /// Opens the vault the config names and loads (or makes) the OPAQUE setup.
+    pub async fn open(config: ProviderConfig) -> anyhow::Result<Self> {
+        let vault = match (&config.database_url, &config.data_dir) {
+            (Some(url), _) => Vault::Postgres(PgVault::connect(url, config.pool_size).await?),
+            (None, Some(dir)) => Vault::Sled(SledVault::open(dir)?),
+            (None, None) => anyhow::bail!("set database_url or data_dir"),
+        };
+        Self::with_vault(config, vault).await
+    }
+
+    /// The state over an opened vault.
+    pub async fn with_vault(config: ProviderConfig, vault: Vault) -> anyhow::Result<Self> {
+        let setup = vault.server_setup(Opaque::fresh_setup()).await?;
+        let opaque = Opaque::from_stored(&setup)
+            .map_err(|e| anyhow::anyhow!("the stored OPAQUE setup is damaged ({e}); every login depends on it"))?;
+        Ok(Self {
+            vault: Arc::new(vault),
+            opaque: Arc::new(opaque),
+            config: Arc::new(config),
+            clock: Arc::new(Utc::now),
+        })
+    }
+
+    /// Now, by the state's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// How long a session lives without requests.
+    pub fn session_idle(&self) -> chrono::Duration {
+        chrono::Duration::minutes(self.config.session_idle_minutes)
+    }
+}
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/signup/start", post(account::signup_start))
+        .route("/signup/finish", post(account::signup_finish))
+        .route("/login/start", post(account::login_start))
+        .route("/login/finish", post(account::login_finish))
+        .route("/logout", post(account::logout))
+        .route("/pod", get(account::pod_info).delete(account::delete_pod))
+        .route("/pod/recovery-file", get(account::recovery_file))
+        .route("/pod/credentials/start", post(account::credential_start))
+        .route("/pod/credentials", axum::routing::put(account::credentials_replace))
+        .route("/pod/export", get(account::export))
+        .route("/records", get(records::list))
+        .route(
+            "/records/{name}",
+            get(records::get).put(records::put).delete(records::delete),
+        )
+        .route("/batch", post(records::batch));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .layer(DefaultBodyLimit::max(records::MAX_BATCH_BYTES * 4 / 3 + 64 * 1024))
+        .layer(axum::middleware::from_fn(log_request))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' https:; \
+                 frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            ),
+        ))
+        .with_state(state)
+}
+
+async fn ready(State(state): State<AppState>) -> Response {
+    if state.vault.ready().await {
+        "ready".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response()
+    }
+}
+
+/// One log line per request: the route's pattern, never its values (record names, ids), and no
+/// body. A provider's logs say how busy it is, not who did what.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        route,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+/// Serves until Ctrl-C or SIGTERM, finishing requests under way.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
