@@ -2,8 +2,7 @@
 //! own part, after the citizen logs in there with scope `arrangement:submit`. Receipts and
 //! statuses are JWS signed by the organisation and checked against the pinned keys.
 
-use schemas::arrangement::{ArrangementReceipt, ArrangementState, ArrangementStatus};
-use sha2::Digest;
+use schemas::arrangement::{ArrangementReceipt, ArrangementStatus};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::error::{FetchError, Problem};
@@ -45,10 +44,6 @@ fn report_to(progress: &Option<UnboundedSender<Progress>>) -> impl Fn(&str, Stag
     }
 }
 
-fn verify_signed<T: serde::de::DeserializeOwned>(org: &Organisation, jws: &str, typ: &str) -> Result<T, Problem> {
-    pod_core::answer::verify_signed(org, jws, typ, chrono::Utc::now())
-}
-
 /// Submits each organisation's part (the exact bytes given) concurrently; one failure leaves the
 /// others submitted. Results come back in the order of `parts`.
 pub async fn submit_parts<D: LoginDriver>(
@@ -83,16 +78,7 @@ pub async fn submit_parts<D: LoginDriver>(
                 }
                 report(org.id.as_str(), Stage::Verifying);
                 let jws = response.text().await.map_err(|e| Problem::Network(e.to_string()))?;
-                let receipt: ArrangementReceipt = verify_signed(org, &jws, RECEIPT_TYP)?;
-                let sent: String = sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
-                if receipt.part_sha256 != sent {
-                    return Err(Problem::Replayed(
-                        "the receipt is for other bytes than the part we sent".to_owned(),
-                    ));
-                }
-                if receipt.organisation.as_str() != org.id.as_str() || receipt.state != ArrangementState::Received {
-                    return Err(Problem::WrongIssuer(receipt.organisation.to_string()));
-                }
+                let receipt = pod_core::answer::verify_receipt(org, &jws, bytes, chrono::Utc::now())?;
                 Ok(Submitted {
                     org: org.id.to_string(),
                     receipt,
@@ -155,10 +141,7 @@ pub async fn check_status<D: LoginDriver>(
                     ));
                 }
                 let jws = response.text().await.map_err(|e| Problem::Network(e.to_string()))?;
-                let status: ArrangementStatus = verify_signed(org, &jws, STATUS_TYP)?;
-                if &status.receipt_id != receipt_id {
-                    return Err(Problem::Replayed("the status is for another submission".to_owned()));
-                }
+                let status = pod_core::answer::verify_status(org, &jws, receipt_id, chrono::Utc::now())?;
                 Ok(StatusReport {
                     org: org.id.to_string(),
                     status,

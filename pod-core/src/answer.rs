@@ -146,3 +146,37 @@ fn signature_problem(error: schemas::jws::JwsError) -> Problem {
         _ => Problem::BadSignature,
     }
 }
+
+/// Verifies an organisation's signed receipt for a part: signed with its pinned keys, naming
+/// this organisation, in state `received`, and for exactly the bytes that were sent.
+pub fn verify_receipt(
+    org: &OrganisationDescriptor,
+    jws: &str,
+    sent: &[u8],
+    now: DateTime<Utc>,
+) -> Result<schemas::arrangement::ArrangementReceipt, Problem> {
+    let receipt: schemas::arrangement::ArrangementReceipt = verify_signed(org, jws, RECEIPT_TYP, now)?;
+    if receipt.part_sha256 != sha256_hex(sent) {
+        return Err(Problem::Replayed("the receipt is for other bytes than the part we sent".to_owned()));
+    }
+    if receipt.organisation.as_str() != org.id.as_str()
+        || receipt.state != schemas::arrangement::ArrangementState::Received
+    {
+        return Err(Problem::WrongIssuer(receipt.organisation.to_string()));
+    }
+    Ok(receipt)
+}
+
+/// Verifies an organisation's signed status of the submission `receipt_id`.
+pub fn verify_status(
+    org: &OrganisationDescriptor,
+    jws: &str,
+    receipt_id: &str,
+    now: DateTime<Utc>,
+) -> Result<schemas::arrangement::ArrangementStatus, Problem> {
+    let status: schemas::arrangement::ArrangementStatus = verify_signed(org, jws, STATUS_TYP, now)?;
+    if status.receipt_id != receipt_id {
+        return Err(Problem::Replayed("the status is for another submission".to_owned()));
+    }
+    Ok(status)
+}

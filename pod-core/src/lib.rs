@@ -11,6 +11,7 @@
 //! - [`fetch_log`]: the transparency log's entries.
 //! - [`overview`]: Mijn Betaaloverzicht, derived from the latest documents.
 //! - [`arrangement`]: the Betalingsregeling Rijk engine, and each organisation's part.
+//! - [`session`]: an unlocked pod whose sealed records live at a provider (the browser's pod).
 //! - [`provider_login`]: the citizen's half of OPAQUE, to log in to a pod provider.
 
 pub mod answer;
@@ -23,3 +24,4 @@ pub mod problem;
 pub mod provider_login;
 pub mod records;
 pub mod seal;
+pub mod session;

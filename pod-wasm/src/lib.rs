@@ -153,3 +153,230 @@ impl Login {
         }))
     }
 }
+
+fn writes_json(writes: &[pod_core::session::SealedWrite]) -> Result<String, JsError> {
+    use base64::Engine as _;
+    let writes: Vec<serde_json::Value> = writes
+        .iter()
+        .map(|(name, bytes)| {
+            serde_json::json!({
+                "name": name.to_string(),
+                "expect": "absent",
+                "bytes": base64::engine::general_purpose::STANDARD.encode(bytes),
+            })
+        })
+        .collect();
+    to_json(&writes)
+}
+
+fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, JsError> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| JsError::new(&format!("{text:?} is not an RFC 3339 time")))
+}
+
+fn descriptor(json: &str) -> Result<schemas::descriptor::OrganisationDescriptor, JsError> {
+    schemas::descriptor::OrganisationDescriptor::from_json(json.as_bytes())
+        .map_err(|e| JsError::new(&format!("the organisation's descriptor is invalid: {e}")))
+}
+
+/// An unlocked pod in this tab ([`pod_core::session`]): its keys stay in wasm memory. Writes come
+/// back as JSON arrays of batch writes (`{name, expect, bytes}`) for the provider's
+/// `POST /api/v1/batch`.
+#[wasm_bindgen]
+pub struct Pod {
+    session: pod_core::session::Session,
+    created: Option<pod_core::session::NewPod>,
+}
+
+#[wasm_bindgen]
+impl Pod {
+    /// Makes a new pod (sign-up). Its files are read with the getters below, once.
+    pub fn create(passphrase: &str, recovery_code: &str) -> Result<Pod, JsError> {
+        let (session, created) = pod_core::session::Session::create(
+            &SecretString::from(passphrase.to_owned()),
+            &SecretString::from(recovery_code.to_owned()),
+            pod_core::identity::KdfCost::Standard,
+        )
+        .map_err(|e| JsError::new(&e))?;
+        Ok(Pod {
+            session,
+            created: Some(created),
+        })
+    }
+
+    /// A fresh recovery code to show the citizen once.
+    #[wasm_bindgen(js_name = newRecoveryCode)]
+    pub fn new_recovery_code() -> String {
+        use age::secrecy::ExposeSecret;
+        pod_core::identity::generate_recovery_code().expose_secret().to_owned()
+    }
+
+    /// Opens a pod with its identity file, the passphrase and the wrapped data key.
+    pub fn open(identity_file: &[u8], passphrase: &str, wrapped_data_key: &[u8]) -> Result<Pod, JsError> {
+        pod_core::session::Session::open(identity_file, &SecretString::from(passphrase.to_owned()), wrapped_data_key)
+            .map(|session| Pod { session, created: None })
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// The name of the record that holds the wrapped data key.
+    #[wasm_bindgen(js_name = dataKeyName)]
+    pub fn data_key_name() -> String {
+        pod_core::session::data_key_name().to_string()
+    }
+
+    /// A created pod's sign-up material as JSON (`recipient`, `identity_file`, `recovery_file`,
+    /// base64), and its first batch (the wrapped data key).
+    #[wasm_bindgen(js_name = signupMaterial)]
+    pub fn signup_material(&self) -> Result<String, JsError> {
+        use base64::Engine as _;
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        let created = self.created.as_ref().ok_or_else(|| JsError::new("this pod was opened, not created"))?;
+        to_json(&serde_json::json!({
+            "recipient": created.recipient,
+            "identity_file": b64(&created.identity_file),
+            "recovery_file": b64(&created.recovery_file),
+            "first_writes": [{
+                "name": created.data_key_write.0.to_string(),
+                "expect": "absent",
+                "bytes": b64(&created.data_key_write.1),
+            }],
+        }))
+    }
+
+    /// The citizen's public recipient.
+    pub fn recipient(&self) -> String {
+        self.session.recipient()
+    }
+
+    /// Takes in one record the provider served.
+    pub fn load(&mut self, name: &str, bytes: &[u8]) -> Result<(), JsError> {
+        let name = provider_api::RecordName::parse(name).ok_or_else(|| JsError::new("the provider served a record with a malformed name"))?;
+        self.session.load(&name, bytes).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// The claims request's body for this pod, and its nonce, as JSON `{body, nonce}`.
+    #[wasm_bindgen(js_name = claimsRequest)]
+    pub fn claims_request(&self) -> Result<String, JsError> {
+        let (body, nonce) = pod_core::authorization::claims_request(&self.session.recipient());
+        to_json(&serde_json::json!({ "body": body, "nonce": nonce }))
+    }
+
+    /// Checks an organisation's answer and seals it with its log entry: the writes.
+    #[wasm_bindgen(js_name = acceptClaims)]
+    pub fn accept_claims(
+        &mut self,
+        descriptor_json: &str,
+        raw: &[u8],
+        nonce: &str,
+        fetch_id: &str,
+        started_at: &str,
+        now: &str,
+    ) -> Result<String, JsError> {
+        let org = descriptor(descriptor_json)?;
+        let writes = self
+            .session
+            .accept_claims(&org, raw, nonce, fetch_id, parse_time(started_at)?, parse_time(now)?)
+            .map_err(|problem| {
+                JsError::new(
+                    &pod_core::problem::FetchError {
+                        org: org.id.to_string(),
+                        name: org.name.clone(),
+                        problem,
+                    }
+                    .to_string(),
+                )
+            })?;
+        writes_json(&writes)
+    }
+
+    /// Logs a failed fetch: the writes.
+    #[wasm_bindgen(js_name = recordFailure)]
+    pub fn record_failure(
+        &mut self,
+        descriptor_json: &str,
+        message: &str,
+        fetch_id: &str,
+        started_at: &str,
+        now: &str,
+    ) -> Result<String, JsError> {
+        let org = descriptor(descriptor_json)?;
+        let writes = self
+            .session
+            .record_failure(&org, message, fetch_id, parse_time(started_at)?, parse_time(now)?);
+        writes_json(&writes)
+    }
+
+    /// The overview as JSON, exactly as `pod overview --json` shows it, for the pinned
+    /// organisations (a JSON array of descriptors).
+    pub fn overview(&self, pinned_json: &str, as_of: &str, now: &str) -> Result<String, JsError> {
+        let values: Vec<serde_json::Value> =
+            serde_json::from_str(pinned_json).map_err(|e| JsError::new(&format!("the pinned organisations are invalid: {e}")))?;
+        let pinned = values
+            .iter()
+            .map(|v| descriptor(&v.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        to_json(&self.session.overview(&pinned, parse_date(as_of)?, parse_time(now)?))
+    }
+}
+
+/// A login at an organisation under way in this tab ([`pod_core::authorization`]): state and
+/// PKCE verifier never leave wasm memory, which binds the login to this tab.
+#[wasm_bindgen]
+pub struct OrgLogin {
+    authorization: pod_core::authorization::Authorization,
+    org: schemas::descriptor::OrganisationDescriptor,
+    client_id: String,
+    redirect_uri: String,
+}
+
+#[wasm_bindgen]
+impl OrgLogin {
+    /// Starts a login at the organisation for `scope`, asking for the answer in the fragment.
+    pub fn begin(descriptor_json: &str, client_id: &str, redirect_uri: &str, scope: &str) -> Result<OrgLogin, JsError> {
+        let org = descriptor(descriptor_json)?;
+        Ok(OrgLogin {
+            authorization: pod_core::authorization::Authorization::begin(&org, client_id, redirect_uri, scope, true),
+            org,
+            client_id: client_id.to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+        })
+    }
+
+    /// Where to send the citizen.
+    pub fn url(&self) -> String {
+        self.authorization.url.to_string()
+    }
+
+    /// The token request's form body for the answer (`params`: the fragment without `#`), after
+    /// checking its state and issuer. A wrong answer is an error in words for the citizen.
+    #[wasm_bindgen(js_name = tokenRequest)]
+    pub fn token_request(&self, params: &str) -> Result<String, JsError> {
+        let callback = pod_core::authorization::Callback::from_params(params);
+        self.authorization
+            .token_request(&callback, &self.org, &self.client_id, &self.redirect_uri)
+            .map_err(|problem| {
+                JsError::new(
+                    &pod_core::problem::FetchError {
+                        org: self.org.id.to_string(),
+                        name: self.org.name.clone(),
+                        problem,
+                    }
+                    .to_string(),
+                )
+            })
+    }
+
+    /// Whether the keys the organisation serves now (its JWKS, as JSON) are the pinned ones.
+    #[wasm_bindgen(js_name = servedKeysMatch)]
+    pub fn served_keys_match(&self, jwks_json: &str, now: &str) -> Result<bool, JsError> {
+        #[derive(serde::Deserialize)]
+        struct Jwks {
+            keys: Vec<schemas::jws::Jwk>,
+        }
+        let Ok(served) = serde_json::from_str::<Jwks>(jwks_json) else {
+            return Ok(false);
+        };
+        Ok(pod_core::authorization::served_keys_match(&self.org, &served.keys, parse_time(now)?))
+    }
+}

@@ -29,6 +29,13 @@ pub struct ProviderConfig {
     /// server (for example `x-forwarded-for`; its last address is used). Without it, the TCP
     /// peer is the client, which behind a proxy would make every citizen share one limit.
     pub client_address_header: Option<String>,
+    /// The folder with the browser app (the pod in the browser): a fixed set of files, served at
+    /// `/app/`. Without it the provider serves the storage API only.
+    pub app_dir: Option<PathBuf>,
+    /// Where the app may connect besides the provider itself: the organisations, in the
+    /// Content-Security-Policy's `connect-src` [default: `https:`].
+    #[serde(default = "default_connect_src")]
+    pub app_connect_src: Vec<String>,
     /// Limits per pod.
     #[serde(default)]
     pub quotas: Quotas,
@@ -79,6 +86,10 @@ impl Default for Limits {
     }
 }
 
+fn default_connect_src() -> Vec<String> {
+    vec!["https:".to_owned()]
+}
+
 fn default_pool_size() -> usize {
     16
 }
@@ -112,6 +123,13 @@ impl ProviderConfig {
             _ => anyhow::bail!(
                 "set exactly one of database_url (PostgreSQL, any number of servers) and data_dir (sled, one server)"
             ),
+        }
+        if let Some(bad) = config
+            .app_connect_src
+            .iter()
+            .find(|s| s.is_empty() || s.contains([';', ',', '\'', '"']) || s.chars().any(char::is_whitespace))
+        {
+            anyhow::bail!("app_connect_src entry {bad:?} is not a CSP source like https: or https://cjib.example.nl");
         }
         if config.session_idle_minutes < 1 {
             anyhow::bail!("session_idle_minutes must be at least 1");

@@ -8,9 +8,11 @@
 //! - [`opaque`]: the server's half of OPAQUE login.
 //! - [`auth`], [`throttle`]: sessions by bearer token, and limits on attempts.
 //! - [`api`]: the storage API's handlers (docs/PROVIDER.md); [`failure`]: its error answers.
+//! - [`app`]: the browser app's fixed set of files.
 //! - [`server`]: state, routes, middleware, serving.
 
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod config;
 pub mod failure;

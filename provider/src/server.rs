@@ -15,6 +15,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::api::{account, records};
+use crate::app::{self, AppFiles};
 use crate::config::ProviderConfig;
 use crate::opaque::Opaque;
 use crate::vault::{PgVault, SledVault, Vault};
@@ -30,6 +31,8 @@ pub struct AppState {
     pub config: Arc<ProviderConfig>,
     /// The clock (tests move it).
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    /// The browser app's files (none: the storage API only).
+    pub app: AppFiles,
 }
 
 impl AppState {
@@ -48,11 +51,16 @@ impl AppState {
         let setup = vault.server_setup(Opaque::fresh_setup()).await?;
         let opaque = Opaque::from_stored(&setup)
             .map_err(|e| anyhow::anyhow!("the stored OPAQUE setup is damaged ({e}); every login depends on it"))?;
+        let app = match &config.app_dir {
+            Some(dir) => AppFiles::load(dir)?,
+            None => AppFiles::default(),
+        };
         Ok(Self {
             vault: Arc::new(vault),
             opaque: Arc::new(opaque),
             config: Arc::new(config),
             clock: Arc::new(Utc::now),
+            app,
         })
     }
 
@@ -67,8 +75,21 @@ impl AppState {
     }
 }
 
+/// The Content-Security-Policy of every answer: scripts and wasm from the provider only (wasm
+/// needs `wasm-unsafe-eval`, never `unsafe-eval`), connections to the provider and the
+/// organisations, no framing, no inline script or style.
+fn content_security_policy(config: &ProviderConfig) -> HeaderValue {
+    let connect = config.app_connect_src.join(" ");
+    let policy = format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; \
+         connect-src 'self' {connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    );
+    HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'none'"))
+}
+
 /// Every route.
 pub fn router(state: AppState) -> Router {
+    let csp = content_security_policy(&state.config);
     let api = Router::new()
         .route("/signup/start", post(account::signup_start))
         .route("/signup/finish", post(account::signup_finish))
@@ -88,6 +109,8 @@ pub fn router(state: AppState) -> Router {
         .route("/batch", post(records::batch));
     Router::new()
         .nest("/api/v1", api)
+        .route("/", get(app::home))
+        .route("/app/{name}", get(app::file))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .layer(DefaultBodyLimit::max(records::MAX_BATCH_BYTES * 4 / 3 + 64 * 1024))
@@ -105,12 +128,10 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, csp))
         .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' https:; \
-                 frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-            ),
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
         ))
         .with_state(state)
 }

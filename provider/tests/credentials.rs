@@ -326,7 +326,8 @@ async fn two_servers_on_one_database_share_logins_and_sessions() {
 
 /// The provider has no code that could open a citizen's data: neither `age` nor `scrypt` (nor
 /// the pod core, which holds both) is anywhere in its dependency tree. A sign-up or import that
-/// names an expensive work factor can therefore cost the server nothing.
+/// names an expensive work factor can therefore cost the server nothing. Nor has it an HTTP
+/// client library: it makes no request of its own (P-12, P-13).
 #[test]
 fn the_provider_links_no_age_no_scrypt_and_no_pod_core() {
     let output = std::process::Command::new(env!("CARGO"))
@@ -338,7 +339,9 @@ fn the_provider_links_no_age_no_scrypt_and_no_pod_core() {
     let tree = String::from_utf8(output.stdout).unwrap();
     let crates: std::collections::BTreeSet<&str> = tree.lines().filter_map(|l| l.split(' ').next()).collect();
     assert!(crates.contains("opaque-ke") && crates.contains("axum"), "the tree was read: {crates:?}");
-    for forbidden in ["age", "age-core", "scrypt", "pod-core", "pod", "fetcher", "chacha20poly1305", "x25519-dalek"] {
+    for forbidden in [
+        "age", "age-core", "scrypt", "pod-core", "pod", "fetcher", "chacha20poly1305", "x25519-dalek", "reqwest", "oauth2",
+    ] {
         assert!(!crates.contains(forbidden), "the provider links {forbidden}");
     }
 }

@@ -9,6 +9,9 @@ use crate::config::Config;
 use crate::demo_data::{self, DemoOrg};
 use crate::server::{self, Source};
 
+/// The client id of a pod provider's browser app at a demo organisation.
+pub const WEB_CLIENT_ID: &str = "betaalpod-web";
+
 /// A running demo organisation. Dropping it stops the server.
 pub struct LocalOrganisation {
     /// Its base URL, `http://127.0.0.1:{port}`.
@@ -34,6 +37,31 @@ impl LocalOrganisation {
         dir: &Path,
         wrap: impl FnOnce(axum::Router) -> axum::Router,
     ) -> anyhow::Result<Self> {
+        Self::start_inner(org, citizens, seed, dir, None, wrap).await
+    }
+
+    /// Like [`LocalOrganisation::start_with`], with a second client, `betaalpod-web`: a pod
+    /// provider's browser app at `app_origin`, whose login answers come back to
+    /// `{app_origin}/app/callback.html` and which gets CORS answers.
+    pub async fn start_for_web_app(
+        org: DemoOrg,
+        citizens: usize,
+        seed: u64,
+        dir: &Path,
+        app_origin: &str,
+        wrap: impl FnOnce(axum::Router) -> axum::Router,
+    ) -> anyhow::Result<Self> {
+        Self::start_inner(org, citizens, seed, dir, Some(app_origin), wrap).await
+    }
+
+    async fn start_inner(
+        org: DemoOrg,
+        citizens: usize,
+        seed: u64,
+        dir: &Path,
+        app_origin: Option<&str>,
+        wrap: impl FnOnce(axum::Router) -> axum::Router,
+    ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let key = dir.join("org.key");
         if !key.exists() {
@@ -45,12 +73,17 @@ impl LocalOrganisation {
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
-        let config_text = format!(
+        let mut config_text = format!(
             "listen = \"{}\"\npublic_url = \"{url}\"\nid = \"{}\"\nname = \"{}\"\nsigning_key = \"org.key\"\ndata = \"data.json\"\ndev_login = true\naudit_log = \"audit.jsonl\"\n[rate_limits]\nlogin_per_minute = 600\ntoken_per_minute = 600\nclaims_per_minute = 600\n[[clients]]\nclient_id = \"betaalpod\"\nredirect_uris = [\"http://127.0.0.1/oauth/callback\"]\n",
             listener.local_addr()?,
             org.oin(),
             org.name()
         );
+        if let Some(origin) = app_origin {
+            config_text += &format!(
+                "[[clients]]\nclient_id = \"{WEB_CLIENT_ID}\"\nredirect_uris = [\"{origin}/app/callback.html\"]\nweb_origins = [\"{origin}\"]\n"
+            );
+        }
         std::fs::write(dir.join("source.toml"), config_text)?;
         let config = Config::load(&dir.join("source.toml"))?;
         let backend = Arc::new(JsonFileBackend::load(&config.data)?);

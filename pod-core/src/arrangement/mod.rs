@@ -4,6 +4,7 @@
 
 pub mod norms;
 pub mod parts;
+pub mod records;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -14,6 +15,7 @@ use schemas::lang::{Lang, format_cents};
 
 pub use norms::Norms;
 pub use parts::{PreparedPart, SavedArrangement, prepare_parts};
+pub use records::{StoredStatus, StoredSubmission};
 
 /// Settings of the engine that are not part of one citizen's input.
 #[derive(Clone, Copy, Debug)]

@@ -8,29 +8,13 @@ use chrono::Utc;
 use fetcher::login::LoginDriver;
 use fetcher::{FetchOptions, Organisation};
 use rand::RngCore;
-use schemas::arrangement::ArrangementPart;
-use serde::{Deserialize, Serialize};
 
 pub use pod_core::arrangement::parts::{PreparedPart, prepare_parts};
 
 use crate::fetching::FetchLogEntry;
 use crate::store::{PodError, RecordId, RecordKind, UnlockedPod};
 
-/// A stored submission: the part as sent and the organisation's signed receipt.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StoredSubmission {
-    /// The saved plan it belongs to.
-    pub plan_record: String,
-    /// The organisation.
-    pub org: String,
-    /// The receipt id.
-    pub receipt_id: String,
-    /// The receipt JWS, as proof.
-    pub receipt_jws: String,
-    /// The part, exactly as sent.
-    pub part: ArrangementPart,
-}
+pub use pod_core::arrangement::{StoredStatus, StoredSubmission};
 
 /// What happened at one organisation.
 #[derive(Clone, Debug)]
@@ -126,22 +110,6 @@ pub async fn submit<D: LoginDriver>(
         });
     }
     Ok(outcomes)
-}
-
-/// A status the organisation signed, as last checked.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StoredStatus {
-    /// The organisation.
-    pub org: String,
-    /// The receipt it is about.
-    pub receipt_id: String,
-    /// Received, accepted or rejected.
-    pub state: schemas::arrangement::ArrangementState,
-    /// The organisation's reason.
-    pub reason: Option<String>,
-    /// As signed.
-    pub status_jws: String,
 }
 
 /// "Check status": asks every organisation with a submission of `plan_record` for its signed

@@ -1,0 +1,443 @@
+//! An unlocked pod whose records live elsewhere: at a pod provider, which stores and serves them
+//! sealed. This is the pod in the citizen's browser (through `pod-wasm`). It holds the identity
+//! and the data key in memory only, opens what the provider serves, and turns each citizen
+//! action into sealed writes for the provider, in the same record format as the native store,
+//! so an export from a provider restores with `pod restore`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use age::secrecy::SecretString;
+use age::x25519;
+use chrono::{DateTime, NaiveDate, Utc};
+use provider_api::{RecordName, Space};
+use schemas::descriptor::OrganisationDescriptor;
+
+use crate::answer::{self, Expected};
+use crate::arrangement::{PreparedPart, SavedArrangement, StoredStatus, StoredSubmission, prepare_parts};
+use crate::fetch_log::FetchLogEntry;
+use crate::identity::{self, KdfCost, KeyError};
+use crate::overview::{self, LatestDocument, Overview};
+use crate::problem::Problem;
+use crate::records::{self, DATA_KEY_NAME, IndexEntry, RecordId, RecordKind};
+use crate::seal::DataKey;
+
+/// Why a session could not be opened or a record not read.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The passphrase or recovery code is wrong.
+    #[error("wrong passphrase")]
+    WrongSecret,
+    /// A file or record is damaged, or belongs to another pod.
+    #[error("{0}")]
+    Damaged(String),
+}
+
+impl From<KeyError> for SessionError {
+    fn from(e: KeyError) -> Self {
+        match e {
+            KeyError::WrongSecret => SessionError::WrongSecret,
+            other => SessionError::Damaged(other.to_string()),
+        }
+    }
+}
+
+/// What sign-up makes in the browser, to hand to the provider.
+pub struct NewPod {
+    /// The public `age1…` recipient.
+    pub recipient: String,
+    /// The identity wrapped by the passphrase.
+    pub identity_file: Vec<u8>,
+    /// The identity wrapped by the recovery code.
+    pub recovery_file: Vec<u8>,
+    /// The first write: the data key, wrapped to the recipient.
+    pub data_key_write: (RecordName, Vec<u8>),
+}
+
+/// One write for the provider: a record name and its sealed bytes.
+pub type SealedWrite = (RecordName, Vec<u8>);
+
+/// An unlocked pod in memory.
+pub struct Session {
+    identity: x25519::Identity,
+    data_key: DataKey,
+    /// Index entries and sealed payloads loaded so far, by record id.
+    entries: BTreeMap<RecordId, IndexEntry>,
+    payloads: BTreeMap<RecordId, Vec<u8>>,
+}
+
+/// The name under which the wrapped data key is stored.
+pub fn data_key_name() -> RecordName {
+    RecordName::new(Space::Meta, DATA_KEY_NAME).expect("a short constant key")
+}
+
+impl Session {
+    /// Makes a new pod: a fresh identity wrapped by the passphrase and by the recovery code, and a
+    /// fresh data key wrapped to it.
+    pub fn create(passphrase: &SecretString, recovery_code: &SecretString, cost: KdfCost) -> Result<(Self, NewPod), String> {
+        identity::check_passphrase(passphrase)?;
+        let recovery_code = identity::normalise_recovery_code(recovery_code)?;
+        let new_identity = x25519::Identity::generate();
+        let data_key = DataKey::generate();
+        let pod = NewPod {
+            recipient: new_identity.to_public().to_string(),
+            identity_file: identity::wrap_identity(&new_identity, passphrase, cost),
+            recovery_file: identity::wrap_identity(&new_identity, &recovery_code, cost),
+            data_key_write: (data_key_name(), records::wrap_data_key(&data_key, &new_identity.to_public())),
+        };
+        let session = Self {
+            identity: new_identity,
+            data_key,
+            entries: BTreeMap::new(),
+            payloads: BTreeMap::new(),
+        };
+        Ok((session, pod))
+    }
+
+    /// Opens a pod with its wrapped identity, the passphrase (or the recovery code, with the
+    /// recovery file) and its wrapped data key.
+    pub fn open(identity_file: &[u8], secret: &SecretString, wrapped_data_key: &[u8]) -> Result<Self, SessionError> {
+        let identity = identity::unwrap_identity(identity_file, secret, "the identity file")?;
+        let data_key = records::unwrap_data_key(wrapped_data_key, &identity)
+            .map_err(|e| SessionError::Damaged(e.to_string()))?;
+        Ok(Self {
+            identity,
+            data_key,
+            entries: BTreeMap::new(),
+            payloads: BTreeMap::new(),
+        })
+    }
+
+    /// The citizen's public recipient.
+    pub fn recipient(&self) -> String {
+        self.identity.to_public().to_string()
+    }
+
+    /// Takes in one record the provider served. Index entries are opened now (so a damaged or
+    /// swapped one is found at once); payloads stay sealed until they are needed.
+    pub fn load(&mut self, name: &RecordName, bytes: &[u8]) -> Result<(), SessionError> {
+        let damaged = || SessionError::Damaged(format!("record {name} is damaged or does not belong to this pod"));
+        match name.space() {
+            Space::Meta => Ok(()),
+            Space::Index => {
+                let id = RecordId::from_key(name.key()).ok_or_else(damaged)?;
+                let entry = records::open_entry(&self.data_key, id, bytes).ok_or_else(damaged)?;
+                self.entries.insert(id, entry);
+                Ok(())
+            }
+            Space::Records => {
+                let id = RecordId::from_key(name.key()).ok_or_else(damaged)?;
+                self.payloads.insert(id, bytes.to_vec());
+                Ok(())
+            }
+        }
+    }
+
+    /// Seals a new record and keeps it; the two writes for the provider.
+    pub fn put(&mut self, kind: RecordKind, source: Option<&str>, payload: &[u8], now: DateTime<Utc>) -> Vec<SealedWrite> {
+        let id = RecordId::random();
+        let entry = IndexEntry {
+            kind,
+            source: source.map(str::to_owned),
+            created_at: now,
+            len: payload.len() as u64,
+        };
+        let sealed = records::seal_record(&self.data_key, id, &entry, payload);
+        self.entries.insert(id, entry);
+        self.payloads.insert(id, sealed.payload.clone());
+        let name = |space| RecordName::new(space, id.as_bytes()).expect("16-byte ids make valid names");
+        vec![(name(Space::Records), sealed.payload), (name(Space::Index), sealed.entry)]
+    }
+
+    /// Checks an organisation's claims answer exactly as the native fetcher does, then stores the
+    /// answer unchanged with its transparency-log entry. The writes for the provider, in one batch.
+    #[allow(clippy::too_many_arguments)]
+    pub fn accept_claims(
+        &mut self,
+        org: &OrganisationDescriptor,
+        raw: &[u8],
+        nonce: &str,
+        fetch_id: &str,
+        started_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SealedWrite>, Problem> {
+        let expected = Expected {
+            org,
+            nonce,
+            now,
+            skew: Duration::from_secs(60),
+        };
+        answer::verify_claims(&self.identity, &expected, raw)?;
+        let mut writes = self.put(RecordKind::Document, Some(org.id.as_str()), raw, now);
+        let mut entry = log_entry(org, "fetch", fetch_id, started_at, now);
+        entry.document_sha256 = Some(answer::sha256_hex(raw));
+        entry.record = RecordId::from_key(writes[0].0.key()).map(|id| id.to_string());
+        writes.extend(self.log(&entry, now));
+        Ok(writes)
+    }
+
+    /// Records a failed fetch in the transparency log; the writes for the provider.
+    pub fn record_failure(
+        &mut self,
+        org: &OrganisationDescriptor,
+        message: &str,
+        fetch_id: &str,
+        started_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<SealedWrite> {
+        let mut entry = log_entry(org, "fetch", fetch_id, started_at, now);
+        entry.outcome = "error".to_owned();
+        entry.message = Some(message.to_owned());
+        self.log(&entry, now)
+    }
+
+    fn log(&mut self, entry: &FetchLogEntry, now: DateTime<Utc>) -> Vec<SealedWrite> {
+        let json = serde_json::to_vec(entry).expect("a log entry serialises");
+        self.put(RecordKind::FetchLog, Some(&entry.org), &json, now)
+    }
+
+    fn payload(&self, id: RecordId) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        records::open_payload(&self.data_key, id, self.payloads.get(&id)?)
+    }
+
+    /// Saves a plan; its record id and the writes. Earlier plans stay.
+    pub fn save_arrangement(
+        &mut self,
+        input: &schemas::arrangement::ArrangementInput,
+        plan: &schemas::arrangement::ArrangementPlan,
+        now: DateTime<Utc>,
+    ) -> (RecordId, Vec<SealedWrite>) {
+        let saved = SavedArrangement {
+            saved_at: now,
+            input: input.clone(),
+            plan: plan.clone(),
+        };
+        let json = serde_json::to_vec(&saved).expect("a saved plan serialises");
+        let writes = self.put(RecordKind::Arrangement, None, &json, now);
+        let id = RecordId::from_key(writes[0].0.key()).expect("a record id names the write");
+        (id, writes)
+    }
+
+    /// A saved plan.
+    pub fn arrangement(&self, id: RecordId) -> Option<SavedArrangement> {
+        (self.entries.get(&id)?.kind == RecordKind::Arrangement)
+            .then(|| serde_json::from_slice(&self.payload(id)?).ok())
+            .flatten()
+    }
+
+    /// The parts of a saved plan under a fresh arrangement id: each organisation's own part,
+    /// unless the citizen chose to share everything.
+    pub fn prepare_parts(&self, plan_record: RecordId, share_everything: bool) -> Option<(String, Vec<PreparedPart>)> {
+        let saved = self.arrangement(plan_record)?;
+        let mut id = [0u8; 12];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
+        let arrangement_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        let parts = prepare_parts(&saved, &arrangement_id, share_everything);
+        Some((arrangement_id, parts))
+    }
+
+    /// Checks an organisation's receipt for `part` and stores the submission with its log entry.
+    #[allow(clippy::too_many_arguments)]
+    pub fn accept_receipt(
+        &mut self,
+        org: &OrganisationDescriptor,
+        plan_record: RecordId,
+        part: &PreparedPart,
+        receipt_jws: &str,
+        arrangement_id: &str,
+        started_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SealedWrite>, Problem> {
+        let receipt = answer::verify_receipt(org, receipt_jws, &part.bytes, now)?;
+        let stored = StoredSubmission {
+            plan_record: plan_record.to_string(),
+            org: org.id.to_string(),
+            receipt_id: receipt.receipt_id.clone(),
+            receipt_jws: receipt_jws.to_owned(),
+            part: part.part.clone(),
+        };
+        let json = serde_json::to_vec(&stored).expect("a submission serialises");
+        let mut writes = self.put(RecordKind::Arrangement, Some(org.id.as_str()), &json, now);
+        let mut entry = log_entry(org, "submit", arrangement_id, started_at, now);
+        entry.document_sha256 = Some(receipt.part_sha256);
+        entry.record = RecordId::from_key(writes[0].0.key()).map(|id| id.to_string());
+        writes.extend(self.log(&entry, now));
+        Ok(writes)
+    }
+
+    /// Checks an organisation's signed status of `receipt_id` and stores it with its log entry.
+    pub fn accept_status(
+        &mut self,
+        org: &OrganisationDescriptor,
+        status_jws: &str,
+        receipt_id: &str,
+        started_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SealedWrite>, Problem> {
+        let status = answer::verify_status(org, status_jws, receipt_id, now)?;
+        let stored = StoredStatus {
+            org: org.id.to_string(),
+            receipt_id: status.receipt_id.clone(),
+            state: status.state,
+            reason: status.reason.clone(),
+            status_jws: status_jws.to_owned(),
+        };
+        let json = serde_json::to_vec(&stored).expect("a status serialises");
+        let mut writes = self.put(RecordKind::Arrangement, Some(org.id.as_str()), &json, now);
+        let mut entry = log_entry(org, "status", receipt_id, started_at, now);
+        entry.record = RecordId::from_key(writes[0].0.key()).map(|id| id.to_string());
+        writes.extend(self.log(&entry, now));
+        Ok(writes)
+    }
+
+    /// Records a failed submission or status check (`action` `submit` or `status`).
+    pub fn record_arrangement_failure(
+        &mut self,
+        org: &OrganisationDescriptor,
+        action: &str,
+        id: &str,
+        message: &str,
+        started_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<SealedWrite> {
+        let mut entry = log_entry(org, action, id, started_at, now);
+        entry.outcome = "error".to_owned();
+        entry.message = Some(message.to_owned());
+        self.log(&entry, now)
+    }
+
+    /// Every stored submission, oldest first.
+    pub fn submissions(&self) -> Vec<StoredSubmission> {
+        self.arrangement_records()
+    }
+
+    /// The latest stored status per receipt id.
+    pub fn statuses(&self) -> BTreeMap<String, StoredStatus> {
+        self.arrangement_records::<StoredStatus>()
+            .into_iter()
+            .map(|status| (status.receipt_id.clone(), status))
+            .collect()
+    }
+
+    fn arrangement_records<T: for<'de> serde::Deserialize<'de>>(&self) -> Vec<T> {
+        let mut found: Vec<(DateTime<Utc>, T)> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.kind == RecordKind::Arrangement)
+            .filter_map(|(id, e)| Some((e.created_at, serde_json::from_slice(&self.payload(*id)?).ok()?)))
+            .collect();
+        found.sort_by_key(|(at, _)| *at);
+        found.into_iter().map(|(_, record)| record).collect()
+    }
+
+    /// The transparency log, oldest first.
+    pub fn fetch_log(&self) -> Vec<FetchLogEntry> {
+        let mut log: Vec<(DateTime<Utc>, FetchLogEntry)> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.kind == RecordKind::FetchLog)
+            .filter_map(|(id, e)| Some((e.created_at, serde_json::from_slice(&self.payload(*id)?).ok()?)))
+            .collect();
+        log.sort_by_key(|(at, _)| *at);
+        log.into_iter().map(|(_, entry)| entry).collect()
+    }
+
+    /// The latest document of each organisation, opened and parsed.
+    pub fn latest_documents(&self) -> BTreeMap<String, LatestDocument> {
+        let mut latest: BTreeMap<String, (DateTime<Utc>, RecordId)> = BTreeMap::new();
+        for (id, entry) in &self.entries {
+            if entry.kind == RecordKind::Document
+                && let Some(source) = &entry.source
+                && latest.get(source).is_none_or(|(at, _)| *at <= entry.created_at)
+            {
+                latest.insert(source.clone(), (entry.created_at, *id));
+            }
+        }
+        latest
+            .into_iter()
+            .map(|(source, (fetched_at, id))| {
+                let document = self
+                    .payload(id)
+                    .and_then(|age_file| age::decrypt(&self.identity, &age_file).ok())
+                    .and_then(|jws| answer::stored_document(&jws).ok());
+                (source, LatestDocument { fetched_at, document })
+            })
+            .collect()
+    }
+
+    /// The overview, as the native pod builds it.
+    pub fn overview(&self, pinned: &[OrganisationDescriptor], as_of: NaiveDate, now: DateTime<Utc>) -> Overview {
+        overview::build(pinned, &self.latest_documents(), &self.fetch_log(), as_of, now)
+    }
+}
+
+/// A transparency-log entry for one contact with `org`, successful until told otherwise.
+fn log_entry(
+    org: &OrganisationDescriptor,
+    action: &str,
+    id: &str,
+    started_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> FetchLogEntry {
+    let scope = if action == "fetch" { "claims:read" } else { "arrangement:submit" };
+    FetchLogEntry {
+        fetch_id: id.to_owned(),
+        action: action.to_owned(),
+        org: org.id.to_string(),
+        name: org.name.clone(),
+        scopes: vec![scope.to_owned()],
+        started_at,
+        finished_at: now,
+        outcome: "ok".to_owned(),
+        message: None,
+        document_sha256: None,
+        record: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(text: &str) -> SecretString {
+        SecretString::from(text.to_owned())
+    }
+
+    #[test]
+    fn a_created_pod_reopens_from_what_the_provider_keeps() {
+        let passphrase = secret("correct horse battery staple");
+        let code = secret("abcd efgh ijkl mnop qrst uvwx yz23 4567");
+        let (mut first, pod) = Session::create(&passphrase, &code, KdfCost::InsecureForTests).unwrap();
+        assert!(Session::create(&secret("short"), &code, KdfCost::InsecureForTests).is_err());
+        let now: DateTime<Utc> = "2026-12-02T10:00:00Z".parse().unwrap();
+        let org = OrganisationDescriptor::from_json(include_bytes!(
+            "../../schemas/tests/fixtures/documents/descriptor/valid-pinned-keys.json"
+        ))
+        .unwrap();
+        let mut writes = first.record_failure(&org, "it was down", "f1", now, now);
+        writes.extend(first.put(RecordKind::Settings, None, b"settings", now));
+
+        let reopened = Session::open(&pod.identity_file, &passphrase, &pod.data_key_write.1);
+        let mut second = reopened.unwrap();
+        assert_eq!(second.recipient(), pod.recipient);
+        for (name, bytes) in &writes {
+            second.load(name, bytes).unwrap();
+        }
+        let log = second.fetch_log();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].message.as_deref(), Some("it was down"));
+        let overview = second.overview(std::slice::from_ref(&org), now.date_naive(), now);
+        assert_eq!(overview.organisations.len(), 1);
+        assert_eq!(overview.organisations[0].status, crate::overview::DataStatus::Failed);
+
+        // The recovery file opens the same pod; a wrong passphrase or a swapped record does not.
+        assert!(Session::open(&pod.recovery_file, &identity::normalise_recovery_code(&code).unwrap(), &pod.data_key_write.1).is_ok());
+        assert!(matches!(
+            Session::open(&pod.identity_file, &secret("wrong horse battery staple"), &pod.data_key_write.1),
+            Err(SessionError::WrongSecret)
+        ));
+        let (index_name, index_bytes) = writes.iter().find(|(n, _)| n.space() == Space::Index).unwrap();
+        let other_id = RecordName::new(Space::Index, RecordId::random().as_bytes()).unwrap();
+        assert!(second.load(&other_id, index_bytes).is_err(), "{index_name} moved to another id");
+    }
+}

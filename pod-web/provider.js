@@ -1,0 +1,111 @@
+// The pod provider's storage API (docs/PROVIDER.md), from the citizen's browser. Every secret
+// step runs in the pod core (wasm): OPAQUE registration and login, so the passphrase never leaves
+// this page, and the bearer token comes from the OPAQUE session key.
+
+const API = '/api/v1';
+
+export const b64 = {
+  decode: (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0)),
+  encode: (bytes) => {
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    }
+    return btoa(text);
+  },
+};
+
+/** An answer the provider refused, with its stable code and its message for people. */
+export class ProviderError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function call(path, { method = 'GET', token, json, body, headers = {} } = {}) {
+  const init = { method, headers: { ...headers }, credentials: 'omit', cache: 'no-store' };
+  if (token) init.headers.authorization = 'Bearer ' + token;
+  if (json !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(json);
+  } else if (body !== undefined) {
+    init.body = body;
+  }
+  const answer = await fetch(API + path, init);
+  if (!answer.ok) {
+    let error = { error: 'http_' + answer.status, message: 'The provider answered ' + answer.status + '.' };
+    try { error = await answer.json(); } catch (_) { /* not JSON: keep the generic message */ }
+    throw new ProviderError(answer.status, error.error, error.message);
+  }
+  return answer;
+}
+
+/** Signs up: both OPAQUE registrations and the files the pod core made. Returns the pod id. */
+export async function signUp(core, pod, passphrase, recoveryCode) {
+  const material = JSON.parse(pod.signupMaterial());
+  const forPassphrase = core.Registration.start(passphrase);
+  const forRecovery = core.Registration.start(recoveryCode);
+  const started = await (await call('/signup/start', { method: 'POST', json: {
+    passphrase_request: b64.encode(forPassphrase.request()),
+    recovery_request: b64.encode(forRecovery.request()),
+  } })).json();
+  await call('/signup/finish', { method: 'POST', json: {
+    pod_id: started.pod_id,
+    passphrase_upload: b64.encode(forPassphrase.finish(passphrase, b64.decode(started.passphrase_response))),
+    recovery_upload: b64.encode(forRecovery.finish(recoveryCode, b64.decode(started.recovery_response))),
+    recipient: material.recipient,
+    identity_file: material.identity_file,
+    recovery_file: material.recovery_file,
+  } });
+  return { podId: started.pod_id, firstWrites: material.first_writes };
+}
+
+/** Logs in with OPAQUE; a session. A wrong passphrase is found here, without asking again. */
+export async function logIn(core, podId, passphrase, credential = 'passphrase') {
+  const login = core.Login.start(passphrase);
+  const started = await (await call('/login/start', { method: 'POST', json: {
+    pod_id: podId, credential, request: b64.encode(login.request()),
+  } })).json();
+  const done = JSON.parse(login.finish(passphrase, b64.decode(started.response)));
+  await call('/login/finish', { method: 'POST', json: { login_id: started.login_id, finalization: done.finalization } });
+  return new Session(done.token);
+}
+
+/** A signed-in session: its bearer token lives in this page's memory only. */
+export class Session {
+  constructor(token) {
+    this.token = token;
+  }
+
+  async info() {
+    return (await call('/pod', { token: this.token })).json();
+  }
+
+  async list() {
+    return (await (await call('/records', { token: this.token })).json()).records;
+  }
+
+  async get(name) {
+    const answer = await call('/records/' + name, { token: this.token });
+    return new Uint8Array(await answer.arrayBuffer());
+  }
+
+  /** Writes all together or none (`writes` as the pod core returns them). */
+  async batch(writes) {
+    return (await call('/batch', { method: 'POST', token: this.token, json: { writes } })).json();
+  }
+
+  /** Reads every record into the pod core. */
+  async loadInto(pod) {
+    for (const record of await this.list()) {
+      pod.load(record.name, await this.get(record.name));
+    }
+  }
+
+  async logOut() {
+    await call('/logout', { method: 'POST', token: this.token });
+    this.token = null;
+  }
+}

@@ -1,0 +1,487 @@
+//! The hosted pod in real Chromium, against the real `provider` process and three real `source`
+//! organisations: sign-up and login from the browser, then a fetch from all three straight from
+//! the browser, the overview computed there, and a fresh page that unlocks again from what the
+//! provider stored. Then the provider is read as an attacker would: its storage, its logs and
+//! its process memory hold none of the citizen's secrets or claims, and the organisations saw
+//! every token and claims request come from the browser, with the provider's origin.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use browser_harness::{Client, Locator, start_browser};
+use serde_json::{Value, json};
+use source::demo_data::DemoOrg;
+use source::local::{LocalOrganisation, WEB_CLIENT_ID};
+
+const SEED: u64 = 7;
+const PASSPHRASE: &str = "een lange geheime zin voor de test";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The browser app, built once per test process.
+fn app_dir() -> PathBuf {
+    static BUILT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let built = *BUILT.get_or_init(|| {
+        Command::new(workspace().join("scripts/build-wasm"))
+            .status()
+            .expect("scripts/build-wasm runs")
+            .success()
+    });
+    assert!(built, "scripts/build-wasm failed; run it by hand to see why");
+    workspace().join("target/pod-web")
+}
+
+struct ProviderProcess {
+    child: Child,
+    url: String,
+    log: PathBuf,
+}
+
+impl Drop for ProviderProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_provider(dir: &Path) -> ProviderProcess {
+    let config = dir.join("provider.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\npublic_url = \"http://127.0.0.1:8080\"\ndata_dir = \"{}\"\napp_dir = \"{}\"\napp_connect_src = [\"http://127.0.0.1:*\"]\n",
+            dir.join("vault").display(),
+            app_dir().display()
+        ),
+    )
+    .unwrap();
+    let log = dir.join("provider.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_provider"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("PROVIDER_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:") && !w.ends_with(":8080"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    ProviderProcess { child, url, log }
+}
+
+/// Every request an organisation received: method, path, `Origin`, `Authorization`, body.
+#[derive(Clone, Debug)]
+struct Seen {
+    method: String,
+    path: String,
+    origin: Option<String>,
+    authorization: Option<String>,
+    body: String,
+}
+
+type Recorder = Arc<Mutex<Vec<Seen>>>;
+
+fn recording(recorder: Recorder) -> impl FnOnce(axum::Router) -> axum::Router {
+    move |router| {
+        router.layer(axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let recorder = recorder.clone();
+            async move {
+                let (parts, body) = request.into_parts();
+                let bytes = axum::body::to_bytes(body, 8 * 1024 * 1024).await.unwrap_or_default();
+                let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+                recorder.lock().unwrap().push(Seen {
+                    method: parts.method.to_string(),
+                    path: parts.uri.path().to_owned(),
+                    origin: header("origin"),
+                    authorization: header("authorization"),
+                    body: String::from_utf8_lossy(&bytes).into_owned(),
+                });
+                next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await
+            }
+        }))
+    }
+}
+
+async fn open_app(client: &Client, url: &str) {
+    client.goto(&format!("{url}/app/index.html")).await.unwrap();
+    for _ in 0..200 {
+        let status = client
+            .execute("return document.getElementById('status').textContent", vec![])
+            .await
+            .unwrap();
+        let status = status.as_str().unwrap_or_default().to_owned();
+        if status.starts_with("ready") {
+            return;
+        }
+        assert!(!status.starts_with("failed"), "the app did not load: {status}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the app never loaded");
+}
+
+/// Runs an async script in the app; its result, or `{"error": …}`.
+async fn run(client: &Client, body: &str, args: Vec<Value>) -> Value {
+    let script = format!(
+        "const done = arguments[arguments.length - 1];
+         const {{ core, provider, fetching }} = window.betaalpod;
+         (async () => {{ {body} }})().then(done, (e) => done({{ error: String(e.message || e) }}));"
+    );
+    client.execute_async(&script, args).await.unwrap()
+}
+
+/// Logs in at each organisation's own page, in the window the app opened, as the citizen would.
+async fn log_in_in_popups(client: &Client, main: &fantoccini::wd::WindowHandle, count: usize, bsn: &str, pin: &str) {
+    for n in 0..count {
+        let mut popup = None;
+        for _ in 0..200 {
+            let windows = client.windows().await.unwrap();
+            if let Some(other) = windows.into_iter().find(|w| w != main) {
+                popup = Some(other);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let popup = popup.unwrap_or_else(|| panic!("login window {n} never opened"));
+        client.switch_to_window(popup).await.unwrap();
+        client.wait().for_element(Locator::Id("bsn")).await.unwrap().send_keys(bsn).await.unwrap();
+        client.find(Locator::Id("pin")).await.unwrap().send_keys(pin).await.unwrap();
+        client.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+        client.switch_to_window(main.clone()).await.unwrap();
+        // The callback page closes its window; wait for that before the next one opens.
+        for _ in 0..200 {
+            if client.windows().await.unwrap().len() == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// What the organisations hold for the citizen, derived natively: the expected overview total.
+fn expected_outstanding(dirs: &[PathBuf], bsn: &str, as_of: chrono::NaiveDate) -> i64 {
+    dirs.iter()
+        .map(|dir| {
+            let data: Value = serde_json::from_slice(&std::fs::read(dir.join("data.json")).unwrap()).unwrap();
+            let document = serde_json::to_vec(&data[bsn]["document"]).unwrap();
+            let document = schemas::fcid::parse(&document).unwrap();
+            schemas::fcid::derive::view(&document, as_of)
+                .matters
+                .iter()
+                .map(|m| m.outstanding_cents)
+                .sum::<i64>()
+        })
+        .sum()
+}
+
+/// Every readable mapped region of a process's memory.
+fn process_memory(pid: u32) -> Vec<u8> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    let mut mem = std::fs::File::open(format!("/proc/{pid}/mem")).unwrap();
+    let mut all = Vec::new();
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else { continue };
+        if !perms.starts_with('r') || line.contains("[vvar]") || line.contains("[vsyscall]") {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else { continue };
+        let (Ok(start), Ok(end)) = (u64::from_str_radix(start, 16), u64::from_str_radix(end, 16)) else { continue };
+        let mut region = vec![0u8; (end - start) as usize];
+        use std::io::{Seek, SeekFrom};
+        if mem.seek(SeekFrom::Start(start)).is_ok() && mem.read_exact(&mut region).is_ok() {
+            all.extend_from_slice(&region);
+        }
+    }
+    all
+}
+
+/// The forms a secret could take in bytes: as is, UTF-16, base64 and base64url (three alignments).
+fn forms(secret: &str) -> Vec<Vec<u8>> {
+    let mut out = vec![secret.as_bytes().to_vec()];
+    out.push(secret.encode_utf16().flat_map(|u| u.to_le_bytes()).collect());
+    for shift in 0..3 {
+        let padded = format!("{}{secret}", "\0".repeat(shift));
+        for engine in [&base64::engine::general_purpose::STANDARD, &base64::engine::general_purpose::URL_SAFE_NO_PAD] {
+            let encoded = engine.encode(padded.as_bytes());
+            // Skip the characters the padding bytes influence.
+            let skip = (shift * 4).div_ceil(3) + 1;
+            let core = &encoded[skip.min(encoded.len())..encoded.len().saturating_sub(4)];
+            if core.len() >= 8 {
+                out.push(core.as_bytes().to_vec());
+            }
+        }
+    }
+    out
+}
+
+fn find_any(haystack: &[u8], secret: &str) -> bool {
+    forms(secret)
+        .iter()
+        .any(|needle| memchr::memmem::find(haystack, needle).is_some())
+}
+
+/// Whether `bytes` hold an encoded age identity: `AGE-SECRET-KEY-1` and 58 Bech32 characters.
+fn holds_an_age_identity(bytes: &[u8]) -> bool {
+    const BECH32_UPPER: &[u8] = b"QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L";
+    memchr::memmem::find_iter(bytes, b"AGE-SECRET-KEY-1").any(|at| {
+        let rest = &bytes[at + 16..];
+        rest.len() >= 58 && rest[..58].iter().all(|b| BECH32_UPPER.contains(b))
+    })
+}
+
+fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push((path.clone(), std::fs::read(&path).unwrap_or_default()));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tmp = tempfile::tempdir().unwrap();
+    let provider = start_provider(tmp.path());
+    let origin = provider.url.clone();
+
+    let mut orgs = Vec::new();
+    let mut recorders = Vec::new();
+    let mut dirs = Vec::new();
+    for org in [DemoOrg::Cjib, DemoOrg::Duo, DemoOrg::Cak] {
+        let recorder = Recorder::default();
+        let dir = tmp.path().join(org.short());
+        orgs.push(
+            LocalOrganisation::start_for_web_app(org, 3, SEED, &dir, &origin, recording(recorder.clone()))
+                .await
+                .unwrap(),
+        );
+        recorders.push(recorder);
+        dirs.push(dir);
+    }
+    let descriptors: Vec<Value> = orgs.iter().map(|o| serde_json::to_value(o.descriptor().unwrap()).unwrap()).collect();
+    let (bsn, pin) = source::demo_data::citizen(SEED, 0);
+    let bsn = bsn.to_string();
+
+    let (_driver, client) = start_browser().await;
+    open_app(&client, &origin).await;
+    let main = client.window().await.unwrap();
+
+    // Sign-up: the identity and data key are made here, the passphrase never leaves the page.
+    let signed_up = run(
+        &client,
+        "const code = core.Pod.newRecoveryCode();
+         const pod = core.Pod.create(arguments[0], code);
+         const { podId, firstWrites } = await provider.signUp(core, pod, arguments[0], code);
+         const session = await provider.logIn(core, podId, arguments[0]);
+         await session.batch(firstWrites);
+         window.journey = { pod, session, podId, code };
+         return { podId, code };",
+        vec![json!(PASSPHRASE)],
+    )
+    .await;
+    let pod_id = signed_up["podId"].as_str().unwrap_or_else(|| panic!("sign-up failed: {signed_up}")).to_owned();
+    let recovery_code = signed_up["code"].as_str().unwrap().to_owned();
+
+    // Fetch from all three; the citizen logs in at each organisation's own page.
+    client
+        .execute(
+            "const { core, fetching } = window.betaalpod;
+             window.journey.fetched = fetching.fetchAll(core, window.journey.pod, window.journey.session, arguments[0],
+               { clientId: arguments[1], redirectUri: window.location.origin + '/app/callback.html' });
+             return true;",
+            vec![json!(descriptors), json!(WEB_CLIENT_ID)],
+        )
+        .await
+        .unwrap();
+    log_in_in_popups(&client, &main, 3, &bsn, &pin).await;
+    let results = run(&client, "return await window.journey.fetched;", vec![]).await;
+    for descriptor in &descriptors {
+        let id = descriptor["id"].as_str().unwrap();
+        assert_eq!(results[id]["ok"], json!(true), "{id}: {results}");
+    }
+
+    let as_of = chrono::Utc::now().date_naive();
+    let expected = expected_outstanding(&dirs, &bsn, as_of);
+    let overview = run(
+        &client,
+        "return JSON.parse(window.journey.pod.overview(JSON.stringify(arguments[0]), arguments[1], new Date().toISOString()));",
+        vec![json!(descriptors), json!(as_of.to_string())],
+    )
+    .await;
+    assert_eq!(overview["totals"]["outstanding_cents"], json!(expected), "{overview}");
+    assert!(expected > 0, "the citizen owes something");
+
+    // A new page knows nothing; it logs in and unlocks from what the provider stored.
+    open_app(&client, &origin).await;
+    let reopened = run(
+        &client,
+        "const session = await provider.logIn(core, arguments[0], arguments[1]);
+         const info = await session.info();
+         const wrappedKey = await session.get(core.Pod.dataKeyName());
+         const pod = core.Pod.open(provider.b64.decode(info.identity_file), arguments[1], wrappedKey);
+         await session.loadInto(pod);
+         const overview = JSON.parse(pod.overview(JSON.stringify(arguments[2]), arguments[3], new Date().toISOString()));
+         const wrong = await provider.logIn(core, arguments[0], 'een verkeerde geheime zin').then(() => 'accepted', (e) => e.message);
+         return { total: overview.totals.outstanding_cents, statuses: overview.organisations.map((o) => o.status), wrong };",
+        vec![json!(pod_id), json!(PASSPHRASE), json!(descriptors), json!(as_of.to_string())],
+    )
+    .await;
+    assert_eq!(reopened["total"], json!(expected), "{reopened}");
+    assert_eq!(reopened["statuses"], json!(["ok", "ok", "ok"]));
+    assert_eq!(reopened["wrong"], json!("wrong passphrase"));
+
+    // A stolen login: someone else starts a login and sends the link to this citizen. The login
+    // succeeds, but its answer lands on a callback page that no tab of this citizen's is waiting
+    // on: nothing exchanges the code, and the page forgets it.
+    let tokens_before: usize = recorders
+        .iter()
+        .map(|r| r.lock().unwrap().iter().filter(|s| s.method == "POST" && s.path == "/token").count())
+        .sum();
+    let link = run(
+        &client,
+        "return core.OrgLogin.begin(JSON.stringify(arguments[0]), arguments[1], window.location.origin + '/app/callback.html', 'claims:read').url();",
+        vec![descriptors[0].clone(), json!(WEB_CLIENT_ID)],
+    )
+    .await;
+    client.goto(link.as_str().unwrap()).await.unwrap();
+    client.wait().for_element(Locator::Id("bsn")).await.unwrap().send_keys(&bsn).await.unwrap();
+    client.find(Locator::Id("pin")).await.unwrap().send_keys(&pin).await.unwrap();
+    client.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    let mut landed = String::new();
+    for _ in 0..100 {
+        landed = client
+            .execute("return document.getElementById('status') ? document.getElementById('status').textContent : ''", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if landed.contains("No page is waiting") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(landed.contains("No page is waiting"), "the callback page says so: {landed:?}");
+    let url = client.current_url().await.unwrap();
+    assert!(url.fragment().is_none() && url.path() == "/app/callback.html", "the code is gone from the address: {url}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let tokens_after: usize = recorders
+        .iter()
+        .map(|r| r.lock().unwrap().iter().filter(|s| s.method == "POST" && s.path == "/token").count())
+        .sum();
+    assert_eq!(tokens_after, tokens_before, "nobody exchanged the stolen login's code");
+    open_app(&client, &origin).await;
+
+    // Where requests came from: every token and claims request reached the organisation from the
+    // browser, carrying the provider's origin, and every login page was a top-level navigation.
+    let mut secrets = vec![PASSPHRASE.to_owned(), recovery_code.clone(), bsn.clone(), pin.clone()];
+    for (recorder, descriptor) in recorders.iter().zip(&descriptors) {
+        let seen = recorder.lock().unwrap().clone();
+        let calls: Vec<&Seen> = seen
+            .iter()
+            .filter(|s| s.method == "POST" && (s.path == "/token" || s.path == "/claims"))
+            .collect();
+        assert_eq!(calls.len(), 2, "{}: one token and one claims request: {seen:?}", descriptor["id"]);
+        for call in &calls {
+            assert_eq!(call.origin.as_deref(), Some(origin.as_str()), "{} came from the browser", call.path);
+        }
+        for call in seen.iter() {
+            if call.path == "/token" {
+                for (key, value) in url::form_urlencoded::parse(call.body.as_bytes()) {
+                    if key == "code" || key == "code_verifier" {
+                        secrets.push(value.into_owned());
+                    }
+                }
+            }
+            if let Some(token) = call.authorization.as_deref().and_then(|a| a.strip_prefix("Bearer ")) {
+                secrets.push(token.to_owned());
+            }
+        }
+    }
+    assert_eq!(secrets.len(), 4 + 3 * 3, "a code, a verifier and a token per organisation: {secrets:?}");
+    let mut case_refs = 0;
+    for dir in &dirs {
+        let data: Value = serde_json::from_slice(&std::fs::read(dir.join("data.json")).unwrap()).unwrap();
+        for matter in data[&bsn]["document"]["body"]["financiele_zaken"].as_array().into_iter().flatten() {
+            if let Some(case_ref) = matter["zaakkenmerk"].as_str() {
+                secrets.push(case_ref.to_owned());
+                case_refs += 1;
+            }
+        }
+    }
+    assert!(case_refs >= 3, "the citizen's case references were collected: {secrets:?}");
+
+    // The provider's view, read for secrets: its storage, its logs and its memory, while the
+    // citizen is unlocked. A needle the test plants in a request proves the memory scan works.
+    let needle = format!("planted-needle-{}", rand::random::<u64>());
+    let planted = run(
+        &client,
+        "const session = await provider.logIn(core, arguments[0], arguments[1]);
+         await session.batch([{ name: 'records.ffff', expect: 'absent', bytes: btoa(arguments[2]) }]);
+         return true;",
+        vec![json!(pod_id), json!(PASSPHRASE), json!(needle)],
+    )
+    .await;
+    assert_eq!(planted, json!(true), "{planted}");
+    let memory = process_memory(provider.child.id());
+    assert!(memory.len() > 1 << 20, "the provider's memory was read");
+    assert!(find_any(&memory, &needle), "the memory scan finds what is there");
+    let mut stored: Vec<(PathBuf, Vec<u8>)> = files_under(&tmp.path().join("vault"));
+    stored.push((provider.log.clone(), std::fs::read(&provider.log).unwrap()));
+    for secret in &secrets {
+        assert!(!find_any(&memory, secret), "the provider's memory holds {secret:?}");
+        for (path, bytes) in &stored {
+            assert!(!find_any(bytes, secret), "{} holds {secret:?}", path.display());
+        }
+    }
+    // The app's wasm (which the provider serves from memory) spells the prefix itself, so in
+    // memory look for a whole identity: the prefix and its 59 Bech32 characters.
+    assert!(!holds_an_age_identity(&memory), "an age identity is in the provider's memory");
+    for (path, bytes) in &stored {
+        assert!(!find_any(bytes, "AGE-SECRET-KEY-"), "{} holds an age identity", path.display());
+    }
+    client.close().await.unwrap();
+
+    // And afterwards, with every session gone.
+    let memory = process_memory(provider.child.id());
+    for secret in &secrets {
+        assert!(!find_any(&memory, secret), "after the session, the provider's memory holds {secret:?}");
+    }
+}
+
+#[test]
+fn the_scans_find_what_they_look_for() {
+    use age::secrecy::ExposeSecret;
+    let identity = age::x25519::Identity::generate();
+    let encoded = identity.to_string();
+    let mut memory = vec![0u8; 4096];
+    memory.extend_from_slice(encoded.expose_secret().as_bytes());
+    assert!(holds_an_age_identity(&memory));
+    assert!(!holds_an_age_identity(b"...AGE-SECRET-KEY-\0 in a wasm file's data section..."));
+    for secret in ["a secret of some length", "215039634"] {
+        for form in forms(secret) {
+            let mut haystack = b"noise before ".to_vec();
+            haystack.extend_from_slice(&form);
+            haystack.extend_from_slice(b" noise after");
+            assert!(find_any(&haystack, secret), "{secret} as {:?}", String::from_utf8_lossy(&form));
+        }
+        let base64 = base64::engine::general_purpose::STANDARD.encode(format!("xy{secret}z"));
+        assert!(find_any(base64.as_bytes(), secret), "base64 at another alignment");
+    }
+}
