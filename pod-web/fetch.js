@@ -40,35 +40,51 @@ async function organisationCall(url, init) {
 }
 
 /**
+ * The citizen's login at one organisation for `scope`, in a window of its own: the served keys
+ * are compared with the pinned ones first, the answer's state and issuer are checked in wasm,
+ * and the code is exchanged here. Returns the access token, which lives only in this call.
+ */
+export async function accessToken(core, descriptor, scope, options) {
+  const { clientId, redirectUri, loginTimeoutMs = 300000 } = options;
+  const login = core.OrgLogin.begin(JSON.stringify(descriptor), clientId, redirectUri, scope);
+  const jwks = await organisationCall(descriptor.jwks_uri, {});
+  if (!jwks.ok || !login.servedKeysMatch(await jwks.text(), new Date().toISOString())) {
+    throw new Error(descriptor.name + ' now publishes other signing keys than the ones your pod trusts, so nothing was sent.');
+  }
+  const popup = window.open(login.url(), LOGIN_WINDOW);
+  if (!popup) throw new Error('the login window was blocked; allow pop-ups for this page');
+  const params = await loginAnswer(popup, loginTimeoutMs);
+  const tokenAnswer = await organisationCall(descriptor.token_endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: login.tokenRequest(params),
+  });
+  const token = await tokenAnswer.json().catch(() => ({}));
+  if (!tokenAnswer.ok || typeof token.access_token !== 'string') {
+    throw new Error(descriptor.name + ' did not accept the login (' + (token.error || tokenAnswer.status) + '). Try again.');
+  }
+  return token.access_token;
+}
+
+/** A call to an organisation's API, from this browser, with the bearer token. */
+export function organisationApi(url, token, init = {}) {
+  return organisationCall(url, { ...init, headers: { ...(init.headers || {}), authorization: 'Bearer ' + token } });
+}
+
+/**
  * Fetches from one organisation into `pod`, and stores what came back (or the failure) at the
  * provider through `session`. Returns `{ ok, message }`.
  */
 export async function fetchOne(core, pod, session, descriptor, options) {
-  const { clientId, redirectUri, fetchId, loginTimeoutMs = 300000 } = options;
+  const { fetchId } = options;
   const startedAt = new Date().toISOString();
   const descriptorJson = JSON.stringify(descriptor);
   try {
-    const login = core.OrgLogin.begin(descriptorJson, clientId, redirectUri, 'claims:read');
-    const jwks = await organisationCall(descriptor.jwks_uri, {});
-    if (!jwks.ok || !login.servedKeysMatch(await jwks.text(), new Date().toISOString())) {
-      throw new Error(descriptor.name + ' now publishes other signing keys than the ones your pod trusts, so nothing was fetched.');
-    }
-    const popup = window.open(login.url(), LOGIN_WINDOW);
-    if (!popup) throw new Error('the login window was blocked; allow pop-ups for this page');
-    const params = await loginAnswer(popup, loginTimeoutMs);
-    const tokenAnswer = await organisationCall(descriptor.token_endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: login.tokenRequest(params),
-    });
-    const token = await tokenAnswer.json().catch(() => ({}));
-    if (!tokenAnswer.ok || typeof token.access_token !== 'string') {
-      throw new Error(descriptor.name + ' did not accept the login (' + (token.error || tokenAnswer.status) + '). Start the fetch again.');
-    }
+    const token = await accessToken(core, descriptor, 'claims:read', options);
     const request = JSON.parse(pod.claimsRequest());
-    const claims = await organisationCall(descriptor.claims_endpoint, {
+    const claims = await organisationApi(descriptor.claims_endpoint, token, {
       method: 'POST',
-      headers: { authorization: 'Bearer ' + token.access_token, 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json' },
       body: request.body,
     });
     if (!claims.ok) throw new Error(descriptor.name + ' answered with an error (HTTP ' + claims.status + ').');

@@ -3,10 +3,11 @@
 import init, * as core from './pod_wasm.js';
 import * as provider from './provider.js';
 import * as fetching from './fetch.js';
+import * as arrangements from './arrangements.js';
 
 try {
   await init();
-  window.betaalpod = { core, provider, fetching };
+  window.betaalpod = { core, provider, fetching, arrangements };
   document.getElementById('status').textContent = 'ready ' + core.version();
 } catch (e) {
   document.getElementById('status').textContent = 'failed: ' + e;

@@ -175,6 +175,18 @@ fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, JsError> {
         .map_err(|_| JsError::new(&format!("{text:?} is not an RFC 3339 time")))
 }
 
+/// An organisation's failure, in the words the native pod uses.
+fn fetch_error(org: &schemas::descriptor::OrganisationDescriptor, problem: pod_core::problem::Problem) -> JsError {
+    JsError::new(
+        &pod_core::problem::FetchError {
+            org: org.id.to_string(),
+            name: org.name.clone(),
+            problem,
+        }
+        .to_string(),
+    )
+}
+
 fn descriptor(json: &str) -> Result<schemas::descriptor::OrganisationDescriptor, JsError> {
     schemas::descriptor::OrganisationDescriptor::from_json(json.as_bytes())
         .map_err(|e| JsError::new(&format!("the organisation's descriptor is invalid: {e}")))
@@ -187,6 +199,9 @@ fn descriptor(json: &str) -> Result<schemas::descriptor::OrganisationDescriptor,
 pub struct Pod {
     session: pod_core::session::Session,
     created: Option<pod_core::session::NewPod>,
+    /// Parts prepared for submission, by arrangement id, with their plan's record: the bytes
+    /// sent are the bytes whose receipt is checked.
+    prepared: std::collections::BTreeMap<String, (pod_core::records::RecordId, Vec<pod_core::arrangement::PreparedPart>)>,
 }
 
 #[wasm_bindgen]
@@ -202,6 +217,7 @@ impl Pod {
         Ok(Pod {
             session,
             created: Some(created),
+            prepared: Default::default(),
         })
     }
 
@@ -215,7 +231,11 @@ impl Pod {
     /// Opens a pod with its identity file, the passphrase and the wrapped data key.
     pub fn open(identity_file: &[u8], passphrase: &str, wrapped_data_key: &[u8]) -> Result<Pod, JsError> {
         pod_core::session::Session::open(identity_file, &SecretString::from(passphrase.to_owned()), wrapped_data_key)
-            .map(|session| Pod { session, created: None })
+            .map(|session| Pod {
+                session,
+                created: None,
+                prepared: Default::default(),
+            })
             .map_err(|e| JsError::new(&e.to_string()))
     }
 
@@ -277,16 +297,7 @@ impl Pod {
         let writes = self
             .session
             .accept_claims(&org, raw, nonce, fetch_id, parse_time(started_at)?, parse_time(now)?)
-            .map_err(|problem| {
-                JsError::new(
-                    &pod_core::problem::FetchError {
-                        org: org.id.to_string(),
-                        name: org.name.clone(),
-                        problem,
-                    }
-                    .to_string(),
-                )
-            })?;
+            .map_err(|problem| fetch_error(&org, problem))?;
         writes_json(&writes)
     }
 
@@ -304,6 +315,130 @@ impl Pod {
         let writes = self
             .session
             .record_failure(&org, message, fetch_id, parse_time(started_at)?, parse_time(now)?);
+        writes_json(&writes)
+    }
+
+    /// Plans an arrangement (`ArrangementInput` JSON) and saves the plan: `{record, plan, writes}`.
+    #[wasm_bindgen(js_name = saveArrangement)]
+    pub fn save_arrangement(&mut self, input: &str, now: &str) -> Result<String, JsError> {
+        let input: schemas::arrangement::ArrangementInput =
+            serde_json::from_str(input).map_err(|e| JsError::new(&format!("the arrangement input is invalid: {e}")))?;
+        let plan = pod_core::arrangement::plan(&input).map_err(|e| JsError::new(&e.to_string()))?;
+        let (record, writes) = self.session.save_arrangement(&input, &plan, parse_time(now)?);
+        let writes: serde_json::Value = serde_json::from_str(&writes_json(&writes)?).map_err(|e| JsError::new(&e.to_string()))?;
+        to_json(&serde_json::json!({ "record": record.to_string(), "plan": plan, "writes": writes }))
+    }
+
+    /// Prepares the parts of a saved plan: `{arrangement_id, parts: [{org, bytes}]}`, each
+    /// organisation's own part only unless `share_everything`.
+    #[wasm_bindgen(js_name = prepareParts)]
+    pub fn prepare_parts(&mut self, plan_record: &str, share_everything: bool) -> Result<String, JsError> {
+        use base64::Engine as _;
+        let record = pod_core::records::RecordId::parse(plan_record).ok_or_else(|| JsError::new("no such saved plan"))?;
+        let (arrangement_id, parts) = self
+            .session
+            .prepare_parts(record, share_everything)
+            .ok_or_else(|| JsError::new("no such saved plan"))?;
+        let listed: Vec<serde_json::Value> = parts
+            .iter()
+            .map(|p| serde_json::json!({ "org": p.org, "bytes": base64::engine::general_purpose::STANDARD.encode(&p.bytes) }))
+            .collect();
+        self.prepared.insert(arrangement_id.clone(), (record, parts));
+        to_json(&serde_json::json!({ "arrangement_id": arrangement_id, "parts": listed }))
+    }
+
+    /// Checks an organisation's receipt for its prepared part and stores the submission: writes.
+    #[wasm_bindgen(js_name = acceptReceipt)]
+    pub fn accept_receipt(
+        &mut self,
+        descriptor_json: &str,
+        arrangement_id: &str,
+        receipt_jws: &str,
+        started_at: &str,
+        now: &str,
+    ) -> Result<String, JsError> {
+        let org = descriptor(descriptor_json)?;
+        let (record, parts) = self
+            .prepared
+            .get(arrangement_id)
+            .ok_or_else(|| JsError::new("no parts were prepared under this arrangement id"))?;
+        let part = parts
+            .iter()
+            .find(|p| p.org == org.id.as_str())
+            .ok_or_else(|| JsError::new("no part was prepared for this organisation"))?
+            .clone();
+        let record = *record;
+        let writes = self
+            .session
+            .accept_receipt(&org, record, &part, receipt_jws, arrangement_id, parse_time(started_at)?, parse_time(now)?)
+            .map_err(|problem| fetch_error(&org, problem))?;
+        writes_json(&writes)
+    }
+
+    /// The submissions of a saved plan: `[{org, receipt_id}]`.
+    pub fn submissions(&self, plan_record: &str) -> Result<String, JsError> {
+        let listed: Vec<serde_json::Value> = self
+            .session
+            .submissions()
+            .into_iter()
+            .filter(|s| s.plan_record == plan_record)
+            .map(|s| serde_json::json!({ "org": s.org, "receipt_id": s.receipt_id }))
+            .collect();
+        to_json(&listed)
+    }
+
+    /// Checks an organisation's signed status and stores it: writes.
+    #[wasm_bindgen(js_name = acceptStatus)]
+    pub fn accept_status(
+        &mut self,
+        descriptor_json: &str,
+        status_jws: &str,
+        receipt_id: &str,
+        started_at: &str,
+        now: &str,
+    ) -> Result<String, JsError> {
+        let org = descriptor(descriptor_json)?;
+        let writes = self
+            .session
+            .accept_status(&org, status_jws, receipt_id, parse_time(started_at)?, parse_time(now)?)
+            .map_err(|problem| fetch_error(&org, problem))?;
+        writes_json(&writes)
+    }
+
+    /// The latest status of each submission: `{receipt_id: {org, state, reason}}`.
+    pub fn statuses(&self) -> Result<String, JsError> {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .session
+            .statuses()
+            .into_iter()
+            .map(|(id, s)| (id, serde_json::json!({ "org": s.org, "state": s.state, "reason": s.reason })))
+            .collect();
+        to_json(&map)
+    }
+
+    /// Logs a failed submission or status check (`action`: `submit` or `status`): writes.
+    #[wasm_bindgen(js_name = recordArrangementFailure)]
+    pub fn record_arrangement_failure(
+        &mut self,
+        descriptor_json: &str,
+        action: &str,
+        id: &str,
+        message: &str,
+        started_at: &str,
+        now: &str,
+    ) -> Result<String, JsError> {
+        if action != "submit" && action != "status" {
+            return Err(JsError::new("action is submit or status"));
+        }
+        let org = descriptor(descriptor_json)?;
+        let writes = self.session.record_arrangement_failure(
+            &org,
+            action,
+            id,
+            message,
+            parse_time(started_at)?,
+            parse_time(now)?,
+        );
         writes_json(&writes)
     }
 

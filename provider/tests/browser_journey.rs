@@ -134,7 +134,7 @@ async fn open_app(client: &Client, url: &str) {
 async fn run(client: &Client, body: &str, args: Vec<Value>) -> Value {
     let script = format!(
         "const done = arguments[arguments.length - 1];
-         const {{ core, provider, fetching }} = window.betaalpod;
+         const {{ core, provider, fetching, arrangements }} = window.betaalpod;
          (async () => {{ {body} }})().then(done, (e) => done({{ error: String(e.message || e) }}));"
     );
     client.execute_async(&script, args).await.unwrap()
@@ -327,6 +327,66 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
     assert_eq!(overview["totals"]["outstanding_cents"], json!(expected), "{overview}");
     assert!(expected > 0, "the citizen owes something");
 
+    // One arrangement for everything, with a three-month pause: planned and saved in the browser,
+    // each organisation's own part sent from the browser, receipts and statuses checked there.
+    let saved = run(
+        &client,
+        "const { pod, session } = window.journey;
+         const overview = JSON.parse(pod.overview(JSON.stringify(arguments[0]), arguments[1], new Date().toISOString()));
+         const claims = overview.organisations.flatMap((o) => o.matters
+           .filter((m) => m.outstanding_cents > 0)
+           .map((m) => ({ org: o.id, ref: m.zaakkenmerk, outstanding_cents: m.outstanding_cents })));
+         const input = { date: arguments[1], household: 'single', net_income_cents: 612345, claims,
+                         pause: { months: 3, reason: 'income_loss', motivation: 'mijn baan is weg' } };
+         const { record, plan } = await arrangements.save(pod, session, input);
+         window.journey.plan = record;
+         window.journey.submitted = arrangements.submit(core, pod, session, arguments[0], record,
+           { clientId: arguments[2], redirectUri: window.location.origin + '/app/callback.html' });
+         return { record, outcome: plan.outcome, pause: plan.pause_months, claims: claims.length };",
+        vec![json!(descriptors), json!(as_of.to_string()), json!(WEB_CLIENT_ID)],
+    )
+    .await;
+    assert_eq!(saved["outcome"], json!("plan"), "{saved}");
+    assert!(saved["claims"].as_u64().unwrap() >= 3, "{saved}");
+    log_in_in_popups(&client, &main, 3, &bsn, &pin).await;
+    let submitted = run(&client, "return await window.journey.submitted;", vec![]).await;
+    for descriptor in &descriptors {
+        assert_eq!(submitted[descriptor["id"].as_str().unwrap()]["ok"], json!(true), "{submitted}");
+    }
+    client
+        .execute(
+            "const { core, arrangements } = window.betaalpod;
+             window.journey.checked = arrangements.checkStatus(core, window.journey.pod, window.journey.session, arguments[0],
+               window.journey.plan, { clientId: arguments[1], redirectUri: window.location.origin + '/app/callback.html' });
+             return true;",
+            vec![json!(descriptors), json!(WEB_CLIENT_ID)],
+        )
+        .await
+        .unwrap();
+    log_in_in_popups(&client, &main, 3, &bsn, &pin).await;
+    let checked = run(
+        &client,
+        "const results = await window.journey.checked; return { results, statuses: JSON.parse(window.journey.pod.statuses()) };",
+        vec![],
+    )
+    .await;
+    let statuses = checked["statuses"].as_object().unwrap_or_else(|| panic!("{checked}"));
+    assert_eq!(statuses.len(), 3, "{checked}");
+    assert!(statuses.values().all(|s| s["state"] == json!("received")), "{checked}");
+    // Each organisation received only its own part.
+    for (dir, descriptor) in dirs.iter().zip(&descriptors) {
+        let parts: Vec<PathBuf> = std::fs::read_dir(dir.join("arrangements"))
+            .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        assert_eq!(parts.len(), 1, "{} received one part", descriptor["id"]);
+        let part = std::fs::read_to_string(&parts[0]).unwrap();
+        assert!(part.contains(descriptor["id"].as_str().unwrap()));
+        for other in descriptors.iter().filter(|d| d["id"] != descriptor["id"]) {
+            assert!(!part.contains(other["id"].as_str().unwrap()), "{} learned of {}", descriptor["id"], other["id"]);
+        }
+        assert!(!part.contains("612345"), "{} learned the income", descriptor["id"]);
+    }
+
     // A new page knows nothing; it logs in and unlocks from what the provider stored.
     open_app(&client, &origin).await;
     let reopened = run(
@@ -338,12 +398,14 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
          await session.loadInto(pod);
          const overview = JSON.parse(pod.overview(JSON.stringify(arguments[2]), arguments[3], new Date().toISOString()));
          const wrong = await provider.logIn(core, arguments[0], 'een verkeerde geheime zin').then(() => 'accepted', (e) => e.message);
-         return { total: overview.totals.outstanding_cents, statuses: overview.organisations.map((o) => o.status), wrong };",
+         const received = Object.values(JSON.parse(pod.statuses())).filter((s) => s.state === 'received').length;
+         return { total: overview.totals.outstanding_cents, statuses: overview.organisations.map((o) => o.status), wrong, received };",
         vec![json!(pod_id), json!(PASSPHRASE), json!(descriptors), json!(as_of.to_string())],
     )
     .await;
     assert_eq!(reopened["total"], json!(expected), "{reopened}");
     assert_eq!(reopened["statuses"], json!(["ok", "ok", "ok"]));
+    assert_eq!(reopened["received"], json!(3), "the statuses were stored at the provider: {reopened}");
     assert_eq!(reopened["wrong"], json!("wrong passphrase"));
 
     // A stolen login: someone else starts a login and sends the link to this citizen. The login
@@ -390,14 +452,26 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
 
     // Where requests came from: every token and claims request reached the organisation from the
     // browser, carrying the provider's origin, and every login page was a top-level navigation.
-    let mut secrets = vec![PASSPHRASE.to_owned(), recovery_code.clone(), bsn.clone(), pin.clone()];
+    let mut secrets = vec![
+        PASSPHRASE.to_owned(),
+        recovery_code.clone(),
+        bsn.clone(),
+        pin.clone(),
+        "mijn baan is weg".to_owned(),
+    ];
     for (recorder, descriptor) in recorders.iter().zip(&descriptors) {
         let seen = recorder.lock().unwrap().clone();
         let calls: Vec<&Seen> = seen
             .iter()
-            .filter(|s| s.method == "POST" && (s.path == "/token" || s.path == "/claims"))
+            .filter(|s| s.method != "OPTIONS" && (s.path == "/token" || s.path == "/claims" || s.path.starts_with("/arrangements")))
             .collect();
-        assert_eq!(calls.len(), 2, "{}: one token and one claims request: {seen:?}", descriptor["id"]);
+        let count = |method: &str, path: &str| calls.iter().filter(|c| c.method == method && c.path.starts_with(path)).count();
+        assert_eq!(
+            (count("POST", "/token"), count("POST", "/claims"), count("POST", "/arrangements"), count("GET", "/arrangements/")),
+            (3, 1, 1, 1),
+            "{}: a login each for the fetch, the part and its status: {seen:?}",
+            descriptor["id"]
+        );
         for call in &calls {
             assert_eq!(call.origin.as_deref(), Some(origin.as_str()), "{} came from the browser", call.path);
         }
@@ -414,7 +488,7 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
             }
         }
     }
-    assert_eq!(secrets.len(), 4 + 3 * 3, "a code, a verifier and a token per organisation: {secrets:?}");
+    assert!(secrets.len() >= 4 + 3 * 3 * 3, "a code, a verifier and a token per login: {secrets:?}");
     let mut case_refs = 0;
     for dir in &dirs {
         let data: Value = serde_json::from_slice(&std::fs::read(dir.join("data.json")).unwrap()).unwrap();
