@@ -109,3 +109,54 @@ export class Session {
     this.token = null;
   }
 }
+
+/** Registers a new secret for `credential` through `session`; the upload. */
+async function register(core, session, credential, secret) {
+  const registration = core.Registration.start(secret);
+  const started = await (await call('/pod/credentials/start', { method: 'POST', token: session.token, json: {
+    credential, request: b64.encode(registration.request()),
+  } })).json();
+  return b64.encode(registration.finish(secret, b64.decode(started.response)));
+}
+
+/** A new passphrase: re-wrapped and re-registered here; other sessions end, this one stays. */
+export async function changePassphrase(core, pod, session, newPassphrase) {
+  const file = b64.encode(pod.wrapIdentity(newPassphrase, false));
+  const upload = await register(core, session, 'passphrase', newPassphrase);
+  await call('/pod/credentials', { method: 'PUT', token: session.token, json: {
+    passphrase: { upload, file }, recovery: null,
+  } });
+}
+
+/**
+ * Recovery with the recovery code: it opens the identity here, sets the new passphrase and a
+ * new recovery code, and ends every session. Returns the new code, to show the citizen once.
+ */
+export async function recover(core, podId, typedCode, newPassphrase) {
+  const code = core.Pod.normaliseRecoveryCode(typedCode);
+  const session = await logIn(core, podId, code, 'recovery');
+  const recoveryFile = b64.decode((await (await call('/pod/recovery-file', { token: session.token })).json()).recovery_file);
+  const identity = core.Identity.unwrap(recoveryFile, code);
+  const newCode = core.Pod.newRecoveryCode();
+  const passphrase = {
+    upload: await register(core, session, 'passphrase', newPassphrase),
+    file: b64.encode(identity.wrap(newPassphrase, false)),
+  };
+  const recovery = {
+    upload: await register(core, session, 'recovery', newCode),
+    file: b64.encode(identity.wrap(newCode, true)),
+  };
+  await call('/pod/credentials', { method: 'PUT', token: session.token, json: { passphrase, recovery } });
+  return newCode;
+}
+
+/** The export `pod restore` reads, as bytes. */
+export async function exportPod(session) {
+  return new Uint8Array(await (await call('/pod/export', { token: session.token })).arrayBuffer());
+}
+
+/** Deletes the pod: the provider destroys its keys first, then its records. */
+export async function deletePod(session) {
+  await call('/pod', { method: 'DELETE', token: session.token });
+  session.token = null;
+}

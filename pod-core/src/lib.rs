@@ -8,6 +8,7 @@
 //!   binding, FCID validation), and signed receipts and statuses.
 //! - [`authorization`]: the citizen's side of an organisation's login (code + PKCE S256), pure.
 //! - [`problem`]: what went wrong with an organisation, in words a citizen can act on.
+//! - [`scheme`]: the pinned organisations.
 //! - [`fetch_log`]: the transparency log's entries.
 //! - [`overview`]: Mijn Betaaloverzicht, derived from the latest documents.
 //! - [`arrangement`]: the Betalingsregeling Rijk engine, and each organisation's part.
@@ -23,5 +24,6 @@ pub mod overview;
 pub mod problem;
 pub mod provider_login;
 pub mod records;
+pub mod scheme;
 pub mod seal;
 pub mod session;

@@ -20,6 +20,7 @@ use crate::identity::{self, KdfCost, KeyError};
 use crate::overview::{self, LatestDocument, Overview};
 use crate::problem::Problem;
 use crate::records::{self, DATA_KEY_NAME, IndexEntry, RecordId, RecordKind};
+use crate::scheme::{LocalScheme, SCHEME_RECORD};
 use crate::seal::DataKey;
 
 /// Why a session could not be opened or a record not read.
@@ -111,6 +112,12 @@ impl Session {
     /// The citizen's public recipient.
     pub fn recipient(&self) -> String {
         self.identity.to_public().to_string()
+    }
+
+    /// The identity wrapped by a new secret (a new passphrase, or a new recovery code), for the
+    /// provider to keep in place of the old file.
+    pub fn wrap_identity(&self, secret: &SecretString, cost: KdfCost) -> Vec<u8> {
+        identity::wrap_identity(&self.identity, secret, cost)
     }
 
     /// Takes in one record the provider served. Index entries are opened now (so a damaged or
@@ -365,9 +372,29 @@ impl Session {
             .collect()
     }
 
+    /// The pinned organisations: the newest scheme record (empty if none was saved yet).
+    pub fn scheme(&self) -> LocalScheme {
+        self.entries
+            .iter()
+            .filter(|(_, e)| e.kind == RecordKind::Settings && e.source.as_deref() == Some(SCHEME_RECORD))
+            .max_by_key(|(id, e)| (e.created_at, **id))
+            .and_then(|(id, _)| serde_json::from_slice(&self.payload(*id)?).ok())
+            .unwrap_or_default()
+    }
+
+    /// Pins organisations (adding or replacing each by id): a new scheme record, the writes.
+    pub fn pin(&mut self, descriptors: Vec<OrganisationDescriptor>, now: DateTime<Utc>) -> Vec<SealedWrite> {
+        let mut scheme = self.scheme();
+        for descriptor in descriptors {
+            scheme.pin(descriptor);
+        }
+        let json = serde_json::to_vec(&scheme).expect("a scheme serialises");
+        self.put(RecordKind::Settings, Some(SCHEME_RECORD), &json, now)
+    }
+
     /// The overview, as the native pod builds it.
-    pub fn overview(&self, pinned: &[OrganisationDescriptor], as_of: NaiveDate, now: DateTime<Utc>) -> Overview {
-        overview::build(pinned, &self.latest_documents(), &self.fetch_log(), as_of, now)
+    pub fn overview(&self, as_of: NaiveDate, now: DateTime<Utc>) -> Overview {
+        overview::build(&self.scheme().organisations, &self.latest_documents(), &self.fetch_log(), as_of, now)
     }
 }
 
@@ -426,7 +453,14 @@ mod tests {
         let log = second.fetch_log();
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].message.as_deref(), Some("it was down"));
-        let overview = second.overview(std::slice::from_ref(&org), now.date_naive(), now);
+        assert!(second.overview(now.date_naive(), now).organisations.is_empty(), "nothing pinned yet");
+        let pinned = second.pin(vec![org.clone()], now);
+        let mut third = Session::open(&pod.identity_file, &passphrase, &pod.data_key_write.1).unwrap();
+        for (name, bytes) in writes.iter().chain(&pinned) {
+            third.load(name, bytes).unwrap();
+        }
+        assert_eq!(third.scheme().organisations, vec![org.clone()]);
+        let overview = third.overview(now.date_naive(), now);
         assert_eq!(overview.organisations.len(), 1);
         assert_eq!(overview.organisations[0].status, crate::overview::DataStatus::Failed);
 

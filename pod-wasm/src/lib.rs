@@ -36,6 +36,15 @@ impl Identity {
         self.0.to_public().to_string()
     }
 
+    /// This identity wrapped by a new passphrase or, with `recovery`, a new recovery code.
+    pub fn wrap(&self, secret: &str, recovery: bool) -> Result<Vec<u8>, JsError> {
+        Ok(pod_core::identity::wrap_identity(
+            &self.0,
+            &checked_secret(secret, recovery)?,
+            pod_core::identity::KdfCost::Standard,
+        ))
+    }
+
     /// Opens the pod's data key, an age file to this identity.
     #[wasm_bindgen(js_name = openDataKey)]
     pub fn open_data_key(&self, wrapped: &[u8]) -> Result<DataKey, JsError> {
@@ -83,6 +92,17 @@ pub fn plan(input: &str) -> Result<String, JsError> {
         serde_json::from_str(input).map_err(|e| JsError::new(&format!("the arrangement input is invalid: {e}")))?;
     let plan = pod_core::arrangement::plan(&input).map_err(|e| JsError::new(&e.to_string()))?;
     to_json(&plan)
+}
+
+/// A new passphrase (long enough) or recovery code (normalised), ready to wrap with.
+fn checked_secret(secret: &str, recovery: bool) -> Result<SecretString, JsError> {
+    let secret = SecretString::from(secret.to_owned());
+    if recovery {
+        pod_core::identity::normalise_recovery_code(&secret).map_err(|e| JsError::new(&e))
+    } else {
+        pod_core::identity::check_passphrase(&secret).map_err(|e| JsError::new(&e))?;
+        Ok(secret)
+    }
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, JsError> {
@@ -269,6 +289,25 @@ impl Pod {
         self.session.recipient()
     }
 
+    /// The identity wrapped by a new passphrase (checked for length) or, with `recovery`, by a
+    /// recovery code (normalised first): the file the provider keeps instead of the old one.
+    #[wasm_bindgen(js_name = wrapIdentity)]
+    pub fn wrap_identity(&self, secret: &str, recovery: bool) -> Result<Vec<u8>, JsError> {
+        Ok(self
+            .session
+            .wrap_identity(&checked_secret(secret, recovery)?, pod_core::identity::KdfCost::Standard))
+    }
+
+    /// A recovery code as the citizen may type it, in the one form used everywhere (OPAQUE
+    /// included): eight groups of four.
+    #[wasm_bindgen(js_name = normaliseRecoveryCode)]
+    pub fn normalise_recovery_code(typed: &str) -> Result<String, JsError> {
+        use age::secrecy::ExposeSecret;
+        pod_core::identity::normalise_recovery_code(&SecretString::from(typed.to_owned()))
+            .map(|code| code.expose_secret().to_owned())
+            .map_err(|e| JsError::new(&e))
+    }
+
     /// Takes in one record the provider served.
     pub fn load(&mut self, name: &str, bytes: &[u8]) -> Result<(), JsError> {
         let name = provider_api::RecordName::parse(name).ok_or_else(|| JsError::new("the provider served a record with a malformed name"))?;
@@ -442,16 +481,25 @@ impl Pod {
         writes_json(&writes)
     }
 
-    /// The overview as JSON, exactly as `pod overview --json` shows it, for the pinned
-    /// organisations (a JSON array of descriptors).
-    pub fn overview(&self, pinned_json: &str, as_of: &str, now: &str) -> Result<String, JsError> {
-        let values: Vec<serde_json::Value> =
-            serde_json::from_str(pinned_json).map_err(|e| JsError::new(&format!("the pinned organisations are invalid: {e}")))?;
-        let pinned = values
+    /// Pins organisations (a JSON array of descriptors, each checked): the writes.
+    pub fn pin(&mut self, descriptors_json: &str, now: &str) -> Result<String, JsError> {
+        let values: Vec<serde_json::Value> = serde_json::from_str(descriptors_json)
+            .map_err(|e| JsError::new(&format!("the organisations are invalid: {e}")))?;
+        let descriptors = values
             .iter()
             .map(|v| descriptor(&v.to_string()))
             .collect::<Result<Vec<_>, _>>()?;
-        to_json(&self.session.overview(&pinned, parse_date(as_of)?, parse_time(now)?))
+        writes_json(&self.session.pin(descriptors, parse_time(now)?))
+    }
+
+    /// The pinned organisations, as a JSON array of descriptors.
+    pub fn pinned(&self) -> Result<String, JsError> {
+        to_json(&self.session.scheme().organisations)
+    }
+
+    /// The overview as JSON, exactly as `pod overview --json` shows it.
+    pub fn overview(&self, as_of: &str, now: &str) -> Result<String, JsError> {
+        to_json(&self.session.overview(parse_date(as_of)?, parse_time(now)?))
     }
 }
 

@@ -6,31 +6,10 @@ use chrono::Utc;
 use schemas::descriptor::OrganisationDescriptor;
 use schemas::jws::Jwk;
 use schemas::scheme::Scheme;
-use serde::{Deserialize, Serialize};
 
 use crate::store::{PodError, RecordKind, UnlockedPod};
 
-/// The `source` tag of scheme records.
-pub const SCHEME_RECORD: &str = "scheme";
-
-/// The pod's pinned organisations.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LocalScheme {
-    /// The version of the last imported manager scheme, to refuse going back to an older one.
-    pub manager_version: Option<u64>,
-    /// The organisations, each with the keys the pod trusts.
-    pub organisations: Vec<OrganisationDescriptor>,
-}
-
-impl LocalScheme {
-    /// Adds or replaces one organisation.
-    pub fn pin(&mut self, descriptor: OrganisationDescriptor) {
-        self.organisations.retain(|o| o.id != descriptor.id);
-        self.organisations.push(descriptor);
-        self.organisations.sort_by(|a, b| a.id.cmp(&b.id));
-    }
-}
+pub use pod_core::scheme::{LocalScheme, SCHEME_RECORD};
 
 impl UnlockedPod {
     /// The current scheme (empty if none was saved yet).
@@ -102,7 +81,7 @@ pub async fn discover(base: &url::Url) -> anyhow::Result<OrganisationDescriptor>
     let bytes = response.bytes().await?;
     let mut descriptor = OrganisationDescriptor::from_json(&bytes)
         .map_err(|e| anyhow::anyhow!("{url} is not a valid descriptor at {e}"))?;
-    #[derive(Deserialize)]
+    #[derive(serde::Deserialize)]
     struct Jwks {
         keys: Vec<Jwk>,
     }

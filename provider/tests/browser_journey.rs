@@ -290,9 +290,10 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
          const { podId, firstWrites } = await provider.signUp(core, pod, arguments[0], code);
          const session = await provider.logIn(core, podId, arguments[0]);
          await session.batch(firstWrites);
+         await session.batch(JSON.parse(pod.pin(JSON.stringify(arguments[1]), new Date().toISOString())));
          window.journey = { pod, session, podId, code };
          return { podId, code };",
-        vec![json!(PASSPHRASE)],
+        vec![json!(PASSPHRASE), json!(descriptors)],
     )
     .await;
     let pod_id = signed_up["podId"].as_str().unwrap_or_else(|| panic!("sign-up failed: {signed_up}")).to_owned();
@@ -302,10 +303,11 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
     client
         .execute(
             "const { core, fetching } = window.betaalpod;
-             window.journey.fetched = fetching.fetchAll(core, window.journey.pod, window.journey.session, arguments[0],
-               { clientId: arguments[1], redirectUri: window.location.origin + '/app/callback.html' });
+             const pinned = JSON.parse(window.journey.pod.pinned());
+             window.journey.fetched = fetching.fetchAll(core, window.journey.pod, window.journey.session, pinned,
+               { clientId: arguments[0], redirectUri: window.location.origin + '/app/callback.html' });
              return true;",
-            vec![json!(descriptors), json!(WEB_CLIENT_ID)],
+            vec![json!(WEB_CLIENT_ID)],
         )
         .await
         .unwrap();
@@ -320,8 +322,8 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
     let expected = expected_outstanding(&dirs, &bsn, as_of);
     let overview = run(
         &client,
-        "return JSON.parse(window.journey.pod.overview(JSON.stringify(arguments[0]), arguments[1], new Date().toISOString()));",
-        vec![json!(descriptors), json!(as_of.to_string())],
+        "return JSON.parse(window.journey.pod.overview(arguments[0], new Date().toISOString()));",
+        vec![json!(as_of.to_string())],
     )
     .await;
     assert_eq!(overview["totals"]["outstanding_cents"], json!(expected), "{overview}");
@@ -332,7 +334,7 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
     let saved = run(
         &client,
         "const { pod, session } = window.journey;
-         const overview = JSON.parse(pod.overview(JSON.stringify(arguments[0]), arguments[1], new Date().toISOString()));
+         const overview = JSON.parse(pod.overview(arguments[1], new Date().toISOString()));
          const claims = overview.organisations.flatMap((o) => o.matters
            .filter((m) => m.outstanding_cents > 0)
            .map((m) => ({ org: o.id, ref: m.zaakkenmerk, outstanding_cents: m.outstanding_cents })));
@@ -396,7 +398,7 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
          const wrappedKey = await session.get(core.Pod.dataKeyName());
          const pod = core.Pod.open(provider.b64.decode(info.identity_file), arguments[1], wrappedKey);
          await session.loadInto(pod);
-         const overview = JSON.parse(pod.overview(JSON.stringify(arguments[2]), arguments[3], new Date().toISOString()));
+         const overview = JSON.parse(pod.overview(arguments[3], new Date().toISOString()));
          const wrong = await provider.logIn(core, arguments[0], 'een verkeerde geheime zin').then(() => 'accepted', (e) => e.message);
          const received = Object.values(JSON.parse(pod.statuses())).filter((s) => s.state === 'received').length;
          return { total: overview.totals.outstanding_cents, statuses: overview.organisations.map((o) => o.status), wrong, received };",
@@ -501,6 +503,51 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
     }
     assert!(case_refs >= 3, "the citizen's case references were collected: {secrets:?}");
 
+    // The account, from the browser: a new passphrase, then recovery with the recovery code (typed
+    // in lower case with spaces), then an export that `pod restore` reads.
+    let (new_passphrase, after_recovery) = ("een nieuwe lange geheime zin", "en na het herstel nog een andere zin");
+    let account = run(
+        &client,
+        "const [podId, pass, code, next, last] = arguments;
+         const first = await provider.logIn(core, podId, pass);
+         const info = await first.info();
+         const pod = core.Pod.open(provider.b64.decode(info.identity_file), pass, await first.get(core.Pod.dataKeyName()));
+         const weak = await provider.changePassphrase(core, pod, first, 'te kort').then(() => 'accepted', (e) => e.message);
+         await provider.changePassphrase(core, pod, first, next);
+         const old = await provider.logIn(core, podId, pass).then(() => 'accepted', (e) => e.message);
+         await provider.logIn(core, podId, next);
+         const newCode = await provider.recover(core, podId, code.toLowerCase().replaceAll('-', ' '), last);
+         const oldCode = await provider.logIn(core, podId, code, 'recovery').then(() => 'accepted', (e) => e.message);
+         const firstGone = await first.info().then(() => 'still valid', (e) => e.status);
+         const session = await provider.logIn(core, podId, last);
+         const newCodeWorks = await provider.logIn(core, podId, newCode, 'recovery').then(() => true, (e) => e.message);
+         const exported = provider.b64.encode(await provider.exportPod(session));
+         return { weak, old, oldCode, firstGone, newCode, newCodeWorks, exported };",
+        vec![json!(pod_id), json!(PASSPHRASE), json!(recovery_code), json!(new_passphrase), json!(after_recovery)],
+    )
+    .await;
+    assert!(account["weak"].as_str().unwrap_or_default().contains("at least 12"), "{account}");
+    assert_eq!(account["old"], json!("wrong passphrase"), "{account}");
+    assert_eq!(account["oldCode"], json!("wrong passphrase"), "{account}");
+    assert_eq!(account["firstGone"], json!(401), "recovery ends every session: {account}");
+    assert_eq!(account["newCodeWorks"], json!(true), "{account}");
+    let new_code = account["newCode"].as_str().unwrap().to_owned();
+    assert_ne!(new_code, recovery_code);
+    let export = base64::engine::general_purpose::STANDARD.decode(account["exported"].as_str().unwrap()).unwrap();
+    let export_path = tmp.path().join("export.json");
+    std::fs::write(&export_path, &export).unwrap();
+    let restored = pod::store::PodDir::new(tmp.path().join("restored"));
+    let secret = age::secrecy::SecretString::from(after_recovery.to_owned());
+    restored.restore(&export_path, &secret).unwrap();
+    let unlocked = restored.unlock(&secret).unwrap();
+    let native = unlocked.overview(as_of, chrono::Utc::now()).unwrap();
+    assert_eq!(native.totals.outstanding_cents, expected, "the restored pod shows what the browser showed");
+    assert_eq!(native.organisations.len(), 3);
+    assert!(native.organisations.iter().all(|o| o.status == pod::overview::DataStatus::Ok));
+    assert_eq!(unlocked.submissions().unwrap().len(), 3, "the submissions came along");
+    drop(unlocked);
+    secrets.extend([new_passphrase.to_owned(), after_recovery.to_owned(), new_code.clone()]);
+
     // The provider's view, read for secrets: its storage, its logs and its memory, while the
     // citizen is unlocked. A needle the test plants in a request proves the memory scan works.
     let needle = format!("planted-needle-{}", rand::random::<u64>());
@@ -509,7 +556,7 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
         "const session = await provider.logIn(core, arguments[0], arguments[1]);
          await session.batch([{ name: 'records.ffff', expect: 'absent', bytes: btoa(arguments[2]) }]);
          return true;",
-        vec![json!(pod_id), json!(PASSPHRASE), json!(needle)],
+        vec![json!(pod_id), json!(after_recovery), json!(needle)],
     )
     .await;
     assert_eq!(planted, json!(true), "{planted}");
@@ -530,6 +577,16 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
     for (path, bytes) in &stored {
         assert!(!find_any(bytes, "AGE-SECRET-KEY-"), "{} holds an age identity", path.display());
     }
+    // Delete: the keys first, then the records; nobody logs in again.
+    let deleted = run(
+        &client,
+        "const session = await provider.logIn(core, arguments[0], arguments[1]);
+         await provider.deletePod(session);
+         return await provider.logIn(core, arguments[0], arguments[1]).then(() => 'accepted', (e) => e.message);",
+        vec![json!(pod_id), json!(after_recovery)],
+    )
+    .await;
+    assert_eq!(deleted, json!("wrong passphrase"));
     client.close().await.unwrap();
 
     // And afterwards, with every session gone.
