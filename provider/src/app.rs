@@ -22,6 +22,7 @@ const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 #[derive(Clone, Default)]
 pub struct AppFiles {
     files: Arc<BTreeMap<String, (&'static str, Bytes)>>,
+    inline_script_hashes: Vec<String>,
 }
 
 fn mime(name: &str) -> Option<&'static str> {
@@ -61,16 +62,44 @@ impl AppFiles {
                 anyhow::bail!("app_dir holds more than {MAX_FILES} files; is it the right folder?");
             }
         }
-        if !files.contains_key("index.html") {
+        let Some((_, index)) = files.get("index.html") else {
             anyhow::bail!("app_dir {} has no index.html", dir.display());
-        }
-        Ok(Self { files: Arc::new(files) })
+        };
+        let inline_script_hashes = import_map_hashes(index);
+        Ok(Self {
+            files: Arc::new(files),
+            inline_script_hashes,
+        })
+    }
+
+    /// CSP sources for the app's one kind of inline script, its import map (which carries the
+    /// modules' integrity and cannot be an external file): `'sha256-…'` of each.
+    pub fn inline_script_hashes(&self) -> &[String] {
+        &self.inline_script_hashes
     }
 
     /// Whether an app is configured.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
+}
+
+/// The CSP hash of every `<script type="importmap">` in `index`.
+fn import_map_hashes(index: &[u8]) -> Vec<String> {
+    use base64::Engine as _;
+    use sha2::Digest;
+    const OPEN: &str = "<script type=\"importmap\">";
+    let text = String::from_utf8_lossy(index);
+    let mut hashes = Vec::new();
+    let mut rest = text.as_ref();
+    while let Some(start) = rest.find(OPEN) {
+        let after = &rest[start + OPEN.len()..];
+        let Some(end) = after.find("</script>") else { break };
+        let digest = sha2::Sha256::digest(after[..end].as_bytes());
+        hashes.push(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
+        rest = &after[end..];
+    }
+    hashes
 }
 
 /// `GET /`: the app, if there is one.
@@ -90,5 +119,20 @@ pub async fn file(State(state): State<AppState>, UrlPath(name): UrlPath<String>)
             response
         }
         None => (StatusCode::NOT_FOUND, "no such file").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_maps_are_hashed_for_the_csp() {
+        let index = b"<html><script type=\"importmap\">{\"integrity\":{}}</script><script src=x></script></html>";
+        let hashes = import_map_hashes(index);
+        assert_eq!(hashes.len(), 1);
+        // echo -n '{"integrity":{}}' | openssl dgst -sha256 -binary | base64
+        assert_eq!(hashes[0], "'sha256-v1IUEqDyKCfHdg2mkshdZlh1JwxKZIMqsI0JxkeP1Qo='");
+        assert!(import_map_hashes(b"<html>no map</html>").is_empty());
     }
 }

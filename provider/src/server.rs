@@ -78,10 +78,11 @@ impl AppState {
 /// The Content-Security-Policy of every answer: scripts and wasm from the provider only (wasm
 /// needs `wasm-unsafe-eval`, never `unsafe-eval`), connections to the provider and the
 /// organisations, no framing, no inline script or style.
-fn content_security_policy(config: &ProviderConfig) -> HeaderValue {
+fn content_security_policy(config: &ProviderConfig, app: &AppFiles) -> HeaderValue {
     let connect = config.app_connect_src.join(" ");
+    let import_maps = app.inline_script_hashes().join(" ");
     let policy = format!(
-        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; \
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {import_maps}; style-src 'self'; img-src 'self'; \
          connect-src 'self' {connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     );
     HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'none'"))
@@ -89,7 +90,7 @@ fn content_security_policy(config: &ProviderConfig) -> HeaderValue {
 
 /// Every route.
 pub fn router(state: AppState) -> Router {
-    let csp = content_security_policy(&state.config);
+    let csp = content_security_policy(&state.config, &state.app);
     let api = Router::new()
         .route("/signup/start", post(account::signup_start))
         .route("/signup/finish", post(account::signup_finish))

@@ -51,13 +51,17 @@ impl Drop for ProviderProcess {
 }
 
 fn start_provider(dir: &Path) -> ProviderProcess {
+    start_provider_with_app(dir, &app_dir())
+}
+
+fn start_provider_with_app(dir: &Path, app: &Path) -> ProviderProcess {
     let config = dir.join("provider.toml");
     std::fs::write(
         &config,
         format!(
             "listen = \"127.0.0.1:0\"\npublic_url = \"http://127.0.0.1:8080\"\ndata_dir = \"{}\"\napp_dir = \"{}\"\napp_connect_src = [\"http://127.0.0.1:*\"]\n",
             dir.join("vault").display(),
-            app_dir().display()
+            app.display()
         ),
     )
     .unwrap();
@@ -615,4 +619,71 @@ fn the_scans_find_what_they_look_for() {
         let base64 = base64::engine::general_purpose::STANDARD.encode(format!("xy{secret}z"));
         assert!(find_any(base64.as_bytes(), secret), "base64 at another alignment");
     }
+}
+
+/// The app as a provider could alter it: a copy of the built app with `file` changed.
+fn altered_app(dir: &Path, file: &str) -> PathBuf {
+    let copy = dir.join("app");
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in std::fs::read_dir(app_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, copy.join(path.file_name().unwrap())).unwrap();
+    }
+    let mut bytes = std::fs::read(copy.join(file)).unwrap();
+    bytes.extend_from_slice(b"\n// changed by the provider\n");
+    std::fs::write(copy.join(file), bytes).unwrap();
+    copy
+}
+
+async fn status_text(client: &Client) -> String {
+    client
+        .execute("return document.readyState === 'complete' ? document.getElementById('status').textContent : ''", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Subresource Integrity: every module, the stylesheet and the wasm are pinned by hashes in
+/// index.html (whose own hash is published in SHA256SUMS.txt), so a provider that changes one of
+/// them without changing index.html gets a page that does not run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_altered_app_file_does_not_run() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let published = std::fs::read_to_string(app_dir().join("SHA256SUMS.txt")).unwrap();
+    for file in ["index.html", "main.js", "fetch.js", "pod_wasm.js", "pod_wasm_bg.wasm", "build.js"] {
+        assert!(published.lines().any(|l| l.ends_with(&format!("  {file}"))), "{file} is in the published list");
+    }
+    let (_driver, client) = start_browser().await;
+    for file in ["pod_wasm_bg.wasm", "fetch.js", "main.js"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let provider = start_provider_with_app(tmp.path(), &altered_app(tmp.path(), file));
+        client.goto(&format!("{}/app/index.html", provider.url)).await.unwrap();
+        if file.ends_with(".wasm") {
+            // The wasm is fetched by script, which reports the failed check.
+            let mut status = String::new();
+            for _ in 0..200 {
+                status = status_text(&client).await;
+                if status.starts_with("failed") {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert!(status.starts_with("failed"), "an altered wasm is refused: {status:?}");
+        } else {
+            // A module that fails its check stops the whole module graph: nothing runs at all.
+            for _ in 0..40 {
+                assert!(!status_text(&client).await.starts_with("ready"), "an altered {file} ran");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let started = client.execute("return typeof window.betaalpod", vec![]).await.unwrap();
+            assert_eq!(started, json!("undefined"), "an altered {file} ran");
+        }
+    }
+    // The unaltered app runs, in the same browser.
+    let tmp = tempfile::tempdir().unwrap();
+    let provider = start_provider(tmp.path());
+    open_app(&client, &provider.url).await;
+    client.close().await.unwrap();
 }
