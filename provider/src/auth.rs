@@ -16,6 +16,16 @@ pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// The hash of a request's bearer token, if it has one.
+pub fn bearer_hash(headers: &axum::http::HeaderMap) -> Option<[u8; 32]> {
+    let token = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?;
+    Some(token_hash(token.trim()))
+}
+
 /// A request with a valid session.
 #[derive(Clone, Copy, Debug)]
 pub struct Session {
@@ -43,13 +53,7 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(Failure::unauthenticated)?;
-        let token_hash = token_hash(token.trim());
+        let token_hash = bearer_hash(&parts.headers).ok_or_else(Failure::unauthenticated)?;
         let now = state.now();
         let row = state
             .vault

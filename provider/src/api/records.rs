@@ -51,15 +51,23 @@ pub async fn list(State(state): State<AppState>, session: Session) -> Result<Jso
     Ok(Json(RecordList { records }))
 }
 
-/// `GET /api/v1/records/{name}`
-pub async fn get(State(state): State<AppState>, session: Session, Path(name): Path<String>) -> Result<Response, Failure> {
-    let pod_id = session.full()?;
+/// `GET /api/v1/records/{name}`: the session and the record in one vault round trip, since this
+/// is what a pod does most.
+pub async fn get(State(state): State<AppState>, headers: HeaderMap, Path(name): Path<String>) -> Result<Response, Failure> {
+    let token_hash = crate::auth::bearer_hash(&headers).ok_or_else(Failure::unauthenticated)?;
     let name = record_name(&name)?;
-    let record = state
+    let (session, record) = state
         .vault
-        .get(pod_id, &name)
+        .session_and_record(token_hash, state.now(), state.session_idle(), &name)
         .await?
-        .ok_or_else(|| Failure::not_found(format!("there is no record {name}")))?;
+        .ok_or_else(Failure::unauthenticated)?;
+    Session {
+        pod_id: session.pod_id,
+        scope: session.scope,
+        token_hash,
+    }
+    .full()?;
+    let record = record.ok_or_else(|| Failure::not_found(format!("there is no record {name}")))?;
     let mut response = (
         [(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"))],
         record.bytes,

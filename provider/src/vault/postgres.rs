@@ -441,6 +441,50 @@ impl PgVault {
         Ok(Some(session))
     }
 
+    pub(super) async fn session_and_record(
+        &self,
+        token_hash: [u8; 32],
+        now: DateTime<Utc>,
+        idle: chrono::Duration,
+        name: &str,
+    ) -> Result<Option<(SessionRow, Option<StoredRecord>)>, VaultError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT s.pod_id, s.scope, s.expires_at, r.version, r.bytes FROM vault_sessions s
+                 LEFT JOIN vault_records r ON r.pod_id = s.pod_id AND r.name = $3
+                 WHERE s.token_hash = $1 AND s.expires_at > $2",
+                &[&token_hash.as_slice(), &now, &name],
+            )
+            .await
+            .map_err(io("reading a session and a record"))?;
+        let Some(row) = row else { return Ok(None) };
+        let pod_id: Vec<u8> = row.get(0);
+        let Ok(pod_id) = <[u8; 16]>::try_from(pod_id.as_slice()) else {
+            return Ok(None);
+        };
+        let mut session = SessionRow {
+            pod_id: PodId(pod_id),
+            scope: scope_from(row.get(1)),
+            expires_at: row.get(2),
+        };
+        if session.expires_at - now < idle / 2 {
+            session.expires_at = now + idle;
+            client
+                .execute(
+                    "UPDATE vault_sessions SET expires_at = $2 WHERE token_hash = $1",
+                    &[&token_hash.as_slice(), &session.expires_at],
+                )
+                .await
+                .map_err(io("extending a session"))?;
+        }
+        let record = row.get::<_, Option<i64>>(3).map(|version| StoredRecord {
+            version: version.max(0) as u64,
+            bytes: row.get(4),
+        });
+        Ok(Some((session, record)))
+    }
+
     pub(super) async fn end_session(&self, token_hash: [u8; 32]) -> Result<(), VaultError> {
         let client = self.client().await?;
         client
