@@ -95,7 +95,7 @@ fn import_map_hashes(index: &[u8]) -> Vec<String> {
     while let Some(start) = rest.find(OPEN) {
         let after = &rest[start + OPEN.len()..];
         let Some(end) = after.find("</script>") else { break };
-        let digest = sha2::Sha256::digest(after[..end].as_bytes());
+        let digest = sha2::Sha256::digest(&after.as_bytes()[..end]);
         hashes.push(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
         rest = &after[end..];
     }
