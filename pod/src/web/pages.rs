@@ -456,6 +456,14 @@ struct FetchJobPage {
     organisations: Vec<OrgProgress>,
 }
 
+/// Whether the login at `url` still waits for its answer here.
+fn login_still_open(app: &App, url: &str) -> bool {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()))
+        .is_some_and(|state| app.browser.is_waiting_for(&state))
+}
+
 /// `GET /fetch/{id}`: per-organisation progress, with each login link while it waits.
 pub async fn fetch_progress(
     State(app): State<Arc<App>>,
@@ -476,9 +484,15 @@ pub async fn fetch_progress(
         .map(|orgs| {
             orgs.iter()
                 .map(|o| {
+                    // A login whose answer already arrived is no longer offered: between the
+                    // callback and the fetch moving on, its link would lead to a used login.
+                    let login_url = o["login_url"]
+                        .as_str()
+                        .filter(|url| login_still_open(&app, url))
+                        .map(str::to_owned);
                     let stage = match o["stage"].as_str().unwrap_or_default() {
-                        "waiting_for_login" => "stage_login",
-                        "fetching" | "starting" => "stage_fetching",
+                        "waiting_for_login" if login_url.is_some() => "stage_login",
+                        "waiting_for_login" | "fetching" | "starting" => "stage_fetching",
                         "verifying" => "stage_verifying",
                         "done" => "stage_done",
                         _ => "stage_failed",
@@ -486,7 +500,7 @@ pub async fn fetch_progress(
                     OrgProgress {
                         name: o["name"].as_str().unwrap_or_default().to_owned(),
                         stage: t(lang, stage).to_owned(),
-                        login_url: o["login_url"].as_str().map(str::to_owned),
+                        login_url,
                         message: o["message"].as_str().map(str::to_owned),
                     }
                 })
