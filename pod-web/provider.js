@@ -45,6 +45,30 @@ async function call(path, { method = 'GET', token, json, body, headers = {} } = 
 /** Signs up: both OPAQUE registrations and the files the pod core made. Returns the pod id. */
 export async function signUp(core, pod, passphrase, recoveryCode) {
   const material = JSON.parse(pod.signupMaterial());
+  const podId = await registerPod(core, material, passphrase, recoveryCode);
+  return { podId, firstWrites: material.first_writes };
+}
+
+/**
+ * Imports a backup (`betaalpod-backup/1`, as `pod backup` or a provider's export writes it) into
+ * a new pod here. The pod core verifies every record with the passphrase first; nothing is sent
+ * unless the whole backup opens. The old recovery code is not known here, so a new one is made:
+ * show it to the citizen once. Returns `{ podId, recoveryCode }`.
+ */
+export async function importBackup(core, bytes, passphrase) {
+  const pod = core.Pod.fromBackup(bytes, passphrase);
+  const recoveryCode = core.Pod.newRecoveryCode();
+  const material = JSON.parse(pod.importMaterial(recoveryCode));
+  const podId = await registerPod(core, material, passphrase, recoveryCode);
+  const session = await logIn(core, podId, passphrase);
+  // Batches stay well under the provider's limit: a document is about half a MiB sealed.
+  for (let i = 0; i < material.writes.length; i += 16) {
+    await session.batch(material.writes.slice(i, i + 16));
+  }
+  return { podId, recoveryCode, session, pod };
+}
+
+async function registerPod(core, material, passphrase, recoveryCode) {
   const forPassphrase = core.Registration.start(passphrase);
   const forRecovery = core.Registration.start(recoveryCode);
   const started = await (await call('/signup/start', { method: 'POST', json: {
@@ -59,7 +83,7 @@ export async function signUp(core, pod, passphrase, recoveryCode) {
     identity_file: material.identity_file,
     recovery_file: material.recovery_file,
   } });
-  return { podId: started.pod_id, firstWrites: material.first_writes };
+  return started.pod_id;
 }
 
 /** Logs in with OPAQUE; a session. A wrong passphrase is found here, without asking again. */

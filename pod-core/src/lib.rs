@@ -7,6 +7,7 @@
 //! - [`answer`]: every check on an organisation's answer (decrypt, JWS against pinned keys,
 //!   binding, FCID validation), and signed receipts and statuses.
 //! - [`authorization`]: the citizen's side of an organisation's login (code + PKCE S256), pure.
+//! - [`backup`]: the one backup format (`betaalpod-backup/1`).
 //! - [`problem`]: what went wrong with an organisation, in words a citizen can act on.
 //! - [`scheme`]: the pinned organisations.
 //! - [`fetch_log`]: the transparency log's entries.
@@ -17,6 +18,7 @@
 
 pub mod answer;
 pub mod authorization;
+pub mod backup;
 pub mod arrangement;
 pub mod fetch_log;
 pub mod identity;

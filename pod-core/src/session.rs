@@ -109,6 +109,37 @@ impl Session {
         })
     }
 
+    /// A pod to import from a backup (`betaalpod-backup/1`), verified before anything goes
+    /// anywhere: the identity must open with `passphrase`, the data key with the identity, and
+    /// every record and index entry with the data key, each record with its entry. Returns the
+    /// session, the backup's identity file and every stored value as writes for the provider.
+    pub fn from_backup(bytes: &[u8], passphrase: &SecretString) -> Result<(Self, Vec<u8>, Vec<SealedWrite>), SessionError> {
+        let backup = crate::backup::read(bytes, "the file").map_err(SessionError::Damaged)?;
+        let wrapped_key = backup
+            .entries
+            .iter()
+            .find(|(space, key, _)| *space == Space::Meta && key.as_slice() == DATA_KEY_NAME)
+            .map(|(_, _, value)| value.clone())
+            .ok_or_else(|| SessionError::Damaged("the backup holds no data key".to_owned()))?;
+        let mut session = Self::open(&backup.identity_file, passphrase, &wrapped_key)?;
+        let mut writes = Vec::with_capacity(backup.entries.len());
+        for (space, key, value) in backup.entries {
+            let name = RecordName::new(space, &key)
+                .ok_or_else(|| SessionError::Damaged(format!("the backup holds a malformed {} key", space.name())))?;
+            session.load(&name, &value)?;
+            writes.push((name, value));
+        }
+        for id in session.payloads.keys() {
+            if !session.entries.contains_key(id) || session.payload(*id).is_none() {
+                return Err(SessionError::Damaged(format!("record {id} in the backup is damaged or has no index entry")));
+            }
+        }
+        if let Some(orphan) = session.entries.keys().find(|id| !session.payloads.contains_key(id)) {
+            return Err(SessionError::Damaged(format!("the backup's index names record {orphan}, which is missing")));
+        }
+        Ok((session, backup.identity_file, writes))
+    }
+
     /// The citizen's public recipient.
     pub fn recipient(&self) -> String {
         self.identity.to_public().to_string()
@@ -463,6 +494,36 @@ mod tests {
         let overview = third.overview(now.date_naive(), now);
         assert_eq!(overview.organisations.len(), 1);
         assert_eq!(overview.organisations[0].status, crate::overview::DataStatus::Failed);
+
+        // A backup of it imports, verified; a tampered one does not.
+        let mut entries: Vec<(Space, Vec<u8>, Vec<u8>)> = writes
+            .iter()
+            .chain(&pinned)
+            .map(|(name, bytes)| (name.space(), name.key().to_vec(), bytes.clone()))
+            .collect();
+        entries.push((Space::Meta, DATA_KEY_NAME.to_vec(), pod.data_key_write.1.clone()));
+        let backup = crate::backup::write(&pod.identity_file, &pod.recovery_file, &entries);
+        let (imported, identity_file, imported_writes) = Session::from_backup(&backup, &passphrase).unwrap();
+        assert_eq!(identity_file, pod.identity_file);
+        assert_eq!(imported_writes.len(), entries.len());
+        assert_eq!(imported.fetch_log().len(), 1);
+        let mut tampered = entries.clone();
+        let last = tampered.iter_mut().rfind(|(space, _, _)| *space == Space::Records).unwrap();
+        *last.2.last_mut().unwrap() ^= 1;
+        let error = Session::from_backup(&crate::backup::write(&pod.identity_file, &pod.recovery_file, &tampered), &passphrase)
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("is damaged"), "{error}");
+        let orphaned: Vec<_> = entries.iter().filter(|(space, _, _)| *space != Space::Records).cloned().collect();
+        let error = Session::from_backup(&crate::backup::write(&pod.identity_file, &pod.recovery_file, &orphaned), &passphrase)
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("missing"), "{error}");
+        assert!(matches!(
+            Session::from_backup(&backup, &secret("wrong horse battery staple")),
+            Err(SessionError::WrongSecret)
+        ));
+        assert!(Session::from_backup(b"{}", &passphrase).is_err());
 
         // The recovery file opens the same pod; a wrong passphrase or a swapped record does not.
         assert!(Session::open(&pod.recovery_file, &identity::normalise_recovery_code(&code).unwrap(), &pod.data_key_write.1).is_ok());

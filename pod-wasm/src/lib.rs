@@ -222,6 +222,14 @@ pub struct Pod {
     /// Parts prepared for submission, by arrangement id, with their plan's record: the bytes
     /// sent are the bytes whose receipt is checked.
     prepared: std::collections::BTreeMap<String, (pod_core::records::RecordId, Vec<pod_core::arrangement::PreparedPart>)>,
+    /// What an import from a backup uploads.
+    imported: Option<ImportedBackup>,
+}
+
+/// A verified backup, waiting to be uploaded.
+struct ImportedBackup {
+    identity_file: Vec<u8>,
+    writes: Vec<pod_core::session::SealedWrite>,
 }
 
 #[wasm_bindgen]
@@ -238,6 +246,7 @@ impl Pod {
             session,
             created: Some(created),
             prepared: Default::default(),
+            imported: None,
         })
     }
 
@@ -248,6 +257,43 @@ impl Pod {
         pod_core::identity::generate_recovery_code().expose_secret().to_owned()
     }
 
+    /// Opens a backup (`betaalpod-backup/1`) with its passphrase and verifies every record, before
+    /// anything is sent anywhere. Read what to upload with [`Pod::import_material`].
+    #[wasm_bindgen(js_name = fromBackup)]
+    pub fn from_backup(bytes: &[u8], passphrase: &str) -> Result<Pod, JsError> {
+        let (session, identity_file, writes) =
+            pod_core::session::Session::from_backup(bytes, &SecretString::from(passphrase.to_owned()))
+                .map_err(|e| JsError::new(&format!("this backup cannot be imported: {e}")))?;
+        let imported = ImportedBackup { identity_file, writes };
+        Ok(Pod {
+            session,
+            created: None,
+            prepared: Default::default(),
+            imported: Some(imported),
+        })
+    }
+
+    /// An imported backup's sign-up material as JSON: `recipient`, the backup's `identity_file`,
+    /// a `recovery_file` for `new_recovery_code` (the old code is not known here), and every
+    /// stored value as batch writes.
+    #[wasm_bindgen(js_name = importMaterial)]
+    pub fn import_material(&self, new_recovery_code: &str) -> Result<String, JsError> {
+        use base64::Engine as _;
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        let imported = self.imported.as_ref().ok_or_else(|| JsError::new("this pod was not imported from a backup"))?;
+        let recovery_file = self
+            .session
+            .wrap_identity(&checked_secret(new_recovery_code, true)?, pod_core::identity::KdfCost::Standard);
+        let writes: serde_json::Value =
+            serde_json::from_str(&writes_json(&imported.writes)?).map_err(|e| JsError::new(&e.to_string()))?;
+        to_json(&serde_json::json!({
+            "recipient": self.session.recipient(),
+            "identity_file": b64(&imported.identity_file),
+            "recovery_file": b64(&recovery_file),
+            "writes": writes,
+        }))
+    }
+
     /// Opens a pod with its identity file, the passphrase and the wrapped data key.
     pub fn open(identity_file: &[u8], passphrase: &str, wrapped_data_key: &[u8]) -> Result<Pod, JsError> {
         pod_core::session::Session::open(identity_file, &SecretString::from(passphrase.to_owned()), wrapped_data_key)
@@ -255,6 +301,7 @@ impl Pod {
                 session,
                 created: None,
                 prepared: Default::default(),
+                imported: None,
             })
             .map_err(|e| JsError::new(&e.to_string()))
     }

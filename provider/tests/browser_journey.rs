@@ -550,6 +550,38 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
     assert!(native.organisations.iter().all(|o| o.status == pod::overview::DataStatus::Ok));
     assert_eq!(unlocked.submissions().unwrap().len(), 3, "the submissions came along");
     drop(unlocked);
+
+    // Import from the browser: a tampered backup is refused before anything is sent; the real one
+    // becomes a new pod at the provider, with a new recovery code.
+    let mut tampered: Value = serde_json::from_slice(&export).unwrap();
+    let record = &mut tampered["spaces"]["records"][0][1];
+    let mut bytes = base64::engine::general_purpose::STANDARD.decode(record.as_str().unwrap()).unwrap();
+    bytes[100] ^= 1;
+    *record = json!(base64::engine::general_purpose::STANDARD.encode(bytes));
+    let imported = run(
+        &client,
+        "const [exported, tampered, pass, asOf] = arguments;
+         const refused = await provider.importBackup(core, new TextEncoder().encode(tampered), pass).then(() => 'accepted', (e) => e.message);
+         const { podId, recoveryCode } = await provider.importBackup(core, provider.b64.decode(exported), pass);
+         const session = await provider.logIn(core, podId, pass);
+         const info = await session.info();
+         const pod = core.Pod.open(provider.b64.decode(info.identity_file), pass, await session.get(core.Pod.dataKeyName()));
+         await session.loadInto(pod);
+         const overview = JSON.parse(pod.overview(asOf, new Date().toISOString()));
+         return { refused, podId, recoveryCode, total: overview.totals.outstanding_cents };",
+        vec![
+            json!(account["exported"]),
+            json!(tampered.to_string()),
+            json!(after_recovery),
+            json!(as_of.to_string()),
+        ],
+    )
+    .await;
+    let refused = imported["refused"].as_str().unwrap_or_default();
+    assert!(refused.contains("cannot be imported") && refused.contains("damaged"), "{imported}");
+    assert_eq!(imported["total"], json!(expected), "{imported}");
+    assert_ne!(imported["podId"], json!(pod_id), "a new pod");
+    secrets.push(imported["recoveryCode"].as_str().unwrap().to_owned());
     secrets.extend([new_passphrase.to_owned(), after_recovery.to_owned(), new_code.clone()]);
 
     // The provider's view, read for secrets: its storage, its logs and its memory, while the

@@ -1,31 +1,13 @@
 //! Backup and restore: one file that holds only ciphertext, so making it needs no passphrase.
-//!
-//! Format (`betaalpod-backup/1`): a JSON object with the two wrapped identity files and every
-//! key and value of every store space, all base64. Nothing in it is readable without the
-//! passphrase or the recovery code.
+//! The format (`betaalpod-backup/1`) is [`pod_core::backup`].
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use age::secrecy::SecretString;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
-use serde::{Deserialize, Serialize};
 
 use super::backend::{Change, SledStore, Space, Store};
 use super::keys::{self, KeyError};
 use super::pod::{PodDir, PodError, io_error, unwrap_data_key};
-
-const FORMAT: &str = "betaalpod-backup/1";
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BackupFile {
-    format: String,
-    identity: String,
-    recovery: String,
-    spaces: BTreeMap<String, Vec<(String, String)>>,
-}
 
 /// A backup read and checked for shape: the two wrapped identity files and every stored value.
 pub struct Backup {
@@ -40,51 +22,28 @@ pub struct Backup {
 /// Writes the backup format for a pod whose wrapped identity files and store are given. A pod
 /// provider's export is exactly this, so `pod restore` takes it unchanged.
 pub fn backup_bytes(identity_file: &[u8], recovery_file: &[u8], store: &dyn Store) -> Result<(Vec<u8>, usize), PodError> {
-    let mut spaces = BTreeMap::new();
+    let mut entries = Vec::new();
     for space in Space::ALL {
-        let entries = store
-            .scan(space)?
-            .into_iter()
-            .map(|(k, v)| (B64.encode(k), B64.encode(v)))
-            .collect();
-        spaces.insert(space.name().to_owned(), entries);
+        for (key, value) in store.scan(space)? {
+            entries.push((space, key, value));
+        }
     }
-    let records = spaces.get(Space::Records.name()).map_or(0, Vec::len);
-    let file = BackupFile {
-        format: FORMAT.to_owned(),
-        identity: B64.encode(identity_file),
-        recovery: B64.encode(recovery_file),
-        spaces,
-    };
-    let json = serde_json::to_vec(&file).map_err(|e| PodError::Io(format!("cannot write the backup: {e}")))?;
-    Ok((json, records))
+    let records = entries.iter().filter(|(space, _, _)| *space == Space::Records).count();
+    Ok((pod_core::backup::write(identity_file, recovery_file, &entries), records))
 }
 
 /// Reads a backup file's bytes; `name` says where it came from, for errors. Nothing is
 /// decrypted.
 pub fn read_backup(bytes: &[u8], name: &str) -> Result<Backup, PodError> {
-    let file: BackupFile = serde_json::from_slice(bytes)
-        .map_err(|e| PodError::InvalidBackup(format!("{name} is not a Betaalpod backup: {e}")))?;
-    if file.format != FORMAT {
-        return Err(PodError::InvalidBackup(format!(
-            "unknown format {:?}; this Betaalpod reads {FORMAT:?}",
-            file.format
-        )));
-    }
-    let decode = |what: &str, text: &str| {
-        B64.decode(text)
-            .map_err(|_| PodError::InvalidBackup(format!("{what} is not base64")))
-    };
-    let mut changes = Vec::new();
-    for space in Space::ALL {
-        for (key, value) in file.spaces.get(space.name()).into_iter().flatten() {
-            changes.push(Change::Put(space, decode("a key", key)?, decode("a value", value)?));
-        }
-    }
+    let backup = pod_core::backup::read(bytes, name).map_err(PodError::InvalidBackup)?;
     Ok(Backup {
-        identity_file: decode("the identity", &file.identity)?,
-        recovery_file: decode("the recovery file", &file.recovery)?,
-        changes,
+        identity_file: backup.identity_file,
+        recovery_file: backup.recovery_file,
+        changes: backup
+            .entries
+            .into_iter()
+            .map(|(space, key, value)| Change::Put(space, key, value))
+            .collect(),
     })
 }
 
