@@ -601,8 +601,12 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
     assert!(find_any(&memory, &needle), "the memory scan finds what is there");
     let mut stored: Vec<(PathBuf, Vec<u8>)> = files_under(&tmp.path().join("vault"));
     stored.push((provider.log.clone(), std::fs::read(&provider.log).unwrap()));
+    // Hundreds of MiB of memory hold some five-digit string by chance, so the PIN (which never
+    // comes near the provider: it is typed at the organisation) is looked for in files only.
+    let in_memory = |secret: &String| secret.len() >= 8;
+    assert!(secrets.iter().filter(|s| in_memory(s)).count() >= secrets.len() - 1);
     for secret in &secrets {
-        assert!(!find_any(&memory, secret), "the provider's memory holds {secret:?}");
+        assert!(!in_memory(secret) || !find_any(&memory, secret), "the provider's memory holds {secret:?}");
         for (path, bytes) in &stored {
             assert!(!find_any(bytes, secret), "{} holds {secret:?}", path.display());
         }
@@ -627,7 +631,7 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
 
     // And afterwards, with every session gone.
     let memory = process_memory(provider.child.id());
-    for secret in &secrets {
+    for secret in secrets.iter().filter(|s| in_memory(s)) {
         assert!(!find_any(&memory, secret), "after the session, the provider's memory holds {secret:?}");
     }
 }
