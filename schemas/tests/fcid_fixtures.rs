@@ -3,7 +3,7 @@
 //! Each fixture is a document `NAME.json` with a sidecar `NAME.expect.json`:
 //! - `{"valid": true, "as_of": "YYYY-MM-DD", "view": {...}}`: the document parses and
 //!   `view(&doc, as_of)` serialises to exactly `view` (the numbers were worked out by hand from the
-//!   semantics in `shared/reference/fcid.md`, not copied from the program's output);
+//!   semantics of the FCID standard, not copied from the program's output);
 //! - `{"valid": false, "path": "...", "problem_contains": "...", "json_schema": "reject"|"beyond"}`:
 //!   the parser refuses the document at exactly `path`, with a problem containing the substring.
 //!   `json_schema` is read by `json_schema_agreement.rs`.

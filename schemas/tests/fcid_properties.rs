@@ -4,7 +4,7 @@
 //! demands (some withdrawn by a later withdrawal event), payments (possibly overpaying) and, in
 //! v4.1.0, remissions of imposed obligations. Each is serialised to JSON bytes, read back with
 //! [`schemas::fcid::parse`] and viewed as of a random date. For every matter and for the totals
-//! the test checks the invariants of the semantics in `shared/reference/fcid.md`, and compares
+//! the test checks the invariants of the semantics of the FCID standard, and compares
 //! imposed, settled and overdue with sums computed here, independently of the program.
 
 use chrono::{Days, NaiveDate};

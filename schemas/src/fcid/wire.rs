@@ -1,6 +1,6 @@
 //! The FCID wire format: every JSON name Betaalpod reads or writes, in one place.
 //!
-//! The published field tables were only partly available (see `shared/reference/fcid.md`).
+//! The published field tables were only partly available when this was written.
 //! Names seen in the standard's own text are marked `verified`; the rest are `likely`
 //! reconstructions. When the full table turns up, a correction is a one-line change to a
 //! `rename` or an added `alias` here, and nothing else in the workspace names these fields.
