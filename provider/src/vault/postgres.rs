@@ -80,6 +80,37 @@ fn usage_of(records: i64, bytes: i64) -> Usage {
     }
 }
 
+/// The session in a row whose first columns are `pod_id, scope, expires_at`; its expiry moves to
+/// `now + idle` when less than half of that is left.
+async fn live_session(
+    client: &deadpool_postgres::Object,
+    row: &tokio_postgres::Row,
+    token_hash: [u8; 32],
+    now: DateTime<Utc>,
+    idle: chrono::Duration,
+) -> Result<Option<SessionRow>, VaultError> {
+    let pod_id: Vec<u8> = row.get(0);
+    let Ok(pod_id) = <[u8; 16]>::try_from(pod_id.as_slice()) else {
+        return Ok(None);
+    };
+    let mut session = SessionRow {
+        pod_id: PodId(pod_id),
+        scope: scope_from(row.get(1)),
+        expires_at: row.get(2),
+    };
+    if session.expires_at - now < idle / 2 {
+        session.expires_at = now + idle;
+        client
+            .execute(
+                "UPDATE vault_sessions SET expires_at = $2 WHERE token_hash = $1",
+                &[&token_hash.as_slice(), &session.expires_at],
+            )
+            .await
+            .map_err(io("extending a session"))?;
+    }
+    Ok(Some(session))
+}
+
 impl PgVault {
     /// Connects with up to `pool_size` connections and brings the schema up to date. Servers
     /// starting at once may race on the migration; the loser tries again.
@@ -419,26 +450,7 @@ impl PgVault {
             .await
             .map_err(io("reading a session"))?;
         let Some(row) = row else { return Ok(None) };
-        let pod_id: Vec<u8> = row.get(0);
-        let Ok(pod_id) = <[u8; 16]>::try_from(pod_id.as_slice()) else {
-            return Ok(None);
-        };
-        let mut session = SessionRow {
-            pod_id: PodId(pod_id),
-            scope: scope_from(row.get(1)),
-            expires_at: row.get(2),
-        };
-        if session.expires_at - now < idle / 2 {
-            session.expires_at = now + idle;
-            client
-                .execute(
-                    "UPDATE vault_sessions SET expires_at = $2 WHERE token_hash = $1",
-                    &[&token_hash.as_slice(), &session.expires_at],
-                )
-                .await
-                .map_err(io("extending a session"))?;
-        }
-        Ok(Some(session))
+        live_session(&client, &row, token_hash, now, idle).await
     }
 
     pub(super) async fn session_and_record(
@@ -459,25 +471,9 @@ impl PgVault {
             .await
             .map_err(io("reading a session and a record"))?;
         let Some(row) = row else { return Ok(None) };
-        let pod_id: Vec<u8> = row.get(0);
-        let Ok(pod_id) = <[u8; 16]>::try_from(pod_id.as_slice()) else {
+        let Some(session) = live_session(&client, &row, token_hash, now, idle).await? else {
             return Ok(None);
         };
-        let mut session = SessionRow {
-            pod_id: PodId(pod_id),
-            scope: scope_from(row.get(1)),
-            expires_at: row.get(2),
-        };
-        if session.expires_at - now < idle / 2 {
-            session.expires_at = now + idle;
-            client
-                .execute(
-                    "UPDATE vault_sessions SET expires_at = $2 WHERE token_hash = $1",
-                    &[&token_hash.as_slice(), &session.expires_at],
-                )
-                .await
-                .map_err(io("extending a session"))?;
-        }
         let record = row.get::<_, Option<i64>>(3).map(|version| StoredRecord {
             version: version.max(0) as u64,
             bytes: row.get(4),
