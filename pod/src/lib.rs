@@ -6,7 +6,6 @@ pub mod arrangement;
 pub mod audit;
 pub mod fetching;
 pub mod overview;
-pub mod provider;
 pub mod scheme;
 pub mod store;
 pub mod web;

@@ -11,7 +11,6 @@ mod export;
 mod fetch;
 mod inspect;
 mod overview;
-mod provider;
 mod scheme;
 mod secrets;
 mod serve;
@@ -64,9 +63,6 @@ enum Command {
     /// Show what the pod stores (without decrypting), whom it contacted, what each organisation
     /// received, and the keys it trusts.
     Audit(audit::Args),
-    /// Host many citizens' pods on PostgreSQL (for a pod provider).
-    #[command(subcommand)]
-    Provider(provider::ProviderCommand),
     /// Plan a joint payment arrangement (Betalingsregeling Rijk).
     #[command(subcommand)]
     Arrangement(arrangement::ArrangementCommand),
@@ -92,7 +88,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Export(args) => export::run(args),
         Command::Audit(args) => audit::run(args),
-        Command::Provider(command) => provider::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

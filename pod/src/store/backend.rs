@@ -1,8 +1,7 @@
 //! The narrow storage seam: a few key spaces of opaque bytes with atomic, durable batches.
 //!
-//! Everything above this trait hands it ciphertext and opaque keys only, so a backend (sled for
-//! a self-hosted pod, PostgreSQL for providers in [`super::postgres`]) never holds anything
-//! readable.
+//! Everything above this trait hands it ciphertext and opaque keys only, so a backend (sled,
+//! the embedded default) never holds anything readable.
 
 use std::path::Path;
 

@@ -4,7 +4,6 @@
 //! - [`seal`], [`records`]: record values sealed under the pod's data key, and what a record is
 //!   (both from [`pod_core`], so the browser seals and opens exactly as the native pod does).
 //! - [`backend`]: the narrow [`Store`] trait and its sled implementation.
-//! - [`postgres`]: the PostgreSQL implementation, many pods in one database (providers).
 //! - [`pod`]: the pod folder ([`PodDir`]) and the unlocked session ([`UnlockedPod`]).
 //!
 //! Layering, from the disk up: the backend sees opaque random keys and ciphertext only; the data
@@ -18,7 +17,6 @@ pub mod backup;
 pub mod keys;
 mod lock;
 pub mod pod;
-pub mod postgres;
 mod rotate;
 pub mod throttle;
 

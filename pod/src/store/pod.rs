@@ -68,9 +68,6 @@ pub enum PodError {
         "this document is not encrypted to this pod's key, so it cannot be stored (was it fetched for another pod?)"
     )]
     NotForThisPod,
-    /// Something a pod at a provider does not do itself.
-    #[error("{0}")]
-    Unsupported(String),
     /// A backup file that cannot be restored.
     #[error("invalid backup: {0}")]
     InvalidBackup(String),
@@ -323,7 +320,7 @@ impl PodDir {
         let (store, data_key, notices) = super::rotate::open_matching_store(self, &identity)?;
         let recipient = identity.to_public();
         Ok(UnlockedPod {
-            home: Home::Folder {
+            home: Home {
                 dir: self.clone(),
                 _lock: lock,
             },
@@ -428,23 +425,18 @@ pub struct UnlockedPod {
     pub(super) notices: Vec<Notice>,
 }
 
-/// Where an unlocked pod's identity files live.
-pub(super) enum Home {
-    /// A folder on this machine, held with the process lock for as long as the pod is open.
-    Folder { dir: PodDir, _lock: ProcessLock },
-    /// A pod at a provider: its wrapped identity lives in the provider's database, which the
-    /// provider's own code manages (passphrase changes, deletion).
-    Hosted { pod_id: [u8; 16] },
+/// Where an unlocked pod's identity files live: a folder on this machine, held with the process
+/// lock for as long as the pod is open.
+pub(super) struct Home {
+    pub(super) dir: PodDir,
+    pub(super) _lock: ProcessLock,
 }
 
 impl std::fmt::Debug for UnlockedPod {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut debug = f.debug_struct("UnlockedPod");
-        match &self.home {
-            Home::Folder { dir, .. } => debug.field("dir", &dir.root),
-            Home::Hosted { pod_id } => debug.field("hosted", &RecordId::from_key(pod_id)),
-        };
-        debug.finish_non_exhaustive()
+        f.debug_struct("UnlockedPod")
+            .field("dir", &self.home.dir.root)
+            .finish_non_exhaustive()
     }
 }
 
@@ -461,52 +453,9 @@ impl UnlockedPod {
     /// Locks the pod: the keys are wiped and the process lock released.
     pub fn lock(self) {}
 
-    /// Opens a pod hosted by a provider: `store` is its keyspace, `identity` was just unwrapped
-    /// with the citizen's passphrase. Fails if the store's data key is not for this identity.
-    pub fn open_hosted(pod_id: [u8; 16], store: Box<dyn Store>, identity: x25519::Identity) -> Result<Self, PodError> {
-        let data_key = unwrap_data_key(store.as_ref(), &identity)?
-            .ok_or_else(|| PodError::Damaged("this pod's store belongs to another key".to_owned()))?;
-        let recipient = identity.to_public();
-        Ok(Self {
-            home: Home::Hosted { pod_id },
-            store,
-            identity,
-            recipient,
-            data_key,
-            notices: Vec::new(),
-        })
-    }
-
-    /// Prepares an empty store for a pod at a provider: a fresh data key, wrapped to the
-    /// citizen's `recipient`, so that only the citizen's identity can open what is stored. The
-    /// provider calls this at sign-up, knowing only the public recipient.
-    pub fn init_hosted_store(store: &dyn Store, recipient: &x25519::Recipient) -> Result<(), PodError> {
-        if store.get(Space::Meta, DATA_KEY)?.is_some() {
-            return Err(PodError::AlreadyExists("this pod's store".to_owned()));
-        }
-        store.commit(vec![Change::Put(
-            Space::Meta,
-            DATA_KEY.to_vec(),
-            wrap_data_key(&DataKey::generate(), recipient),
-        )])?;
-        Ok(())
-    }
-
-    /// The pod folder, for a pod on this machine (`None` for one at a provider).
-    pub fn dir(&self) -> Option<&PodDir> {
-        match &self.home {
-            Home::Folder { dir, .. } => Some(dir),
-            Home::Hosted { .. } => None,
-        }
-    }
-
-    /// The folder, or an error saying that this is not (yet) possible for a provider's pod.
-    pub(super) fn folder(&self, what: &str) -> Result<&PodDir, PodError> {
-        self.dir().ok_or_else(|| {
-            PodError::Unsupported(format!(
-                "{what} is not available for a pod at a provider yet; export the pod, restore it with `pod restore`, and do it there"
-            ))
-        })
+    /// The pod folder.
+    pub fn dir(&self) -> &PodDir {
+        &self.home.dir
     }
 
     /// The citizen's public recipient; organisations encrypt their answers to it.
@@ -523,7 +472,7 @@ impl UnlockedPod {
     /// Replaces the passphrase of this open pod, after checking the current one.
     pub fn change_passphrase(&self, current: &SecretString, new: &SecretString, cost: KdfCost) -> Result<(), PodError> {
         keys::check_passphrase(new).map_err(PodError::WeakPassphrase)?;
-        let dir = self.folder("changing the passphrase")?;
+        let dir = self.dir();
         let file = dir.read_file(&dir.identity_path())?;
         match keys::unwrap_identity(&file, current, "identity.age") {
             Ok(_) => {}

@@ -1,7 +1,6 @@
 //! A running `pod serve` with three real organisations on loopback, for the web and browser tests.
 #![allow(dead_code)] // Each test file uses a different part.
 
-pub mod provider;
 
 use std::sync::Arc;
 use std::time::Duration;
