@@ -11,15 +11,20 @@ export async function save(pod, session, input) {
   return { record: saved.record, plan: saved.plan };
 }
 
-async function forEachOrganisation(list, descriptors, work) {
+// `options.only` limits the organisations (say, those whose part has not arrived yet);
+// `options.begin(org)` and `options.end(org, result)` report progress to the page.
+async function forEachOrganisation(list, descriptors, work, options = {}) {
   const results = {};
   for (const item of list) {
+    if (options.only && !options.only.includes(item.org)) continue;
+    if (options.begin) options.begin(item.org);
     const descriptor = descriptors.find((d) => d.id === item.org);
     if (!descriptor) {
       results[item.org] = { ok: false, message: item.org + ' is not one of your pinned organisations; add it first.' };
-      continue;
+    } else {
+      results[item.org] = await work(item, descriptor);
     }
-    results[item.org] = await work(item, descriptor);
+    if (options.end) options.end(item.org, results[item.org]);
   }
   return results;
 }
@@ -48,7 +53,7 @@ export async function submit(core, pod, session, descriptors, record, options) {
         message, startedAt, new Date().toISOString())));
       return { ok: false, message };
     }
-  });
+  }, options);
 }
 
 /** Asks each organisation for the signed status of its part of the saved plan `record`. */
@@ -72,5 +77,5 @@ export async function checkStatus(core, pod, session, descriptors, record, optio
         message, startedAt, new Date().toISOString())));
       return { ok: false, message };
     }
-  });
+  }, options);
 }

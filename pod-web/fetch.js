@@ -5,7 +5,7 @@
 // transparency-log entry. The provider receives only sealed writes.
 
 export const LOGIN_MESSAGE = 'betaalpod-login';
-const LOGIN_WINDOW = 'betaalpod-login';
+export const LOGIN_WINDOW = 'betaalpod-login';
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
 /** Waits for the login window to post back its fragment (see callback.js). */
@@ -51,7 +51,9 @@ export async function accessToken(core, descriptor, scope, options) {
   if (!jwks.ok || !login.servedKeysMatch(await jwks.text(), new Date().toISOString())) {
     throw new Error(descriptor.name + ' now publishes other signing keys than the ones your pod trusts, so nothing was sent.');
   }
-  const popup = window.open(login.url(), LOGIN_WINDOW);
+  // The app's pages let the citizen open the login with a click (`openLogin`), which no pop-up
+  // blocker stops; without it the window opens at once.
+  const popup = options.openLogin ? await options.openLogin(login.url()) : window.open(login.url(), LOGIN_WINDOW);
   if (!popup) throw new Error('the login window was blocked; allow pop-ups for this page');
   const params = await loginAnswer(popup, loginTimeoutMs);
   const tokenAnswer = await organisationCall(descriptor.token_endpoint, {

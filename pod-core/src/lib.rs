@@ -11,7 +11,8 @@
 //! - [`problem`]: what went wrong with an organisation, in words a citizen can act on.
 //! - [`scheme`]: the pinned organisations.
 //! - [`fetch_log`]: the transparency log's entries.
-//! - [`overview`]: Mijn Betaaloverzicht, derived from the latest documents.
+//! - [`overview`]: Mijn Betaaloverzicht, derived from the latest documents; [`matter`]: one
+//!   matter in full (timeline, payments, contacts).
 //! - [`arrangement`]: the Betalingsregeling Rijk engine, and each organisation's part.
 //! - [`session`]: an unlocked pod whose sealed records live at a provider (the browser's pod).
 //! - [`provider_login`]: the citizen's half of OPAQUE, to log in to a pod provider.
@@ -22,6 +23,7 @@ pub mod backup;
 pub mod arrangement;
 pub mod fetch_log;
 pub mod identity;
+pub mod matter;
 pub mod overview;
 pub mod problem;
 pub mod provider_login;

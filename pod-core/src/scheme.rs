@@ -26,3 +26,44 @@ impl LocalScheme {
         self.organisations.sort_by(|a, b| a.id.cmp(&b.id));
     }
 }
+
+/// The well-known path of an organisation's descriptor, relative to its `source` address.
+pub const DESCRIPTOR_PATH: &str = "/.well-known/betaalpod-source";
+
+/// Checks an organisation's descriptor together with the JWKS served at its `jwks_uri`, and
+/// returns the descriptor with the served keys, ready to pin: every key must parse, and a
+/// descriptor that lists keys of its own must list exactly the served ones.
+pub fn descriptor_to_pin(descriptor_json: &[u8], jwks_json: &[u8]) -> Result<OrganisationDescriptor, String> {
+    #[derive(serde::Deserialize)]
+    struct Jwks {
+        keys: Vec<schemas::jws::Jwk>,
+    }
+    let mut descriptor = OrganisationDescriptor::from_json(descriptor_json)
+        .map_err(|e| format!("the descriptor is not valid at {e}"))?;
+    let jwks: Jwks = serde_json::from_slice(jwks_json)
+        .map_err(|e| format!("{} is not a valid key set: {e}", descriptor.jwks_uri))?;
+    if jwks.keys.is_empty() {
+        return Err(format!("{} lists no keys", descriptor.jwks_uri));
+    }
+    for key in &jwks.keys {
+        key.verifying_key().map_err(|e| format!("{}: {e}", descriptor.jwks_uri))?;
+    }
+    if !descriptor.keys.is_empty() && descriptor.keys != jwks.keys {
+        return Err(format!(
+            "the descriptor and {} list different keys; refusing to pin either",
+            descriptor.jwks_uri
+        ));
+    }
+    descriptor.keys = jwks.keys;
+    Ok(descriptor)
+}
+
+/// The fingerprints a citizen compares before pinning, as the settings page shows them.
+pub fn fingerprints(descriptor: &OrganisationDescriptor) -> String {
+    descriptor
+        .keys
+        .iter()
+        .map(|k| format!("{} {}", k.kid, k.fingerprint()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -423,6 +423,15 @@ impl Session {
         self.put(RecordKind::Settings, Some(SCHEME_RECORD), &json, now)
     }
 
+    /// Stops trusting the organisation `id` (its stored data stays): a new scheme record, the
+    /// writes.
+    pub fn unpin(&mut self, id: &str, now: DateTime<Utc>) -> Vec<SealedWrite> {
+        let mut scheme = self.scheme();
+        scheme.organisations.retain(|o| o.id.as_str() != id);
+        let json = serde_json::to_vec(&scheme).expect("a scheme serialises");
+        self.put(RecordKind::Settings, Some(SCHEME_RECORD), &json, now)
+    }
+
     /// The overview, as the native pod builds it.
     pub fn overview(&self, as_of: NaiveDate, now: DateTime<Utc>) -> Overview {
         overview::build(&self.scheme().organisations, &self.latest_documents(), &self.fetch_log(), as_of, now)

@@ -10,6 +10,9 @@ use age::secrecy::SecretString;
 use chrono::NaiveDate;
 use wasm_bindgen::prelude::*;
 
+mod ui;
+pub use ui::{descriptor_to_pin, render_progress, render_start, render_welcome, text};
+
 /// The version of the pod core, so a page can show which build it runs.
 #[wasm_bindgen]
 pub fn version() -> String {
@@ -537,6 +540,11 @@ impl Pod {
             .map(|v| descriptor(&v.to_string()))
             .collect::<Result<Vec<_>, _>>()?;
         writes_json(&self.session.pin(descriptors, parse_time(now)?))
+    }
+
+    /// Stops trusting the organisation `id` (its stored data stays): the writes.
+    pub fn unpin(&mut self, id: &str, now: &str) -> Result<String, JsError> {
+        writes_json(&self.session.unpin(id, parse_time(now)?))
     }
 
     /// The pinned organisations, as a JSON array of descriptors.

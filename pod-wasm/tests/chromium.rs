@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use age::secrecy::SecretString;
 use axum::Router;
@@ -17,7 +16,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use browser_harness::{Client, start_browser};
+use browser_harness::{Client, open_until_ready, start_browser};
 use pod_core::identity::{KdfCost, wrap_identity};
 use pod_core::seal::{DataKey, MIN_BUCKET};
 use serde_json::{Value, json};
@@ -75,23 +74,6 @@ async fn serve() -> String {
     format!("http://{address}/")
 }
 
-async fn open_page(client: &Client, url: &str) {
-    client.goto(url).await.unwrap();
-    for _ in 0..200 {
-        let status = client
-            .execute("return document.getElementById('status').textContent", vec![])
-            .await
-            .unwrap();
-        let status = status.as_str().unwrap_or_default().to_owned();
-        if status.starts_with("ready") {
-            return;
-        }
-        assert!(!status.starts_with("failed"), "the wasm core did not load: {status}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the wasm core never loaded");
-}
-
 /// Runs `body` in the page with `args`; a thrown error comes back as `{"error": message}`.
 async fn run(client: &Client, body: &str, args: Vec<Value>) -> Value {
     let script = format!("try {{ {body} }} catch (e) {{ return {{ error: String(e.message || e) }}; }}");
@@ -119,7 +101,7 @@ async fn the_pod_core_in_wasm_agrees_with_the_native_build() {
     build_wasm_package();
     let url = serve().await;
     let (_driver, client) = start_browser().await;
-    open_page(&client, &url).await;
+    open_until_ready(&client, &url).await;
 
     fcid_fixtures_derive_the_same_view(&client).await;
     arrangements_plan_the_same(&client).await;
@@ -316,7 +298,7 @@ async fn opaque_in_wasm_signs_up_and_logs_in_at_a_real_provider() {
     let provider = start_provider(dir.path()).await;
     let url = serve().await;
     let (_driver, client) = start_browser().await;
-    open_page(&client, &url).await;
+    open_until_ready(&client, &url).await;
 
     let (passphrase, code) = ("correct horse battery staple", "ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567");
     let requests = run(

@@ -67,7 +67,7 @@ pub async fn discover(base: &url::Url) -> anyhow::Result<OrganisationDescriptor>
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(15))
         .build()?;
-    let url = base.join("/.well-known/betaalpod-source")?;
+    let url = base.join(pod_core::scheme::DESCRIPTOR_PATH)?;
     let response = http
         .get(url.clone())
         .send()
@@ -78,31 +78,10 @@ pub async fn discover(base: &url::Url) -> anyhow::Result<OrganisationDescriptor>
         "{url} answered HTTP {}",
         response.status()
     );
-    let bytes = response.bytes().await?;
-    let mut descriptor = OrganisationDescriptor::from_json(&bytes)
-        .map_err(|e| anyhow::anyhow!("{url} is not a valid descriptor at {e}"))?;
-    #[derive(serde::Deserialize)]
-    struct Jwks {
-        keys: Vec<Jwk>,
-    }
-    let jwks: Jwks = http
-        .get(descriptor.jwks_uri.clone())
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    anyhow::ensure!(!jwks.keys.is_empty(), "{} lists no keys", descriptor.jwks_uri);
-    for key in &jwks.keys {
-        key.verifying_key()
-            .map_err(|e| anyhow::anyhow!("{}: {e}", descriptor.jwks_uri))?;
-    }
-    if !descriptor.keys.is_empty() && descriptor.keys != jwks.keys {
-        anyhow::bail!(
-            "the descriptor and {} list different keys; refusing to pin either",
-            descriptor.jwks_uri
-        );
-    }
-    descriptor.keys = jwks.keys;
-    Ok(descriptor)
+    let descriptor_json = response.bytes().await?;
+    let jwks_uri = OrganisationDescriptor::from_json(&descriptor_json)
+        .map_err(|e| anyhow::anyhow!("{url} is not a valid descriptor at {e}"))?
+        .jwks_uri;
+    let jwks_json = http.get(jwks_uri).send().await?.error_for_status()?.bytes().await?;
+    pod_core::scheme::descriptor_to_pin(&descriptor_json, &jwks_json).map_err(|e| anyhow::anyhow!("{url}: {e}"))
 }

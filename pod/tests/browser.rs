@@ -39,22 +39,7 @@ async fn log_in_as(client: &Client, pod_url: &str, count: usize, bsn: &str, pin:
             .click()
             .await
             .unwrap();
-        client
-            .wait()
-            .for_element(Locator::Id("bsn"))
-            .await
-            .unwrap()
-            .send_keys(bsn)
-            .await
-            .unwrap();
-        client
-            .find(Locator::Id("pin"))
-            .await
-            .unwrap()
-            .send_keys(pin)
-            .await
-            .unwrap();
-        click(client, Locator::Css("button[type=submit]")).await;
+        browser_harness::log_in_at_organisation(client, bsn, pin).await;
         let mut url = String::new();
         for _ in 0..50 {
             url = client.current_url().await.unwrap().to_string();

@@ -576,6 +576,7 @@ async fn every_page_in_english() {
         (format!("/fetch/{fetch_id}"), "Progress"),
         (format!("/matters/{cjib}:1"), "Timeline"),
         ("/settings".to_owned(), "Organisations and their keys"),
+        ("/audit".to_owned(), "Activity log"),
         (
             "/export/print".to_owned(),
             "Printable overview for your debt counsellor",
@@ -588,6 +589,9 @@ async fn every_page_in_english() {
             "{path} shows Dutch text"
         );
     }
+    // The audit view lists each organisation's fetch, as the browser app's does.
+    let audit = page("/audit").await;
+    assert_eq!(audit.matches("fetching data").count(), s.orgs.len(), "{audit}");
     s.client.get(format!("{}/lang/nl", s.url)).send().await.unwrap();
     assert!(page("/").await.contains("Totaal nog te betalen"));
 }

@@ -9,8 +9,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use fetcher::{FetchOptions, Stage};
-use schemas::fcid::derive::MatterView;
-use serde::{Deserialize, Serialize};
+use pod_core::matter::MatterDetail;
+use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::state::{FetchJob, random_token};
@@ -175,12 +175,6 @@ pub async fn overview(
     Ok(Json(overview).into_response())
 }
 
-/// Splits a matter id `<organisation id>:<index>`.
-pub fn matter_id(id: &str) -> Option<(&str, usize)> {
-    let (org, index) = id.rsplit_once(':')?;
-    Some((org, index.parse().ok()?))
-}
-
 /// `GET /api/matters/{org:index}`: the matter with its timeline and contact options.
 pub async fn matter(
     State(app): State<Arc<App>>,
@@ -192,70 +186,10 @@ pub async fn matter(
     Ok(Json(detail).into_response())
 }
 
-/// One line of a matter's timeline.
-#[derive(Serialize)]
-pub struct TimelineLine {
-    /// When (RFC 3339).
-    pub at: String,
-    /// The event's kenmerk.
-    pub kenmerk: String,
-    /// The amount involved.
-    pub amount_cents: Option<i64>,
-    /// A payment demand that was withdrawn later.
-    pub withdrawn: bool,
-    /// In Dutch.
-    pub label_nl: String,
-    /// In English.
-    pub label_en: String,
-}
-
-/// A payment still demanded, with how to pay it.
-#[derive(Serialize)]
-pub struct PaymentLine {
-    /// Due date.
-    pub due_date: NaiveDate,
-    /// Amount.
-    pub cents: i64,
-    /// Where to pay.
-    pub iban: Option<String>,
-    /// What to mention.
-    pub payment_reference: Option<String>,
-}
-
-/// A way to contact the organisation.
-#[derive(Serialize)]
-pub struct ContactLine {
-    /// telefoon, email, website, …
-    pub channel: String,
-    /// The address.
-    pub url: String,
-    /// When or what for.
-    pub description: Option<String>,
-}
-
-/// A matter in full: its derived view, timeline, payments and contacts.
-#[derive(Serialize)]
-pub struct MatterDetail {
-    /// `<organisation id>:<index>`.
-    pub id: String,
-    /// The organisation's id.
-    pub organisation: String,
-    /// Exactly as `pod inspect --json` shows it.
-    pub matter: MatterView,
-    /// Oldest first.
-    pub timeline: Vec<TimelineLine>,
-    /// Open payment demands.
-    pub payment_demands: Vec<PaymentLine>,
-    /// The type codes of its obligations.
-    pub claim_types: Vec<String>,
-    /// Contact options.
-    pub contact_options: Vec<ContactLine>,
-}
-
 /// Reads one matter from the latest document of its organisation.
 pub fn matter_detail(pod: &UnlockedPod, id: &str) -> Result<MatterDetail, ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such matter");
-    let (org, index) = matter_id(id).ok_or_else(not_found)?;
+    let (org, index) = pod_core::matter::parse_id(id).ok_or_else(not_found)?;
     let latest = pod.latest_documents()?;
     let (record, _) = latest.get(org).ok_or_else(not_found)?;
     let plain = pod.open_document(record)?;
@@ -266,50 +200,7 @@ pub fn matter_detail(pod: &UnlockedPod, id: &str) -> Result<MatterDetail, ApiErr
             "the stored document cannot be read; fetch it again",
         )
     })?;
-    let matter = document.matters.get(index).ok_or_else(not_found)?;
-    Ok(MatterDetail {
-        id: id.to_owned(),
-        organisation: org.to_owned(),
-        matter: schemas::fcid::derive::matter_view(matter, today(), &document),
-        timeline: schemas::fcid::timeline::timeline(matter)
-            .into_iter()
-            .map(|e| TimelineLine {
-                at: e.at.to_rfc3339(),
-                kenmerk: e.kenmerk,
-                amount_cents: e.amount_cents,
-                withdrawn: e.withdrawn,
-                label_nl: e.label_nl,
-                label_en: e.label_en,
-            })
-            .collect(),
-        payment_demands: matter
-            .live_demands()
-            .into_iter()
-            .map(|(_, d)| PaymentLine {
-                due_date: d.due_date,
-                cents: d.amount_cents,
-                iban: d.iban.clone(),
-                payment_reference: d.payment_reference.clone(),
-            })
-            .collect(),
-        claim_types: matter
-            .events
-            .iter()
-            .filter_map(|e| match &e.kind {
-                schemas::fcid::EventKind::ObligationImposed(o) => Some(o.type_code.to_string()),
-                _ => None,
-            })
-            .collect(),
-        contact_options: matter
-            .contact_options
-            .iter()
-            .map(|c| ContactLine {
-                channel: c.channel.clone(),
-                url: c.url.clone(),
-                description: c.description.clone(),
-            })
-            .collect(),
-    })
+    pod_core::matter::detail(&document, org, index, today()).ok_or_else(not_found)
 }
 
 /// `GET /api/fetch-log`.

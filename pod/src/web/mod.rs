@@ -2,11 +2,12 @@
 //!
 //! - `state`: the one unlocked session, fetch jobs, auto-lock.
 //! - `security`: Host check (DNS rebinding), Origin and CSRF checks, headers (CSP, no-store).
-//! - `api`: the JSON API (docs/API.md). `pages`: the HTML pages. `i18n`: every text, nl and en.
+//! - `api`: the JSON API (docs/API.md). `pages`, `arrangement_page`: thin handlers over the
+//!   pages of `pod_ui`, which the browser app at a provider renders too.
 
 mod api;
 mod arrangement_page;
-pub mod i18n;
+pub use pod_ui::i18n;
 mod pages;
 mod security;
 pub mod state;
@@ -55,6 +56,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/arrangements/{id}", get(arrangement_page::saved))
         .route("/arrangements/{id}/submit", post(arrangement_page::submit))
         .route("/arrangements/{id}/status", post(arrangement_page::status))
+        .route("/audit", get(pages::audit))
         .route("/settings", get(pages::settings))
         .route("/settings/passphrase", post(pages::change_passphrase))
         .route("/settings/scheme/check", post(pages::scheme_check))

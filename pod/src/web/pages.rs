@@ -1,32 +1,22 @@
-//! The HTML pages. Handlers are thin: they gather what a template shows, in the citizen's
-//! language, and askama escapes every string (organisation text included).
+//! The HTML pages of `pod serve`. Handlers are thin: they gather what a page shows from the
+//! unlocked pod and hand it to `pod_ui`, which renders the same pages in the browser at a
+//! provider. askama escapes every string (organisation text included).
 
 use std::sync::Arc;
 
-use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use schemas::lang::{Lang, format_cents};
+use pod_ui::i18n::t;
+use pod_ui::pages::{PendingOrganisation, Progress, Stage};
+use pod_ui::{Chrome, Place};
+use schemas::lang::Lang;
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::api::{self, ApiError, csrf_token, unlocked};
-use super::i18n::{code, t};
 use super::{App, UNLOCK_KEY};
-
-/// What every page shows in its header.
-pub struct Base {
-    pub(super) lang_code: &'static str,
-    pub(super) title: String,
-    pub(super) other_lang: &'static str,
-    pub(super) language_link: String,
-    pub(super) unlocked: bool,
-    pub(super) settings_link: String,
-    pub(super) lock_label: String,
-    pub(super) csrf: String,
-}
 
 fn lang_of(headers: &HeaderMap) -> Lang {
     let cookies = headers
@@ -40,28 +30,29 @@ fn lang_of(headers: &HeaderMap) -> Lang {
     }
 }
 
-async fn base(lang: Lang, session: &Session, unlocked: bool) -> Base {
-    Base {
-        lang_code: code(lang),
-        title: t(lang, "title").to_owned(),
-        other_lang: if lang == Lang::Nl { "en" } else { "nl" },
-        language_link: t(lang, "language").to_owned(),
+async fn chrome(lang: Lang, session: &Session, unlocked: bool) -> Chrome {
+    Chrome {
+        lang,
         unlocked,
-        settings_link: t(lang, "settings").to_owned(),
-        lock_label: t(lang, "lock").to_owned(),
         csrf: csrf_token(session).await,
+        place: Place::Local,
     }
 }
 
-/// An unlocked citizen's request to a page: the pod, the language and the page header. A locked
+/// This machine's offset from UTC, for the times pages show.
+fn local_offset() -> chrono::FixedOffset {
+    *chrono::Local::now().offset()
+}
+
+/// An unlocked citizen's request to a page: the pod, the language and the page chrome. A locked
 /// (or other) session is sent to the unlock page instead.
 pub struct Citizen {
     /// The unlocked pod.
     pub pod: Arc<crate::store::UnlockedPod>,
     /// The citizen's language.
     pub lang: Lang,
-    /// The page header.
-    pub base: Base,
+    /// What every page shows around its content.
+    pub chrome: Chrome,
 }
 
 impl axum::extract::FromRequestParts<Arc<App>> for Citizen {
@@ -78,13 +69,14 @@ impl axum::extract::FromRequestParts<Arc<App>> for Citizen {
         Ok(Citizen {
             pod,
             lang,
-            base: base(lang, &session, true).await,
+            chrome: chrome(lang, &session, true).await,
         })
     }
 }
 
-pub fn page(template: &impl Template) -> Response {
-    match template.render() {
+/// A rendered page as a response (a template error is logged and answered 500).
+pub fn page(rendered: pod_ui::Rendered) -> Response {
+    match rendered {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
@@ -93,69 +85,9 @@ pub fn page(template: &impl Template) -> Response {
     }
 }
 
-#[derive(Template)]
-#[template(path = "unlock.html")]
-struct UnlockPage {
-    base: Base,
-    heading: String,
-    help: String,
-    passphrase_label: String,
-    unlock_label: String,
-    error: Option<String>,
-}
-
-async fn unlock_page(lang: Lang, session: &Session, error: Option<String>, status: StatusCode) -> Response {
-    let template = UnlockPage {
-        base: base(lang, session, false).await,
-        heading: t(lang, "unlock_heading").to_owned(),
-        help: t(lang, "unlock_help").to_owned(),
-        passphrase_label: t(lang, "passphrase").to_owned(),
-        unlock_label: t(lang, "unlock").to_owned(),
-        error,
-    };
-    (status, page(&template)).into_response()
-}
-
-struct MatterLine {
-    id: String,
-    description: String,
-    next_due: String,
-    outstanding: String,
-    overdue: String,
-    overdue_cents: i64,
-}
-
-struct OrgBlock {
-    name: String,
-    outstanding: String,
-    overdue: String,
-    fetched: String,
-    status: String,
-    status_class: String,
-    matters: Vec<MatterLine>,
-}
-
-#[derive(Template)]
-#[template(path = "overview.html")]
-struct OverviewPage {
-    base: Base,
-    summary_label: String,
-    total_label: String,
-    overdue_label: String,
-    next_label: String,
-    total_outstanding: String,
-    total_overdue: String,
-    next_due: String,
-    fetch_label: String,
-    warnings_label: String,
-    warnings: Vec<String>,
-    nothing_yet: String,
-    organisations: Vec<OrgBlock>,
-    print_label: String,
-    arrangement_label: String,
-    share_label: String,
-    share_help: String,
-    recipient_label: String,
+async fn unlock_page(lang: Lang, session: &Session, error: Option<&str>, status: StatusCode) -> Response {
+    let chrome = chrome(lang, session, false).await;
+    (status, page(pod_ui::pages::unlock(&chrome, error))).into_response()
 }
 
 /// `GET /`: the overview when unlocked, else the unlock page.
@@ -164,93 +96,14 @@ pub async fn home(State(app): State<Arc<App>>, session: Session, headers: Header
     let Ok(pod) = unlocked(&app, &session).await else {
         return unlock_page(lang, &session, None, StatusCode::OK).await;
     };
-    let overview = match pod.overview(chrono::Local::now().date_naive(), chrono::Utc::now()) {
-        Ok(overview) => overview,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let money = |cents: i64| format_cents(cents, lang);
-    let organisations = overview
-        .organisations
-        .iter()
-        .map(|org| {
-            let status_key = format!(
-                "status_{}",
-                serde_json::to_value(org.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            );
-            OrgBlock {
-                name: org.name.clone(),
-                outstanding: money(org.totals.outstanding_cents),
-                overdue: money(org.totals.overdue_cents),
-                fetched: org.fetched_at.map_or_else(
-                    || t(lang, "never").to_owned(),
-                    |at| {
-                        format!(
-                            "{} {}",
-                            t(lang, "fetched"),
-                            at.with_timezone(&chrono::Local).format("%d-%m-%Y %H:%M")
-                        )
-                    },
-                ),
-                status: t(lang, &status_key).to_owned(),
-                status_class: status_key.trim_start_matches("status_").to_owned(),
-                matters: org
-                    .matters
-                    .iter()
-                    .enumerate()
-                    .map(|(i, m)| MatterLine {
-                        id: format!("{}:{i}", org.id),
-                        description: m.description.clone(),
-                        next_due: m.next_due.map_or_else(String::new, |n| {
-                            format!(
-                                "{} {} · {}",
-                                t(lang, "next_due"),
-                                money(n.cents),
-                                n.date.format("%d-%m-%Y")
-                            )
-                        }),
-                        outstanding: money(m.outstanding_cents),
-                        overdue: money(m.overdue_cents),
-                        overdue_cents: m.overdue_cents,
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    let next_due = overview.next_due.as_ref().map_or_else(
-        || t(lang, "none_due").to_owned(),
-        |n| {
-            let name = overview
-                .organisations
-                .iter()
-                .find(|o| o.id == n.organisation)
-                .map_or(n.organisation.as_str(), |o| o.name.as_str());
-            format!("{} · {} · {name}", money(n.cents), n.date.format("%d-%m-%Y"))
-        },
-    );
-    let template = OverviewPage {
-        base: base(lang, &session, true).await,
-        summary_label: t(lang, "title").to_owned(),
-        total_label: t(lang, "total_outstanding").to_owned(),
-        overdue_label: t(lang, "overdue").to_owned(),
-        next_label: t(lang, "next_due").to_owned(),
-        total_outstanding: money(overview.totals.outstanding_cents),
-        total_overdue: money(overview.totals.overdue_cents),
-        next_due,
-        fetch_label: t(lang, "fetch").to_owned(),
-        warnings_label: t(lang, "warnings").to_owned(),
-        warnings: overview.warnings.iter().map(|w| w.text(lang)).collect(),
-        nothing_yet: t(lang, "nothing_yet").to_owned(),
-        organisations,
-        print_label: t(lang, "print").to_owned(),
-        arrangement_label: t(lang, "arrangement").to_owned(),
-        share_label: t(lang, "share").to_owned(),
-        share_help: t(lang, "share_help").to_owned(),
-        recipient_label: t(lang, "recipient").to_owned(),
-    };
-    page(&template)
+    match pod.overview(chrono::Local::now().date_naive(), chrono::Utc::now()) {
+        Ok(overview) => page(pod_ui::pages::overview(
+            &chrome(lang, &session, true).await,
+            &overview,
+            local_offset(),
+        )),
+        Err(e) => ApiError::from(e).into_response(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -274,7 +127,7 @@ pub async fn unlock(
                 StatusCode::TOO_MANY_REQUESTS => (StatusCode::TOO_MANY_REQUESTS, "wait"),
                 status => (status, "wrong_passphrase"),
             };
-            unlock_page(lang, &session, Some(t(lang, key).to_owned()), status).await
+            unlock_page(lang, &session, Some(t(lang, key)), status).await
         }
     }
 }
@@ -302,125 +155,20 @@ pub async fn set_language(Path(lang): Path<String>) -> Response {
         .into_response()
 }
 
-#[derive(Template)]
-#[template(path = "matter.html")]
-struct MatterPage {
-    base: Base,
-    back_label: String,
-    description: String,
-    organisation: String,
-    case_ref: String,
-    outstanding_label: String,
-    overdue_label: String,
-    next_label: String,
-    outstanding: String,
-    overdue: String,
-    next_due: String,
-    warnings: Vec<String>,
-    timeline_label: String,
-    timeline: Vec<(String, String)>,
-    contact_label: String,
-    contacts: Vec<String>,
-    pay_label: String,
-    payments: Vec<String>,
-    claim_types: String,
-}
-
 /// `GET /matters/{org:index}`.
 pub async fn matter(citizen: Citizen, Path(id): Path<String>) -> Response {
-    let Citizen { pod, lang, base } = citizen;
-    let detail = match api::matter_detail(&pod, &id) {
-        Ok(detail) => detail,
-        Err(e) => return e.into_response(),
-    };
-    let money = |cents: i64| format_cents(cents, lang);
-    let view = &detail.matter;
-    let template = MatterPage {
-        base,
-        back_label: t(lang, "back").to_owned(),
-        description: view.description.clone(),
-        organisation: detail.organisation.clone(),
-        case_ref: view.case_ref.clone(),
-        outstanding_label: t(lang, "outstanding").to_owned(),
-        overdue_label: t(lang, "overdue").to_owned(),
-        next_label: t(lang, "next_due").to_owned(),
-        outstanding: money(view.outstanding_cents),
-        overdue: money(view.overdue_cents),
-        next_due: view.next_due.map_or_else(
-            || t(lang, "none_due").to_owned(),
-            |n| format!("{} · {}", money(n.cents), n.date.format("%d-%m-%Y")),
-        ),
-        warnings: view.warnings.iter().map(|w| w.text(lang)).collect(),
-        timeline_label: t(lang, "timeline").to_owned(),
-        timeline: detail
-            .timeline
-            .iter()
-            .map(|l| {
-                (
-                    l.at.chars().take(10).collect(),
-                    if lang == Lang::Nl {
-                        l.label_nl.clone()
-                    } else {
-                        l.label_en.clone()
-                    },
-                )
-            })
-            .collect(),
-        contact_label: t(lang, "contact").to_owned(),
-        contacts: detail
-            .contact_options
-            .iter()
-            .map(|c| format!("{}: {}", c.channel, c.url))
-            .collect(),
-        pay_label: t(lang, "how_to_pay").to_owned(),
-        payments: detail
-            .payment_demands
-            .iter()
-            .map(|d| {
-                let mut line = format!("{} · {}", d.due_date.format("%d-%m-%Y"), money(d.cents));
-                if let Some(iban) = &d.iban {
-                    line += &format!(" · IBAN {iban}");
-                }
-                if let Some(reference) = &d.payment_reference {
-                    line += &format!(" · {} {reference}", t(lang, "reference"));
-                }
-                line
-            })
-            .collect(),
-        claim_types: detail.claim_types.join(", "),
-    };
-    page(&template)
-}
-
-#[derive(Template)]
-#[template(path = "fetch.html")]
-struct FetchPage {
-    base: Base,
-    heading: String,
-    help: String,
-    start_label: String,
-    organisations: Vec<(String, String)>,
+    match api::matter_detail(&citizen.pod, &id) {
+        Ok(detail) => page(pod_ui::pages::matter(&citizen.chrome, &detail)),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// `GET /fetch`: choose organisations.
 pub async fn fetch_form(citizen: Citizen) -> Response {
-    let Citizen { pod, lang, base } = citizen;
-    let organisations = match pod.scheme() {
-        Ok(scheme) => scheme
-            .organisations
-            .iter()
-            .map(|o| (o.id.to_string(), o.name.clone()))
-            .collect(),
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let template = FetchPage {
-        base,
-        heading: t(lang, "fetch").to_owned(),
-        help: t(lang, "fetch_help").to_owned(),
-        start_label: t(lang, "start_fetch").to_owned(),
-        organisations,
-    };
-    page(&template)
+    match citizen.pod.scheme() {
+        Ok(scheme) => page(pod_ui::pages::fetch(&citizen.chrome, &scheme.organisations)),
+        Err(e) => ApiError::from(e).into_response(),
+    }
 }
 
 /// `POST /fetch`: starts the fetch and shows its progress page.
@@ -436,24 +184,6 @@ pub async fn fetch_start(State(app): State<Arc<App>>, session: Session, body: ax
         Ok(job) => Redirect::to(&format!("/fetch/{}", job.id)).into_response(),
         Err(e) => e.into_response(),
     }
-}
-
-struct OrgProgress {
-    name: String,
-    stage: String,
-    login_url: Option<String>,
-    message: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "fetch_job.html")]
-struct FetchJobPage {
-    base: Base,
-    heading: String,
-    done: bool,
-    login_label: String,
-    back_label: String,
-    organisations: Vec<OrgProgress>,
 }
 
 /// Whether the login at `url` still waits for its answer here.
@@ -479,7 +209,7 @@ pub async fn fetch_progress(
         return (StatusCode::NOT_FOUND, "no such fetch").into_response();
     };
     let json = api::job_json(&job);
-    let organisations = json["organisations"]
+    let organisations: Vec<Progress> = json["organisations"]
         .as_array()
         .map(|orgs| {
             orgs.iter()
@@ -491,15 +221,16 @@ pub async fn fetch_progress(
                         .filter(|url| login_still_open(&app, url))
                         .map(str::to_owned);
                     let stage = match o["stage"].as_str().unwrap_or_default() {
-                        "waiting_for_login" if login_url.is_some() => "stage_login",
-                        "waiting_for_login" | "fetching" | "starting" => "stage_fetching",
-                        "verifying" => "stage_verifying",
-                        "done" => "stage_done",
-                        _ => "stage_failed",
+                        "waiting_for_login" => Stage::Login,
+                        "fetching" | "starting" => Stage::Fetching,
+                        "verifying" => Stage::Verifying,
+                        "done" => Stage::Done,
+                        _ => Stage::Failed,
                     };
-                    OrgProgress {
+                    Progress {
+                        id: o["id"].as_str().unwrap_or_default().to_owned(),
                         name: o["name"].as_str().unwrap_or_default().to_owned(),
-                        stage: t(lang, stage).to_owned(),
+                        stage,
                         login_url,
                         message: o["message"].as_str().map(str::to_owned),
                     }
@@ -507,15 +238,8 @@ pub async fn fetch_progress(
                 .collect()
         })
         .unwrap_or_default();
-    let template = FetchJobPage {
-        base: base(lang, &session, true).await,
-        heading: t(lang, "progress").to_owned(),
-        done: job.finished(),
-        login_label: t(lang, "login_at").to_owned(),
-        back_label: t(lang, "back").to_owned(),
-        organisations,
-    };
-    page(&template)
+    let chrome = chrome(lang, &session, true).await;
+    page(pod_ui::pages::progress(&chrome, &organisations, !job.finished()))
 }
 
 /// `GET /oauth/callback`: hands an organisation's login answer to the waiting fetch.
@@ -531,35 +255,6 @@ pub async fn oauth_callback(State(app): State<Arc<App>>, uri: axum::http::Uri) -
         )
             .into_response(),
     }
-}
-
-#[derive(Template)]
-#[template(path = "settings.html")]
-struct SettingsPage {
-    base: Base,
-    heading: String,
-    back_label: String,
-    organisations: Vec<(String, String, String)>,
-    message: Option<String>,
-    passphrase_heading: String,
-    current_label: String,
-    new_label: String,
-    backup_help: String,
-    remove_label: String,
-    add_label: String,
-    url_label: String,
-    check_label: String,
-    confirm_help: String,
-    pin_label: String,
-    pending: Option<PendingOrganisation>,
-}
-
-/// An organisation checked but not yet trusted.
-struct PendingOrganisation {
-    url: String,
-    name: String,
-    id: String,
-    fingerprints: String,
 }
 
 /// `GET /settings`: the scheme with key fingerprints, the passphrase, backups.
@@ -588,43 +283,14 @@ async fn settings_page_with(
     let Ok(pod) = unlocked(app, session).await else {
         return Redirect::to("/").into_response();
     };
-    let organisations = match pod.scheme() {
-        Ok(scheme) => scheme
-            .organisations
-            .iter()
-            .map(|o| {
-                (
-                    o.name.clone(),
-                    o.id.to_string(),
-                    o.keys
-                        .iter()
-                        .map(|k| format!("{} {}", k.kid, k.fingerprint()))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                )
-            })
-            .collect(),
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let template = SettingsPage {
-        base: base(lang, session, true).await,
-        heading: t(lang, "scheme").to_owned(),
-        back_label: t(lang, "back").to_owned(),
-        organisations,
-        message,
-        passphrase_heading: t(lang, "change_passphrase").to_owned(),
-        current_label: t(lang, "current_passphrase").to_owned(),
-        new_label: t(lang, "new_passphrase").to_owned(),
-        backup_help: t(lang, "backup_help").to_owned(),
-        remove_label: t(lang, "remove").to_owned(),
-        add_label: t(lang, "add_organisation").to_owned(),
-        url_label: t(lang, "organisation_url").to_owned(),
-        check_label: t(lang, "check").to_owned(),
-        confirm_help: t(lang, "confirm_key").to_owned(),
-        pin_label: t(lang, "pin").to_owned(),
-        pending,
-    };
-    (status, page(&template)).into_response()
+    match pod.scheme() {
+        Ok(scheme) => {
+            let chrome = chrome(lang, session, true).await;
+            let rendered = pod_ui::pages::settings(&chrome, &scheme.organisations, message.as_deref(), pending);
+            (status, page(rendered)).into_response()
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -681,14 +347,7 @@ pub async fn change_passphrase(
     }
 }
 
-fn fingerprints(descriptor: &schemas::descriptor::OrganisationDescriptor) -> String {
-    descriptor
-        .keys
-        .iter()
-        .map(|k| format!("{} {}", k.kid, k.fingerprint()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+use pod_core::scheme::fingerprints;
 
 #[derive(Deserialize)]
 pub struct SchemeForm {
@@ -817,62 +476,20 @@ pub async fn scheme_remove(
     }
 }
 
-#[derive(Template)]
-#[template(path = "print.html")]
-struct PrintPage {
-    lang_code: &'static str,
-    title: String,
-    date_label: String,
-    as_of: String,
-    total_label: String,
-    total: String,
-    overdue_label: String,
-    overdue: String,
-    organisation_label: String,
-    description_label: String,
-    outstanding_label: String,
-    rows: Vec<(String, String, String, String)>,
-}
-
 /// `GET /export/print`: a plain, printable overview for a debt counsellor.
 pub async fn print(citizen: Citizen) -> Response {
-    let Citizen { pod, lang, .. } = citizen;
-    let today = chrono::Local::now().date_naive();
-    let overview = match pod.overview(today, chrono::Utc::now()) {
-        Ok(overview) => overview,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let money = |cents: i64| format_cents(cents, lang);
-    let rows = overview
-        .organisations
-        .iter()
-        .flat_map(|o| {
-            o.matters.iter().map(move |m| {
-                (
-                    o.name.clone(),
-                    m.description.clone(),
-                    m.outstanding_cents,
-                    m.overdue_cents,
-                )
-            })
-        })
-        .map(|(org, description, outstanding, overdue)| (org, description, money(outstanding), money(overdue)))
-        .collect();
-    let template = PrintPage {
-        lang_code: code(lang),
-        title: t(lang, "print").to_owned(),
-        date_label: t(lang, "date").to_owned(),
-        as_of: today.format("%d-%m-%Y").to_string(),
-        total_label: t(lang, "total_outstanding").to_owned(),
-        total: money(overview.totals.outstanding_cents),
-        overdue_label: t(lang, "overdue").to_owned(),
-        overdue: money(overview.totals.overdue_cents),
-        organisation_label: t(lang, "organisation").to_owned(),
-        description_label: t(lang, "description").to_owned(),
-        outstanding_label: t(lang, "outstanding").to_owned(),
-        rows,
-    };
-    page(&template)
+    match citizen.pod.overview(chrono::Local::now().date_naive(), chrono::Utc::now()) {
+        Ok(overview) => page(pod_ui::pages::print(&citizen.chrome, &overview)),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// `GET /audit`: the transparency log, newest first.
+pub async fn audit(citizen: Citizen) -> Response {
+    match citizen.pod.fetch_log() {
+        Ok(log) => page(pod_ui::pages::audit(&citizen.chrome, &log, local_offset())),
+        Err(e) => ApiError::from(e).into_response(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -912,9 +529,6 @@ pub async fn share(citizen: Citizen, Form(form): Form<ShareForm>) -> Response {
 
 /// `GET /static/app.css`: shipped inside the binary.
 pub async fn stylesheet() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        include_str!("../../templates/app.css"),
-    )
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], pod_ui::STYLESHEET)
         .into_response()
 }

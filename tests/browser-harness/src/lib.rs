@@ -127,3 +127,37 @@ pub async fn screenshot(client: &Client, width: u32, name: &str) {
     std::fs::write(dir.join(name), png).unwrap();
 }
 
+
+/// Opens a page of the browser app (or a test page of the pod core) and waits until its pod
+/// core has loaded: its `#status` starts with `ready` (or the load failed, which panics).
+pub async fn open_until_ready(client: &Client, url: &str) {
+    client.goto(url).await.unwrap();
+    for _ in 0..200 {
+        let status = client
+            .execute("return document.getElementById('status').textContent", vec![])
+            .await
+            .unwrap();
+        let status = status.as_str().unwrap_or_default().to_owned();
+        if status.starts_with("ready") {
+            return;
+        }
+        assert!(!status.starts_with("failed"), "the pod core did not load: {status}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the pod core never loaded at {url}");
+}
+
+/// Logs in on an organisation's (or its upstream's) login page, as the citizen with `bsn`
+/// and `pin`.
+pub async fn log_in_at_organisation(client: &Client, bsn: &str, pin: &str) {
+    client
+        .wait()
+        .for_element(Locator::Id("bsn"))
+        .await
+        .unwrap()
+        .send_keys(bsn)
+        .await
+        .unwrap();
+    client.find(Locator::Id("pin")).await.unwrap().send_keys(pin).await.unwrap();
+    click(client, Locator::Css("button[type=submit]")).await;
+}

@@ -1,0 +1,454 @@
+//! The arrangement pages: the claims come from the overview (all open matters ticked), the
+//! citizen adds household, income and an optional pause, and sees the plan, its schedule as a
+//! table and an inline SVG chart, and how it was computed; a saved plan shows each
+//! organisation's part, its receipt and its latest status.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use chrono::NaiveDate;
+use pod_core::arrangement::{SavedArrangement, StoredStatus, StoredSubmission, prepare_parts};
+use pod_core::overview::Overview;
+use schemas::arrangement::{
+    ArrangementInput, ArrangementPlan, ClaimInput, Household, Outcome, PauseReason, PauseRequest,
+};
+use schemas::descriptor::OrganisationDescriptor;
+use schemas::lang::{Lang, format_cents};
+
+use crate::Rendered;
+use crate::chrome::{Base, Chrome};
+use crate::i18n::t;
+
+const HOUSEHOLDS: [&str; 4] = ["single", "single_parent", "couple", "couple_with_children"];
+const REASONS: [&str; 9] = [
+    "debt_help",
+    "income_loss",
+    "illness",
+    "bereavement",
+    "separation",
+    "birth",
+    "detention",
+    "disaster",
+    "other",
+];
+
+/// Reads "1.401,50", "1401,50", "1401.50" or "1401" as cents.
+pub fn parse_euros(text: &str) -> Option<i64> {
+    let cleaned: String = text
+        .trim()
+        .trim_start_matches('€')
+        .trim()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    if cleaned.is_empty() {
+        return Some(0);
+    }
+    // The last separator followed by one or two digits is the decimal separator.
+    let (whole, fraction) = match cleaned.rfind([',', '.']) {
+        Some(at) if cleaned.len() - at - 1 <= 2 => (&cleaned[..at], &cleaned[at + 1..]),
+        _ => (cleaned.as_str(), ""),
+    };
+    let whole: String = whole.chars().filter(|c| *c != '.' && *c != ',').collect();
+    if !whole.chars().all(|c| c.is_ascii_digit()) || !fraction.chars().all(|c| c.is_ascii_digit()) || whole.len() > 12 {
+        return None;
+    }
+    let euros: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let cents: i64 = match fraction.len() {
+        0 => 0,
+        1 => fraction.parse::<i64>().ok()? * 10,
+        _ => fraction.parse().ok()?,
+    };
+    Some(euros * 100 + cents)
+}
+
+/// The arrangement form, as posted.
+#[derive(Clone, Debug, Default)]
+pub struct ArrangementForm {
+    /// The chosen matters, as `<organisation>:<index>`.
+    pub claims: Vec<String>,
+    /// One of the household kinds.
+    pub household: String,
+    /// The citizen has reached AOW age.
+    pub aow: bool,
+    /// Net monthly income, as typed.
+    pub income: String,
+    /// Existing deductions, as typed.
+    pub deductions: String,
+    /// Months of pause (0 for none).
+    pub pause: u32,
+    /// Why the pause.
+    pub reason: String,
+    /// The citizen's own words about the pause.
+    pub motivation: String,
+}
+
+impl ArrangementForm {
+    /// The form from its posted fields (`application/x-www-form-urlencoded`).
+    pub fn from_urlencoded(body: &[u8]) -> Self {
+        let mut form = Self::default();
+        for (key, value) in url::form_urlencoded::parse(body) {
+            let value = value.into_owned();
+            match key.as_ref() {
+                "claim" => form.claims.push(value),
+                "household" => form.household = value,
+                "aow" => form.aow = true,
+                "income" => form.income = value,
+                "deductions" => form.deductions = value,
+                "pause" => form.pause = value.parse().unwrap_or(0),
+                "reason" => form.reason = value,
+                "motivation" => form.motivation = value,
+                _ => {}
+            }
+        }
+        form
+    }
+
+    /// The engine's input from the form and the citizen's own overview: amounts are never
+    /// taken from the form. The error is in the citizen's language.
+    pub fn to_input(&self, overview: &Overview, today: NaiveDate, lang: Lang) -> Result<ArrangementInput, String> {
+        let bad_amount = || t(lang, "bad_amount").to_owned();
+        let income = parse_euros(&self.income).ok_or_else(bad_amount)?;
+        let deductions = parse_euros(&self.deductions).ok_or_else(bad_amount)?;
+        let mut claims = Vec::new();
+        for chosen in &self.claims {
+            let Some((org, index)) = pod_core::matter::parse_id(chosen) else {
+                continue;
+            };
+            let Some(matter) = overview
+                .organisations
+                .iter()
+                .find(|o| o.id == org)
+                .and_then(|o| o.matters.get(index))
+            else {
+                continue;
+            };
+            claims.push(ClaimInput {
+                org: schemas::ids::OrganisationId::parse(org).map_err(|e| e.to_string())?,
+                reference: matter.case_ref.clone(),
+                outstanding_cents: matter.outstanding_cents,
+                preferent: false,
+            });
+        }
+        let household: Household = serde_json::from_value(serde_json::Value::String(self.household.clone()))
+            .map_err(|_| "household".to_owned())?;
+        let pause = (self.pause > 0).then(|| PauseRequest {
+            months: self.pause,
+            reason: serde_json::from_value(serde_json::Value::String(self.reason.clone()))
+                .unwrap_or(PauseReason::Other),
+            motivation: self.motivation.clone(),
+        });
+        Ok(ArrangementInput {
+            date: today,
+            household,
+            aow: self.aow,
+            net_income_cents: income,
+            existing_deductions_cents: deductions,
+            floor_override_cents: None,
+            preference_weighting: false,
+            min_share_cents: 500,
+            term_cap_months: 36,
+            claims,
+            pause,
+        })
+    }
+
+    /// Computes the plan for this form: the input and plan, or a message for the citizen.
+    pub fn plan(&self, overview: &Overview, today: NaiveDate, lang: Lang) -> Result<(ArrangementInput, ArrangementPlan), String> {
+        let input = self.to_input(overview, today, lang)?;
+        let plan = pod_core::arrangement::plan(&input).map_err(|e| e.to_string())?;
+        Ok((input, plan))
+    }
+}
+
+struct PlanView {
+    outcome: String,
+    monthly: String,
+    shares: Vec<String>,
+    chart: String,
+    chart_label: String,
+    schedule: Vec<(u32, String, String)>,
+    explanation: Vec<String>,
+    input_json: String,
+}
+
+#[derive(Template)]
+#[template(path = "arrangement.html")]
+struct ArrangementPage {
+    base: Base,
+    heading: String,
+    help: String,
+    error: Option<String>,
+    claims_label: String,
+    claims: Vec<(String, String)>,
+    household_label: String,
+    households: Vec<(&'static str, String)>,
+    household: String,
+    aow_label: String,
+    aow: bool,
+    income_label: String,
+    income: String,
+    deductions_label: String,
+    deductions: String,
+    pause_label: String,
+    pause_options: Vec<u32>,
+    pause: u32,
+    reason_label: String,
+    reasons: Vec<(&'static str, String)>,
+    motivation_label: String,
+    motivation: String,
+    compute_label: String,
+    schedule_label: String,
+    paid_label: String,
+    remaining_label: String,
+    explanation_label: String,
+    save_label: String,
+    plan: Option<PlanView>,
+}
+
+/// The arrangement form over `overview`'s open matters, with the computed plan or an error.
+pub fn page(
+    chrome: &Chrome,
+    overview: &Overview,
+    form: &ArrangementForm,
+    plan: Option<&(ArrangementInput, ArrangementPlan)>,
+    error: Option<&str>,
+) -> Rendered {
+    let lang = chrome.lang;
+    let money = |cents: i64| format_cents(cents, lang);
+    let claims = overview
+        .organisations
+        .iter()
+        .flat_map(|o| {
+            o.matters
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.outstanding_cents > 0)
+                .map(move |(i, m)| {
+                    (
+                        format!("{}:{i}", o.id),
+                        format!("{}: {} ({})", o.name, m.description, money(m.outstanding_cents)),
+                    )
+                })
+        })
+        .collect();
+    ArrangementPage {
+        base: chrome.base(),
+        heading: t(lang, "arrangement").to_owned(),
+        help: t(lang, "arrangement_help").to_owned(),
+        error: error.map(str::to_owned),
+        claims_label: t(lang, "claims_in_plan").to_owned(),
+        claims,
+        household_label: t(lang, "household").to_owned(),
+        households: HOUSEHOLDS
+            .iter()
+            .map(|h| (*h, t(lang, &format!("h_{h}")).to_owned()))
+            .collect(),
+        household: if form.household.is_empty() {
+            "single".to_owned()
+        } else {
+            form.household.clone()
+        },
+        aow_label: t(lang, "aow_age").to_owned(),
+        aow: form.aow,
+        income_label: t(lang, "income").to_owned(),
+        income: form.income.clone(),
+        deductions_label: t(lang, "deductions").to_owned(),
+        deductions: form.deductions.clone(),
+        pause_label: t(lang, "pause_months").to_owned(),
+        pause_options: (0..=6).collect(),
+        pause: form.pause,
+        reason_label: t(lang, "pause_reason").to_owned(),
+        reasons: REASONS
+            .iter()
+            .map(|r| (*r, t(lang, &format!("r_{r}")).to_owned()))
+            .collect(),
+        motivation_label: t(lang, "motivation").to_owned(),
+        motivation: form.motivation.clone(),
+        compute_label: t(lang, "compute").to_owned(),
+        schedule_label: t(lang, "schedule").to_owned(),
+        paid_label: t(lang, "paid").to_owned(),
+        remaining_label: t(lang, "remaining").to_owned(),
+        explanation_label: t(lang, "explanation").to_owned(),
+        save_label: t(lang, "save").to_owned(),
+        plan: plan.map(|(input, plan)| plan_view(lang, input, plan)),
+    }
+    .render()
+}
+
+fn plan_view(lang: Lang, input: &ArrangementInput, plan: &ArrangementPlan) -> PlanView {
+    let money = |cents: i64| format_cents(cents, lang);
+    let outcome_key = match plan.outcome {
+        Outcome::Plan => "o_plan",
+        Outcome::OverTermCap => "o_over_term_cap",
+        Outcome::PauseAndReferral => "o_pause_and_referral",
+        Outcome::MinShareNotMet => "o_min_share_not_met",
+    };
+    let total: i64 = input.claims.iter().map(|c| c.outstanding_cents).sum();
+    let months = plan.schedule.len().max(1) as i64;
+    let chart = if plan.schedule.is_empty() || total == 0 {
+        String::new()
+    } else {
+        std::iter::once((0i64, total))
+            .chain(plan.schedule.iter().map(|m| (i64::from(m.month), m.remaining_cents)))
+            .map(|(x, remaining)| format!("{},{}", x * 600 / months, 200 - remaining * 190 / total))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    PlanView {
+        outcome: t(lang, outcome_key).to_owned(),
+        monthly: format!(
+            "{} {} · {} {}",
+            money(plan.monthly_total_cents),
+            t(lang, "per_month"),
+            plan.term_months,
+            t(lang, "months")
+        ),
+        shares: plan
+            .shares
+            .iter()
+            .map(|s| format!("{} · {} · {}", s.org, s.reference, money(s.monthly_cents)))
+            .collect(),
+        chart,
+        chart_label: t(lang, "schedule").to_owned(),
+        schedule: plan
+            .schedule
+            .iter()
+            .map(|m| {
+                (
+                    m.month,
+                    money(m.payments.iter().map(|p| p.cents).sum()),
+                    money(m.remaining_cents),
+                )
+            })
+            .collect(),
+        explanation: (if lang == Lang::Nl {
+            &plan.explanation.nl
+        } else {
+            &plan.explanation.en
+        })
+        .lines()
+        .map(str::to_owned)
+        .collect(),
+        input_json: serde_json::to_string(input).unwrap_or_default(),
+    }
+}
+
+struct SubmissionRow {
+    name: String,
+    monthly: String,
+    receipt: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "arrangement_saved.html")]
+struct SavedPage {
+    base: Base,
+    id: String,
+    heading: String,
+    summary: String,
+    organisation_label: String,
+    monthly_label: String,
+    receipt_label: String,
+    status_label: String,
+    rows: Vec<SubmissionRow>,
+    share_everything_label: String,
+    submit_label: String,
+    check_status_label: String,
+    back_label: String,
+}
+
+/// A saved plan (record `id`): each organisation's part, its receipt and its latest status.
+pub fn saved(
+    chrome: &Chrome,
+    id: &str,
+    saved: &SavedArrangement,
+    submissions: &[StoredSubmission],
+    statuses: &BTreeMap<String, StoredStatus>,
+    organisations: &[OrganisationDescriptor],
+) -> Rendered {
+    let lang = chrome.lang;
+    let money = |cents: i64| format_cents(cents, lang);
+    let rows = prepare_parts(saved, "-", false)
+        .iter()
+        .map(|part| {
+            let name = organisations
+                .iter()
+                .find(|o| o.id.as_str() == part.org)
+                .map_or_else(|| part.org.clone(), |o| o.name.clone());
+            let submission = submissions
+                .iter()
+                .rev()
+                .find(|s| s.plan_record == id && s.org == part.org);
+            let (receipt, status) = match submission {
+                None => (String::new(), t(lang, "not_submitted").to_owned()),
+                Some(s) => {
+                    let status = statuses.get(&s.receipt_id).map_or_else(
+                        || t(lang, "st_received").to_owned(),
+                        |st| {
+                            let key = format!(
+                                "st_{}",
+                                serde_json::to_value(st.state)
+                                    .ok()
+                                    .and_then(|v| v.as_str().map(str::to_owned))
+                                    .unwrap_or_default()
+                            );
+                            match &st.reason {
+                                Some(reason) => format!("{}: {reason}", t(lang, &key)),
+                                None => t(lang, &key).to_owned(),
+                            }
+                        },
+                    );
+                    (s.receipt_id.clone(), status)
+                }
+            };
+            SubmissionRow {
+                name,
+                monthly: money(part.part.monthly_cents),
+                receipt,
+                status,
+            }
+        })
+        .collect();
+    SavedPage {
+        base: chrome.base(),
+        id: id.to_owned(),
+        heading: t(lang, "saved_plan").to_owned(),
+        summary: format!(
+            "{} {} · {} {}",
+            money(saved.plan.monthly_total_cents),
+            t(lang, "per_month"),
+            saved.plan.term_months,
+            t(lang, "months")
+        ),
+        organisation_label: t(lang, "organisation").to_owned(),
+        monthly_label: t(lang, "monthly").to_owned(),
+        receipt_label: t(lang, "receipt").to_owned(),
+        status_label: t(lang, "status").to_owned(),
+        rows,
+        share_everything_label: t(lang, "share_everything").to_owned(),
+        submit_label: t(lang, "submit_plan").to_owned(),
+        check_status_label: t(lang, "check_status").to_owned(),
+        back_label: t(lang, "back").to_owned(),
+    }
+    .render()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_euros;
+
+    #[test]
+    fn euros_in_dutch_and_english_notation() {
+        assert_eq!(parse_euros("1.401,50"), Some(140150));
+        assert_eq!(parse_euros("1401,50"), Some(140150));
+        assert_eq!(parse_euros("1401.50"), Some(140150));
+        assert_eq!(parse_euros("1,401.50"), Some(140150));
+        assert_eq!(parse_euros("€ 1401"), Some(140100));
+        assert_eq!(parse_euros("12,5"), Some(1250));
+        assert_eq!(parse_euros(""), Some(0));
+        assert_eq!(parse_euros("-5"), None);
+        assert_eq!(parse_euros("abc"), None);
+    }
+}

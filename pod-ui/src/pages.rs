@@ -1,0 +1,547 @@
+//! The pages every pod has: unlock, overview, matter, fetch and its progress, settings, the
+//! printable overview and the audit view. Each takes what it shows and returns HTML.
+
+use askama::Template;
+use chrono::{DateTime, NaiveDate, Utc};
+use pod_core::fetch_log::FetchLogEntry;
+use pod_core::matter::MatterDetail;
+use pod_core::overview::{DataStatus, Overview};
+use schemas::descriptor::OrganisationDescriptor;
+use schemas::lang::{Lang, format_cents};
+use serde::Deserialize;
+
+use crate::Rendered;
+use crate::chrome::{Base, Chrome};
+use crate::i18n::{code, t};
+
+fn date(day: NaiveDate) -> String {
+    day.format("%d-%m-%Y").to_string()
+}
+
+/// A moment as the citizen reads it: in the time zone the caller chose, to the minute.
+fn moment(at: DateTime<Utc>, offset: chrono::FixedOffset) -> String {
+    at.with_timezone(&offset).format("%d-%m-%Y %H:%M").to_string()
+}
+
+#[derive(Template)]
+#[template(path = "unlock.html")]
+struct UnlockPage {
+    base: Base,
+    heading: String,
+    help: String,
+    passphrase_label: String,
+    unlock_label: String,
+    error: Option<String>,
+}
+
+/// The unlock page of a pod on this machine, with an error from the last attempt if any.
+pub fn unlock(chrome: &Chrome, error: Option<&str>) -> Rendered {
+    let lang = chrome.lang;
+    UnlockPage {
+        base: chrome.base(),
+        heading: t(lang, "unlock_heading").to_owned(),
+        help: t(lang, "unlock_help").to_owned(),
+        passphrase_label: t(lang, "passphrase").to_owned(),
+        unlock_label: t(lang, "unlock").to_owned(),
+        error: error.map(str::to_owned),
+    }
+    .render()
+}
+
+struct MatterLine {
+    id: String,
+    description: String,
+    next_due: String,
+    outstanding: String,
+    overdue: String,
+    overdue_cents: i64,
+}
+
+struct OrgBlock {
+    name: String,
+    outstanding: String,
+    overdue: String,
+    fetched: String,
+    status: String,
+    status_class: &'static str,
+    matters: Vec<MatterLine>,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct OverviewPage {
+    base: Base,
+    summary_label: String,
+    total_label: String,
+    overdue_label: String,
+    next_label: String,
+    total_outstanding: String,
+    total_overdue: String,
+    next_due: String,
+    fetch_label: String,
+    warnings_label: String,
+    warnings: Vec<String>,
+    nothing_yet: String,
+    organisations: Vec<OrgBlock>,
+    print_label: String,
+    arrangement_label: String,
+    share_label: String,
+    share_help: String,
+    recipient_label: String,
+}
+
+fn status_name(status: DataStatus) -> &'static str {
+    match status {
+        DataStatus::Ok => "ok",
+        DataStatus::Stale => "stale",
+        DataStatus::Failed => "failed",
+        DataStatus::Never => "never",
+    }
+}
+
+/// Mijn Betaaloverzicht. Times are shown at `offset` (the citizen's local time).
+pub fn overview(chrome: &Chrome, overview: &Overview, offset: chrono::FixedOffset) -> Rendered {
+    let lang = chrome.lang;
+    let money = |cents: i64| format_cents(cents, lang);
+    let organisations = overview
+        .organisations
+        .iter()
+        .map(|org| {
+            let status = status_name(org.status);
+            OrgBlock {
+                name: org.name.clone(),
+                outstanding: money(org.totals.outstanding_cents),
+                overdue: money(org.totals.overdue_cents),
+                fetched: org.fetched_at.map_or_else(
+                    || t(lang, "never").to_owned(),
+                    |at| format!("{} {}", t(lang, "fetched"), moment(at, offset)),
+                ),
+                status: t(lang, &format!("status_{status}")).to_owned(),
+                status_class: status,
+                matters: org
+                    .matters
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| MatterLine {
+                        id: format!("{}:{i}", org.id),
+                        description: m.description.clone(),
+                        next_due: m.next_due.map_or_else(String::new, |n| {
+                            format!("{} {} · {}", t(lang, "next_due"), money(n.cents), date(n.date))
+                        }),
+                        outstanding: money(m.outstanding_cents),
+                        overdue: money(m.overdue_cents),
+                        overdue_cents: m.overdue_cents,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let next_due = overview.next_due.as_ref().map_or_else(
+        || t(lang, "none_due").to_owned(),
+        |n| {
+            let name = overview
+                .organisations
+                .iter()
+                .find(|o| o.id == n.organisation)
+                .map_or(n.organisation.as_str(), |o| o.name.as_str());
+            format!("{} · {} · {name}", money(n.cents), date(n.date))
+        },
+    );
+    OverviewPage {
+        base: chrome.base(),
+        summary_label: t(lang, "title").to_owned(),
+        total_label: t(lang, "total_outstanding").to_owned(),
+        overdue_label: t(lang, "overdue").to_owned(),
+        next_label: t(lang, "next_due").to_owned(),
+        total_outstanding: money(overview.totals.outstanding_cents),
+        total_overdue: money(overview.totals.overdue_cents),
+        next_due,
+        fetch_label: t(lang, "fetch").to_owned(),
+        warnings_label: t(lang, "warnings").to_owned(),
+        warnings: overview.warnings.iter().map(|w| w.text(lang)).collect(),
+        nothing_yet: t(lang, "nothing_yet").to_owned(),
+        organisations,
+        print_label: t(lang, "print").to_owned(),
+        arrangement_label: t(lang, "arrangement").to_owned(),
+        share_label: t(lang, "share").to_owned(),
+        share_help: t(lang, "share_help").to_owned(),
+        recipient_label: t(lang, "recipient").to_owned(),
+    }
+    .render()
+}
+
+#[derive(Template)]
+#[template(path = "matter.html")]
+struct MatterPage {
+    base: Base,
+    back_label: String,
+    description: String,
+    organisation: String,
+    case_ref: String,
+    outstanding_label: String,
+    overdue_label: String,
+    next_label: String,
+    outstanding: String,
+    overdue: String,
+    next_due: String,
+    warnings: Vec<String>,
+    timeline_label: String,
+    timeline: Vec<(String, String)>,
+    contact_label: String,
+    contacts: Vec<String>,
+    pay_label: String,
+    payments: Vec<String>,
+    claim_types: String,
+}
+
+/// One matter: its amounts, how to pay, its timeline and whom to contact.
+pub fn matter(chrome: &Chrome, detail: &MatterDetail) -> Rendered {
+    let lang = chrome.lang;
+    let money = |cents: i64| format_cents(cents, lang);
+    let view = &detail.matter;
+    MatterPage {
+        base: chrome.base(),
+        back_label: t(lang, "back").to_owned(),
+        description: view.description.clone(),
+        organisation: detail.organisation.clone(),
+        case_ref: view.case_ref.clone(),
+        outstanding_label: t(lang, "outstanding").to_owned(),
+        overdue_label: t(lang, "overdue").to_owned(),
+        next_label: t(lang, "next_due").to_owned(),
+        outstanding: money(view.outstanding_cents),
+        overdue: money(view.overdue_cents),
+        next_due: view.next_due.map_or_else(
+            || t(lang, "none_due").to_owned(),
+            |n| format!("{} · {}", money(n.cents), date(n.date)),
+        ),
+        warnings: view.warnings.iter().map(|w| w.text(lang)).collect(),
+        timeline_label: t(lang, "timeline").to_owned(),
+        timeline: detail
+            .timeline
+            .iter()
+            .map(|l| {
+                let label = if lang == Lang::Nl { &l.label_nl } else { &l.label_en };
+                (l.at.chars().take(10).collect(), label.clone())
+            })
+            .collect(),
+        contact_label: t(lang, "contact").to_owned(),
+        contacts: detail
+            .contact_options
+            .iter()
+            .map(|c| format!("{}: {}", c.channel, c.url))
+            .collect(),
+        pay_label: t(lang, "how_to_pay").to_owned(),
+        payments: detail
+            .payment_demands
+            .iter()
+            .map(|d| {
+                let mut line = format!("{} · {}", date(d.due_date), money(d.cents));
+                if let Some(iban) = &d.iban {
+                    line += &format!(" · IBAN {iban}");
+                }
+                if let Some(reference) = &d.payment_reference {
+                    line += &format!(" · {} {reference}", t(lang, "reference"));
+                }
+                line
+            })
+            .collect(),
+        claim_types: detail.claim_types.join(", "),
+    }
+    .render()
+}
+
+#[derive(Template)]
+#[template(path = "fetch.html")]
+struct FetchPage {
+    base: Base,
+    heading: String,
+    help: String,
+    start_label: String,
+    organisations: Vec<(String, String)>,
+}
+
+/// Choose the organisations to fetch from (all pinned ones ticked).
+pub fn fetch(chrome: &Chrome, organisations: &[OrganisationDescriptor]) -> Rendered {
+    let lang = chrome.lang;
+    FetchPage {
+        base: chrome.base(),
+        heading: t(lang, "fetch").to_owned(),
+        help: t(lang, "fetch_help").to_owned(),
+        start_label: t(lang, "start_fetch").to_owned(),
+        organisations: organisations
+            .iter()
+            .map(|o| (o.id.to_string(), o.name.clone()))
+            .collect(),
+    }
+    .render()
+}
+
+/// Where one organisation's part of a fetch, submission or status check stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Waiting for the citizen to log in at the organisation.
+    Login,
+    /// Talking to the organisation.
+    Fetching,
+    /// Checking the signed answer.
+    Verifying,
+    /// Stored.
+    Done,
+    /// Failed; the message says why.
+    Failed,
+}
+
+/// One organisation on the progress page.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Progress {
+    /// The organisation's id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Where it stands.
+    pub stage: Stage,
+    /// The login to open, while it waits for one.
+    pub login_url: Option<String>,
+    /// What went wrong, in words.
+    pub message: Option<String>,
+}
+
+struct OrgProgress {
+    id: String,
+    name: String,
+    stage: String,
+    login_url: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "fetch_job.html")]
+struct FetchJobPage {
+    base: Base,
+    heading: String,
+    refresh: bool,
+    login_label: String,
+    back_label: String,
+    organisations: Vec<OrgProgress>,
+}
+
+/// The progress of a fetch (or a submission or status check), one line per organisation with
+/// its login link while it waits. `refresh` makes the page reload itself (`pod serve`, which
+/// has no script); the browser app renders it again on every step instead.
+pub fn progress(chrome: &Chrome, organisations: &[Progress], refresh: bool) -> Rendered {
+    let lang = chrome.lang;
+    FetchJobPage {
+        base: chrome.base(),
+        heading: t(lang, "progress").to_owned(),
+        refresh,
+        login_label: t(lang, "login_at").to_owned(),
+        back_label: t(lang, "back").to_owned(),
+        organisations: organisations
+            .iter()
+            .map(|o| OrgProgress {
+                id: o.id.clone(),
+                name: o.name.clone(),
+                stage: t(
+                    lang,
+                    match o.stage {
+                        Stage::Login if o.login_url.is_some() => "stage_login",
+                        Stage::Login | Stage::Fetching => "stage_fetching",
+                        Stage::Verifying => "stage_verifying",
+                        Stage::Done => "stage_done",
+                        Stage::Failed => "stage_failed",
+                    },
+                )
+                .to_owned(),
+                login_url: o.login_url.clone(),
+                message: o.message.clone(),
+            })
+            .collect(),
+    }
+    .render()
+}
+
+/// An organisation checked but not yet trusted: the citizen compares its fingerprints first.
+#[derive(Clone, Debug)]
+pub struct PendingOrganisation {
+    /// Where it was found.
+    pub url: String,
+    /// Its name.
+    pub name: String,
+    /// Its id.
+    pub id: String,
+    /// Its keys' fingerprints ([`pod_core::scheme::fingerprints`]).
+    pub fingerprints: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    base: Base,
+    heading: String,
+    back_label: String,
+    organisations: Vec<(String, String, String)>,
+    message: Option<String>,
+    passphrase_heading: String,
+    current_label: String,
+    new_label: String,
+    backup_help: String,
+    remove_label: String,
+    add_label: String,
+    url_label: String,
+    check_label: String,
+    confirm_help: String,
+    pin_label: String,
+    pending: Option<PendingOrganisation>,
+    account_heading: String,
+    export_label: String,
+    delete_help: String,
+    delete_confirm: String,
+    delete_label: String,
+}
+
+/// The pinned organisations with their key fingerprints, adding one, the passphrase, and
+/// (at a provider) export and delete. `message` reports the last action.
+pub fn settings(
+    chrome: &Chrome,
+    organisations: &[OrganisationDescriptor],
+    message: Option<&str>,
+    pending: Option<PendingOrganisation>,
+) -> Rendered {
+    let lang = chrome.lang;
+    SettingsPage {
+        base: chrome.base(),
+        heading: t(lang, "scheme").to_owned(),
+        back_label: t(lang, "back").to_owned(),
+        organisations: organisations
+            .iter()
+            .map(|o| (o.name.clone(), o.id.to_string(), pod_core::scheme::fingerprints(o)))
+            .collect(),
+        message: message.map(str::to_owned),
+        passphrase_heading: t(lang, "change_passphrase").to_owned(),
+        current_label: t(lang, "current_passphrase").to_owned(),
+        new_label: t(lang, "new_passphrase").to_owned(),
+        backup_help: t(lang, "backup_help").to_owned(),
+        remove_label: t(lang, "remove").to_owned(),
+        add_label: t(lang, "add_organisation").to_owned(),
+        url_label: t(lang, "organisation_url").to_owned(),
+        check_label: t(lang, "check").to_owned(),
+        confirm_help: t(lang, "confirm_key").to_owned(),
+        pin_label: t(lang, "pin").to_owned(),
+        pending,
+        account_heading: t(lang, "account").to_owned(),
+        export_label: t(lang, "export_pod").to_owned(),
+        delete_help: t(lang, "delete_help").to_owned(),
+        delete_confirm: t(lang, "delete_confirm").to_owned(),
+        delete_label: t(lang, "delete_pod").to_owned(),
+    }
+    .render()
+}
+
+#[derive(Template)]
+#[template(path = "print.html")]
+struct PrintPage {
+    lang_code: &'static str,
+    local: bool,
+    title: String,
+    date_label: String,
+    as_of: String,
+    total_label: String,
+    total: String,
+    overdue_label: String,
+    overdue: String,
+    organisation_label: String,
+    description_label: String,
+    outstanding_label: String,
+    rows: Vec<(String, String, String, String)>,
+}
+
+/// A plain, printable overview for a debt counsellor.
+pub fn print(chrome: &Chrome, overview: &Overview) -> Rendered {
+    let lang = chrome.lang;
+    let money = |cents: i64| format_cents(cents, lang);
+    PrintPage {
+        lang_code: code(lang),
+        local: chrome.place == crate::Place::Local,
+        title: t(lang, "print").to_owned(),
+        date_label: t(lang, "date").to_owned(),
+        as_of: date(overview.as_of),
+        total_label: t(lang, "total_outstanding").to_owned(),
+        total: money(overview.totals.outstanding_cents),
+        overdue_label: t(lang, "overdue").to_owned(),
+        overdue: money(overview.totals.overdue_cents),
+        organisation_label: t(lang, "organisation").to_owned(),
+        description_label: t(lang, "description").to_owned(),
+        outstanding_label: t(lang, "outstanding").to_owned(),
+        rows: overview
+            .organisations
+            .iter()
+            .flat_map(|o| {
+                o.matters.iter().map(move |m| {
+                    (
+                        o.name.clone(),
+                        m.description.clone(),
+                        money(m.outstanding_cents),
+                        money(m.overdue_cents),
+                    )
+                })
+            })
+            .collect(),
+    }
+    .render()
+}
+
+struct AuditRow {
+    when: String,
+    organisation: String,
+    action: String,
+    outcome: String,
+    message: Option<String>,
+    document_sha256: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    base: Base,
+    heading: String,
+    help: String,
+    empty: String,
+    when_label: String,
+    organisation_label: String,
+    action_label: String,
+    outcome_label: String,
+    back_label: String,
+    rows: Vec<AuditRow>,
+}
+
+/// The audit view: the transparency log, newest first. Every contact with an organisation the
+/// citizen started, what it was for, and how it ended.
+pub fn audit(chrome: &Chrome, log: &[FetchLogEntry], offset: chrono::FixedOffset) -> Rendered {
+    let lang = chrome.lang;
+    let mut rows: Vec<&FetchLogEntry> = log.iter().collect();
+    rows.sort_by_key(|e| std::cmp::Reverse(e.finished_at));
+    AuditPage {
+        base: chrome.base(),
+        heading: t(lang, "audit").to_owned(),
+        help: t(lang, "audit_help").to_owned(),
+        empty: t(lang, "audit_empty").to_owned(),
+        when_label: t(lang, "when").to_owned(),
+        organisation_label: t(lang, "organisation").to_owned(),
+        action_label: t(lang, "action").to_owned(),
+        outcome_label: t(lang, "outcome").to_owned(),
+        back_label: t(lang, "back").to_owned(),
+        rows: rows
+            .into_iter()
+            .map(|e| AuditRow {
+                when: moment(e.finished_at, offset),
+                organisation: e.name.clone(),
+                action: t(lang, &format!("action_{}", e.action)).to_owned(),
+                outcome: t(lang, if e.outcome == "ok" { "outcome_ok" } else { "outcome_error" }).to_owned(),
+                message: e.message.clone(),
+                document_sha256: e.document_sha256.clone(),
+            })
+            .collect(),
+    }
+    .render()
+}

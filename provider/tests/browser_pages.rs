@@ -1,0 +1,263 @@
+//! Every journey of a hosted pod through the app's own pages, in real Chromium, against the
+//! real `provider` process and three real `source` organisations: sign up, pin the
+//! organisations, lock and unlock, fetch from all three with a login at each, the overview, a
+//! matter's timeline, the audit view, an arrangement with a pause (plan, save, submit, status),
+//! exports, English, 390 px, and delete. The pages are `pod_ui`'s, rendered by the pod core in
+//! wasm; axe checks each one.
+
+mod browser_app;
+
+use std::time::Duration;
+
+use browser_app::*;
+use browser_harness::{Client, Locator, accessibility_problems, body_text, click, start_browser};
+use serde_json::json;
+use source::demo_data::DemoOrg;
+use source::local::LocalOrganisation;
+
+/// Waits until the page shows `needle` (pages that run scrypt or talk to organisations take a
+/// while in a debug build).
+async fn wait_for(client: &Client, needle: &str) -> String {
+    let mut text = String::new();
+    for _ in 0..600 {
+        text = body_text(client).await;
+        if text.contains(needle) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never showed {needle:?}; it shows:\n{text}");
+}
+
+async fn type_into(client: &Client, id: &str, text: &str) {
+    let field = client.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn axe_clean(client: &Client, page: &str) {
+    assert_eq!(accessibility_problems(client).await, Vec::<String>::new(), "axe on {page}");
+}
+
+/// The page fits `width` pixels: nothing scrolls sideways.
+async fn fits(client: &Client, page: &str) {
+    let wide = client
+        .execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth", vec![])
+        .await
+        .unwrap();
+    assert!(wide.as_i64().unwrap_or(1) <= 0, "{page} scrolls sideways by {wide}px");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_goes_through_every_journey_in_the_apps_pages() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tmp = tempfile::tempdir().unwrap();
+    let provider = start_provider(tmp.path());
+    let origin = provider.url.clone();
+    let mut orgs = Vec::new();
+    let mut dirs = Vec::new();
+    for org in [DemoOrg::Cjib, DemoOrg::Duo, DemoOrg::Cak] {
+        let dir = tmp.path().join(org.short());
+        orgs.push(
+            LocalOrganisation::start_for_web_app(org, 3, SEED, &dir, &origin, |router| router)
+                .await
+                .unwrap(),
+        );
+        dirs.push(dir);
+    }
+    let (bsn, pin) = source::demo_data::citizen(SEED, 0);
+    let bsn = bsn.to_string();
+    let as_of = chrono::Local::now().date_naive();
+    let expected = expected_outstanding(&dirs, &bsn, as_of);
+
+    let (_driver, client) = start_browser().await;
+    client.set_window_size(1024, 900).await.unwrap();
+    open_app(&client, &origin).await;
+    let main = client.window().await.unwrap();
+
+    // The first page: log in, sign up, recover, move a pod here.
+    wait_for(&client, "Inloggen bij je pod").await;
+    axe_clean(&client, "the start page").await;
+
+    // Sign up; the pod number and recovery code are shown once.
+    type_into(&client, "new-passphrase", PASSPHRASE).await;
+    type_into(&client, "repeat", "something else entirely").await;
+    click(&client, Locator::Css("#signup button[type=submit]")).await;
+    wait_for(&client, "De twee wachtwoordzinnen zijn niet gelijk").await;
+    type_into(&client, "new-passphrase", PASSPHRASE).await;
+    type_into(&client, "repeat", PASSPHRASE).await;
+    click(&client, Locator::Css("#signup button[type=submit]")).await;
+    wait_for(&client, "Je pod is aangemaakt").await;
+    let pod_id = client.find(Locator::Id("new-pod-id")).await.unwrap().text().await.unwrap();
+    let code = client.find(Locator::Id("new-recovery-code")).await.unwrap().text().await.unwrap();
+    assert_eq!(pod_id.len(), 32, "{pod_id}");
+    assert!(code.len() > 20, "{code}");
+    axe_clean(&client, "the welcome page").await;
+    click(&client, Locator::LinkText("Verder")).await;
+    wait_for(&client, "Totaal nog te betalen").await;
+
+    // Pin the three organisations in the settings, comparing fingerprints first.
+    click(&client, Locator::LinkText("Instellingen")).await;
+    wait_for(&client, "Organisatie toevoegen").await;
+    for org in &orgs {
+        type_into(&client, "url", &org.url).await;
+        click(&client, Locator::Css("form[action='#/settings/scheme/check'] button")).await;
+        wait_for(&client, "Vertrouwen en toevoegen").await;
+        click(&client, Locator::Css("form[action='#/settings/scheme/pin'] button")).await;
+        wait_for(&client, "De organisatie is toegevoegd").await;
+    }
+    axe_clean(&client, "settings").await;
+
+    // Lock, then unlock with the remembered pod number.
+    click(&client, Locator::Css("header button[type=submit]")).await;
+    wait_for(&client, "Inloggen bij je pod").await;
+    let remembered = client.find(Locator::Id("pod-id")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(remembered.as_deref(), Some(pod_id.as_str()));
+    type_into(&client, "passphrase", "een verkeerde geheime zin").await;
+    click(&client, Locator::Css("#login button[type=submit]")).await;
+    wait_for(&client, "Die wachtwoordzin klopt niet").await;
+    type_into(&client, "passphrase", PASSPHRASE).await;
+    click(&client, Locator::Css("#login button[type=submit]")).await;
+    wait_for(&client, "Totaal nog te betalen").await;
+
+    // Fetch from all three, logging in at each from the progress page.
+    click(&client, Locator::LinkText("Gegevens ophalen")).await;
+    wait_for(&client, "CJIB").await;
+    axe_clean(&client, "the fetch page").await;
+    click(&client, Locator::Css("main form button[type=submit]")).await;
+    wait_for(&client, "Inloggen bij").await;
+    axe_clean(&client, "the progress page").await;
+    log_in_from_progress_page(&client, &main, 3, &bsn, &pin).await;
+    let overview = wait_for(&client, "Totaal nog te betalen").await;
+    for _ in 0..300 {
+        if client.find(Locator::Css("a.login-link")).await.is_err() && body_text(&client).await.contains("actueel") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let total = client.find(Locator::Id("total-outstanding")).await.unwrap().text().await.unwrap();
+    assert_eq!(
+        total,
+        schemas::lang::format_cents(expected, schemas::lang::Lang::Nl),
+        "the overview total equals the organisations' data: {overview}"
+    );
+    axe_clean(&client, "the overview").await;
+
+    // A matter's timeline.
+    click(&client, Locator::Css("ul.matters a")).await;
+    wait_for(&client, "Verloop").await;
+    assert!(client.find(Locator::Css("ol.timeline li")).await.is_ok(), "the timeline has events");
+    axe_clean(&client, "a matter").await;
+    client.back().await.unwrap();
+    wait_for(&client, "Totaal nog te betalen").await;
+
+    // The audit view: three fetches, each ended well.
+    click(&client, Locator::LinkText("Logboek")).await;
+    let audit = wait_for(&client, "gegevens ophalen").await;
+    assert_eq!(audit.matches("gelukt").count(), 3, "{audit}");
+    axe_clean(&client, "the audit view").await;
+
+    // Exports: CSV and JSON of the overview, made here from the same data.
+    let exports = run(
+        &client,
+        "const { app } = window.betaalpod; const offset = -new Date().getTimezoneOffset(); const now = new Date().toISOString();
+         return { csv: app.pod.exportOverview('csv', now, offset), json: JSON.parse(app.pod.exportOverview('json', now, offset)) };",
+        vec![],
+    )
+    .await;
+    assert_eq!(exports["json"]["totals"]["outstanding_cents"], json!(expected), "{exports}");
+    assert!(exports["csv"].as_str().unwrap_or_default().lines().count() > 3, "{exports}");
+    click(&client, Locator::LinkText("Mijn Betaaloverzicht")).await;
+    click(&client, Locator::LinkText("Afdrukbaar overzicht voor je schuldhulpverlener")).await;
+    wait_for(&client, "Datum").await;
+    client.back().await.unwrap();
+
+    // An arrangement for everything, with a three-month pause: plan, save, submit, status.
+    wait_for(&client, "Totaal nog te betalen").await;
+    click(&client, Locator::LinkText("Betalingsregeling")).await;
+    wait_for(&client, "Netto inkomen").await;
+    type_into(&client, "income", "4.000,00").await;
+    client
+        .find(Locator::Css("#pause option[value='3']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#reason option[value='income_loss']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&client, Locator::Css("form[action='#/arrangement'] button[type=submit]")).await;
+    let plan = wait_for(&client, "Een regeling die je kunt betalen").await;
+    assert!(client.find(Locator::Css("svg.chart")).await.is_ok(), "the plan is drawn: {plan}");
+    axe_clean(&client, "the arrangement page").await;
+    click(&client, Locator::Css("form[action='#/arrangement/save'] button")).await;
+    wait_for(&client, "niet ingediend").await;
+    axe_clean(&client, "a saved plan").await;
+    click(&client, Locator::Id("submit-plan")).await;
+    log_in_from_progress_page(&client, &main, 3, &bsn, &pin).await;
+    saved_page_again(&client).await;
+    let submitted = wait_for(&client, "ontvangen").await;
+    assert!(!submitted.contains("niet ingediend"), "every part arrived: {submitted}");
+    click(&client, Locator::Id("check-status")).await;
+    log_in_from_progress_page(&client, &main, 3, &bsn, &pin).await;
+    saved_page_again(&client).await;
+    let checked = body_text(&client).await;
+    assert_eq!(checked.matches("ontvangen").count(), 3, "{checked}");
+
+    // English, and 390 px wide.
+    click(&client, Locator::LinkText("English")).await;
+    wait_for(&client, "Your saved arrangement").await;
+    click(&client, Locator::Css("a.brand")).await;
+    wait_for(&client, "Total still to pay").await;
+    client.set_window_size(390, 844).await.unwrap();
+    fits(&client, "the overview").await;
+    axe_clean(&client, "the overview in English at 390 px").await;
+    click(&client, Locator::LinkText("Payment arrangement")).await;
+    wait_for(&client, "Net monthly income").await;
+    fits(&client, "the arrangement page").await;
+    click(&client, Locator::LinkText("Settings")).await;
+    wait_for(&client, "Delete pod").await;
+    fits(&client, "settings").await;
+    axe_clean(&client, "settings in English at 390 px").await;
+
+    // An export the citizen keeps, then delete: the keys go first, and the pod is gone.
+    let export = run(
+        &client,
+        "const { app } = window.betaalpod; return provider.b64.encode(await provider.exportPod(app.session));",
+        vec![],
+    )
+    .await;
+    assert!(export.as_str().is_some_and(|e| e.len() > 1000), "{export}");
+    click(&client, Locator::Css("input[name=confirm]")).await;
+    click(&client, Locator::Id("delete-pod")).await;
+    wait_for(&client, "Log in to your pod").await;
+    type_into(&client, "pod-id", &pod_id).await;
+    type_into(&client, "passphrase", PASSPHRASE).await;
+    click(&client, Locator::Css("#login button[type=submit]")).await;
+    let refused = client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("[role=alert]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!refused.is_empty());
+    wait_for(&client, "Log in to your pod").await;
+}
+
+/// Waits until a submission or status check is over and the saved plan shows again.
+async fn saved_page_again(client: &Client) {
+    client
+        .wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Id("check-status"))
+        .await
+        .expect("the saved plan shows again");
+}
