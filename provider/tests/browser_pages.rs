@@ -157,6 +157,34 @@ async fn a_citizen_goes_through_every_journey_in_the_apps_pages() {
     assert_eq!(audit.matches("gelukt").count(), 3, "{audit}");
     axe_clean(&client, "the audit view").await;
 
+    // A new passphrase from the settings: the current one is checked first.
+    let new_passphrase = "een nieuwe lange geheime zin";
+    click(&client, Locator::LinkText("Instellingen")).await;
+    type_into(&client, "current", "niet de goede zin hoor").await;
+    type_into(&client, "new", new_passphrase).await;
+    click(&client, Locator::Css("form[action='#/settings/passphrase'] button")).await;
+    wait_for(&client, "Die wachtwoordzin klopt niet").await;
+    type_into(&client, "current", PASSPHRASE).await;
+    type_into(&client, "new", new_passphrase).await;
+    click(&client, Locator::Css("form[action='#/settings/passphrase'] button")).await;
+    wait_for(&client, "Je wachtwoordzin is gewijzigd").await;
+
+    // Forgotten: the recovery code shown at sign-up sets another, and a new code is shown once.
+    click(&client, Locator::Css("header button[type=submit]")).await;
+    wait_for(&client, "Wachtwoordzin vergeten?").await;
+    click(&client, Locator::Css("details summary")).await;
+    type_into(&client, "recover-pod-id", &pod_id).await;
+    type_into(&client, "recovery-code", &code.to_lowercase().replace('-', " ")).await;
+    type_into(&client, "recover-passphrase", PASSPHRASE).await;
+    click(&client, Locator::Css("#recover button[type=submit]")).await;
+    wait_for(&client, "Je pod is aangemaakt").await;
+    let new_code = client.find(Locator::Id("new-recovery-code")).await.unwrap().text().await.unwrap();
+    assert_ne!(new_code, code, "a used recovery code is replaced");
+    click(&client, Locator::LinkText("Verder")).await;
+    wait_for(&client, "Totaal nog te betalen").await;
+    let reopened = client.find(Locator::Id("total-outstanding")).await.unwrap().text().await.unwrap();
+    assert_eq!(reopened, total, "the recovered pod shows the same overview");
+
     // Exports: CSV and JSON of the overview, made here from the same data.
     let exports = run(
         &client,
@@ -232,7 +260,9 @@ async fn a_citizen_goes_through_every_journey_in_the_apps_pages() {
         vec![],
     )
     .await;
-    assert!(export.as_str().is_some_and(|e| e.len() > 1000), "{export}");
+    let export = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, export.as_str().unwrap()).unwrap();
+    let export_file = tmp.path().join("betaalpod-backup.age");
+    std::fs::write(&export_file, &export).unwrap();
     click(&client, Locator::Css("input[name=confirm]")).await;
     click(&client, Locator::Id("delete-pod")).await;
     wait_for(&client, "Log in to your pod").await;
@@ -250,6 +280,26 @@ async fn a_citizen_goes_through_every_journey_in_the_apps_pages() {
         .unwrap();
     assert!(!refused.is_empty());
     wait_for(&client, "Log in to your pod").await;
+
+    // The export moves the pod here again, as a new pod: checked in the browser with the
+    // passphrase before anything is sent.
+    click(&client, Locator::Css("details:last-of-type summary")).await;
+    client
+        .find(Locator::Id("backup-file"))
+        .await
+        .unwrap()
+        .send_keys(export_file.to_str().unwrap())
+        .await
+        .unwrap();
+    type_into(&client, "import-passphrase", PASSPHRASE).await;
+    click(&client, Locator::Css("#import button[type=submit]")).await;
+    wait_for(&client, "Your pod has been created").await;
+    let imported_id = client.find(Locator::Id("new-pod-id")).await.unwrap().text().await.unwrap();
+    assert_ne!(imported_id, pod_id);
+    click(&client, Locator::LinkText("Continue")).await;
+    wait_for(&client, "Total still to pay").await;
+    let imported_total = client.find(Locator::Id("total-outstanding")).await.unwrap().text().await.unwrap();
+    assert_eq!(imported_total, schemas::lang::format_cents(expected, schemas::lang::Lang::En));
 }
 
 /// Waits until a submission or status check is over and the saved plan shows again.
