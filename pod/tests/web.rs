@@ -8,67 +8,6 @@ mod common;
 
 use common::*;
 
-async fn csrf(s: &Setup) -> String {
-    common::csrf_at(&s.client, &s.url).await
-}
-
-async fn error_code(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: serde_json::Value = response.json().await.unwrap_or_default();
-    (status, body["error"]["code"].as_str().unwrap_or_default().to_owned())
-}
-
-async fn unlock(s: &Setup) {
-    assert_eq!(common::unlock_at(&s.client, &s.url, PASSPHRASE).await, 200);
-}
-
-/// Plays the citizen's browser at one organisation's dev-login page, then follows the redirect
-/// back to the pod's callback.
-async fn log_in(s: &Setup, login_url: &str) {
-    let (bsn, pin) = demo_data::citizen(SEED, 0);
-    let callback = fetcher::login::DevLogin::new(bsn.to_string(), pin)
-        .follow(login_url.parse().unwrap())
-        .await
-        .unwrap();
-    assert!(callback.as_str().starts_with(&s.url), "{callback}");
-    let back = s.client.get(callback).send().await.unwrap();
-    assert_eq!(back.status(), 303, "the pod accepted the callback");
-}
-
-async fn fetch_everything(s: &Setup) -> serde_json::Value {
-    let token = csrf(s).await;
-    let started = s
-        .client
-        .post(format!("{}/api/fetch", s.url))
-        .header("x-csrf-token", &token)
-        .json(&serde_json::json!({"sources": null}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(started.status(), 202);
-    let job: serde_json::Value = started.json().await.unwrap();
-    let id = job["id"].as_str().unwrap().to_owned();
-    for org in job["organisations"].as_array().unwrap() {
-        assert_eq!(org["stage"], "waiting_for_login", "{job}");
-        log_in(s, org["login_url"].as_str().unwrap()).await;
-    }
-    for _ in 0..100 {
-        let progress: serde_json::Value = s
-            .client
-            .get(format!("{}/api/fetch/{id}", s.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if progress["done"] == true {
-            return progress;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the fetch never finished");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unlock_fetch_overview_matter_export_lock() {

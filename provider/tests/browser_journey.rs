@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use browser_app::*;
+use browser_harness::files_under;
 use browser_harness::{Client, start_browser};
 use serde_json::{Value, json};
 use source::demo_data::DemoOrg;
@@ -72,19 +73,6 @@ fn holds_an_age_identity(bytes: &[u8]) -> bool {
         let rest = &bytes[at + 16..];
         rest.len() >= 58 && rest[..58].iter().all(|b| BECH32_UPPER.contains(b))
     })
-}
-
-fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push((path.clone(), std::fs::read(&path).unwrap_or_default()));
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

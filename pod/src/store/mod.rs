@@ -5,6 +5,7 @@
 //!   (both from [`pod_core`], so the browser seals and opens exactly as the native pod does).
 //! - [`backend`]: the narrow [`Store`] trait and its sled implementation.
 //! - [`pod`]: the pod folder ([`PodDir`]) and the unlocked session ([`UnlockedPod`]).
+//! - [`remote`]: a pod at a provider opened from this machine, its storage API as the store.
 //!
 //! Layering, from the disk up: the backend sees opaque random keys and ciphertext only; the data
 //! key is stored as an age ciphertext to the citizen's recipient; the identity is stored only
@@ -17,6 +18,7 @@ pub mod backup;
 pub mod keys;
 mod lock;
 pub mod pod;
+pub mod remote;
 mod rotate;
 pub mod throttle;
 

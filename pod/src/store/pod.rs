@@ -57,6 +57,9 @@ pub enum PodError {
     /// Files are damaged.
     #[error("{0}")]
     Damaged(String),
+    /// Something a pod at a provider does in the provider's app, not here.
+    #[error("{0}")]
+    Unsupported(String),
     /// The storage backend failed.
     #[error(transparent)]
     Backend(#[from] BackendError),
@@ -320,7 +323,7 @@ impl PodDir {
         let (store, data_key, notices) = super::rotate::open_matching_store(self, &identity)?;
         let recipient = identity.to_public();
         Ok(UnlockedPod {
-            home: Home {
+            home: Home::Folder {
                 dir: self.clone(),
                 _lock: lock,
             },
@@ -425,18 +428,23 @@ pub struct UnlockedPod {
     pub(super) notices: Vec<Notice>,
 }
 
-/// Where an unlocked pod's identity files live: a folder on this machine, held with the process
-/// lock for as long as the pod is open.
-pub(super) struct Home {
-    pub(super) dir: PodDir,
-    pub(super) _lock: ProcessLock,
+/// Where an unlocked pod's identity files live.
+pub(super) enum Home {
+    /// A folder on this machine, held with the process lock for as long as the pod is open.
+    Folder { dir: PodDir, _lock: ProcessLock },
+    /// A pod at a provider, used from this machine ([`super::remote`]): the provider keeps the
+    /// wrapped identity, and passphrase changes happen in its app.
+    Provider { url: String },
 }
 
 impl std::fmt::Debug for UnlockedPod {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UnlockedPod")
-            .field("dir", &self.home.dir.root)
-            .finish_non_exhaustive()
+        let mut debug = f.debug_struct("UnlockedPod");
+        match &self.home {
+            Home::Folder { dir, .. } => debug.field("dir", &dir.root),
+            Home::Provider { url } => debug.field("provider", url),
+        };
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -453,9 +461,37 @@ impl UnlockedPod {
     /// Locks the pod: the keys are wiped and the process lock released.
     pub fn lock(self) {}
 
-    /// The pod folder.
-    pub fn dir(&self) -> &PodDir {
-        &self.home.dir
+    /// Opens a pod at a provider whose records `store` reaches, with the `identity` just
+    /// unwrapped on this machine. Fails if the store's data key is not for this identity.
+    pub fn open_at_provider(url: &str, store: Box<dyn Store>, identity: x25519::Identity) -> Result<Self, PodError> {
+        let data_key = unwrap_data_key(store.as_ref(), &identity)?
+            .ok_or_else(|| PodError::Damaged("this pod's records belong to another key".to_owned()))?;
+        let recipient = identity.to_public();
+        Ok(Self {
+            home: Home::Provider { url: url.to_owned() },
+            store,
+            identity,
+            recipient,
+            data_key,
+            notices: Vec::new(),
+        })
+    }
+
+    /// The pod folder, for a pod on this machine (`None` for one at a provider).
+    pub fn dir(&self) -> Option<&PodDir> {
+        match &self.home {
+            Home::Folder { dir, .. } => Some(dir),
+            Home::Provider { .. } => None,
+        }
+    }
+
+    /// The folder, or an error that says where to do `what` for a pod at a provider.
+    pub(super) fn folder(&self, what: &str) -> Result<&PodDir, PodError> {
+        self.dir().ok_or_else(|| {
+            PodError::Unsupported(format!(
+                "{what} is done in your provider's app for a pod at a provider; this machine only opens it"
+            ))
+        })
     }
 
     /// The citizen's public recipient; organisations encrypt their answers to it.
@@ -472,7 +508,7 @@ impl UnlockedPod {
     /// Replaces the passphrase of this open pod, after checking the current one.
     pub fn change_passphrase(&self, current: &SecretString, new: &SecretString, cost: KdfCost) -> Result<(), PodError> {
         keys::check_passphrase(new).map_err(PodError::WeakPassphrase)?;
-        let dir = self.dir();
+        let dir = self.folder("changing the passphrase")?;
         let file = dir.read_file(&dir.identity_path())?;
         match keys::unwrap_identity(&file, current, "identity.age") {
             Ok(_) => {}

@@ -64,7 +64,7 @@ impl UnlockedPod {
         cost: KdfCost,
         stop: Option<RotationStep>,
     ) -> Result<Option<Rotated>, PodError> {
-        let dir = self.dir().clone();
+        let dir = self.folder("rotating the key")?.clone();
         let new_identity = x25519::Identity::generate();
         let new_recipient = new_identity.to_public();
         let new_key = DataKey::generate();

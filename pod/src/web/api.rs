@@ -63,6 +63,7 @@ impl From<PodError> for ApiError {
             ),
             PodError::Lock(e) => ApiError::new(StatusCode::CONFLICT, "in_use", e.to_string()),
             PodError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such record"),
+            PodError::Unsupported(message) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported", message),
             other => {
                 tracing::error!(error = %other, "pod error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", other.to_string())

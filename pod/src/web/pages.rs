@@ -329,7 +329,7 @@ pub async fn change_passphrase(
             )
             .await
         }
-        Ok(Err(crate::store::PodError::WeakPassphrase(message))) => {
+        Ok(Err(crate::store::PodError::WeakPassphrase(message) | crate::store::PodError::Unsupported(message))) => {
             settings_page(&app, &session, lang, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Ok(Err(crate::store::PodError::WrongPassphrase)) => {

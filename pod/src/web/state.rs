@@ -41,7 +41,8 @@ impl WebConfig {
     }
 }
 
-/// How the server opens its pod: a folder on this machine ([`PodDir`]), or a pod at a provider.
+/// How the server opens its pod: a folder on this machine ([`PodDir`]), or a pod at a provider
+/// ([`crate::store::remote::ProviderPod`]).
 pub trait PodOpener: Send + Sync {
     /// Unwraps the identity with `passphrase` and opens the store. Blocking (scrypt).
     fn unlock(&self, passphrase: &SecretString) -> Result<UnlockedPod, PodError>;
@@ -125,8 +126,12 @@ impl App {
         Self::with_opener(Arc::new(dir), config, Arc::new(BrowserLogin::default()))
     }
 
-    /// A locked server for the pod `opener` opens, catching OAuth callbacks with `browser`
-    /// (a provider shares one among its pods, since the callback address is the provider's).
+    /// A locked server for the pod at a provider that `pod` names, opened from this machine.
+    pub fn at_provider(pod: crate::store::remote::ProviderPod, config: WebConfig) -> Self {
+        Self::with_opener(Arc::new(pod), config, Arc::new(BrowserLogin::default()))
+    }
+
+    /// A locked server for the pod `opener` opens, catching OAuth callbacks with `browser`.
     pub fn with_opener(opener: Arc<dyn PodOpener>, config: WebConfig, browser: Arc<BrowserLogin>) -> Self {
         Self {
             opener,

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub use browser_harness::expected_outstanding;
 use browser_harness::{Client, Locator};
 use serde_json::Value;
 
@@ -151,23 +152,6 @@ pub async fn log_in_in_popups(client: &Client, main: &fantoccini::wd::WindowHand
         }
     }
 }
-
-/// What the organisations hold for the citizen, derived natively: the expected overview total.
-pub fn expected_outstanding(dirs: &[PathBuf], bsn: &str, as_of: chrono::NaiveDate) -> i64 {
-    dirs.iter()
-        .map(|dir| {
-            let data: Value = serde_json::from_slice(&std::fs::read(dir.join("data.json")).unwrap()).unwrap();
-            let document = serde_json::to_vec(&data[bsn]["document"]).unwrap();
-            let document = schemas::fcid::parse(&document).unwrap();
-            schemas::fcid::derive::view(&document, as_of)
-                .matters
-                .iter()
-                .map(|m| m.outstanding_cents)
-                .sum::<i64>()
-        })
-        .sum()
-}
-
 
 /// On the app's progress page: opens each organisation's login with a click on its link, as
 /// the citizen would, and logs in there.

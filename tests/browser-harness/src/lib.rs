@@ -161,3 +161,35 @@ pub async fn log_in_at_organisation(client: &Client, bsn: &str, pin: &str) {
     client.find(Locator::Id("pin")).await.unwrap().send_keys(pin).await.unwrap();
     click(client, Locator::Css("button[type=submit]")).await;
 }
+
+/// Every file under `dir` with its bytes, for tests that read a server's storage as an attacker
+/// would.
+pub fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push((path.clone(), std::fs::read(&path).unwrap_or_default()));
+        }
+    }
+    out
+}
+
+/// What the organisations whose `data.json` lie in `dirs` hold for the citizen `bsn`, derived
+/// natively as of `as_of`: the total an overview must show.
+pub fn expected_outstanding(dirs: &[std::path::PathBuf], bsn: &str, as_of: chrono::NaiveDate) -> i64 {
+    dirs.iter()
+        .map(|dir| {
+            let data: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("data.json")).unwrap()).unwrap();
+            let document = serde_json::to_vec(&data[bsn]["document"]).unwrap();
+            let document = schemas::fcid::parse(&document).unwrap();
+            schemas::fcid::derive::view(&document, as_of)
+                .matters
+                .iter()
+                .map(|m| m.outstanding_cents)
+                .sum::<i64>()
+        })
+        .sum()
+}
