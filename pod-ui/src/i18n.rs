@@ -244,6 +244,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "The key changed since you checked it; nothing was added.",
     ),
     ("reference", "betalingskenmerk", "payment reference"),
+    ("summary", "Samenvatting", "Summary"),
     ("audit", "Logboek", "Activity log"),
     (
         "audit_help",

@@ -72,6 +72,7 @@ struct OrgBlock {
 struct OverviewPage {
     base: Base,
     summary_label: String,
+    summary_region: String,
     total_label: String,
     overdue_label: String,
     next_label: String,
@@ -150,6 +151,7 @@ pub fn overview(chrome: &Chrome, overview: &Overview, offset: chrono::FixedOffse
     OverviewPage {
         base: chrome.base(),
         summary_label: t(lang, "title").to_owned(),
+        summary_region: t(lang, "summary").to_owned(),
         total_label: t(lang, "total_outstanding").to_owned(),
         overdue_label: t(lang, "overdue").to_owned(),
         next_label: t(lang, "next_due").to_owned(),
@@ -544,4 +546,47 @@ pub fn audit(chrome: &Chrome, log: &[FetchLogEntry], offset: chrono::FixedOffset
             .collect(),
     }
     .render()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Place;
+
+    const SCRIPT: &str = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+
+    fn chrome(place: Place) -> Chrome {
+        Chrome {
+            lang: Lang::En,
+            unlocked: true,
+            csrf: "token".to_owned(),
+            place,
+        }
+    }
+
+    #[test]
+    fn organisation_text_is_shown_never_run_in_either_place() {
+        let line = Progress {
+            id: "nl.cjib".to_owned(),
+            name: SCRIPT.to_owned(),
+            stage: Stage::Failed,
+            login_url: None,
+            message: Some(SCRIPT.to_owned()),
+        };
+        for place in [Place::Local, Place::Browser] {
+            let html = progress(&chrome(place), std::slice::from_ref(&line), false).unwrap();
+            assert!(!html.contains("<script>alert") && !html.contains("<img src=x"), "{html}");
+            assert!(html.contains("&#60;script&#62;alert(1)"), "{html}");
+        }
+    }
+
+    #[test]
+    fn links_lead_to_the_server_locally_and_stay_in_the_tab_in_the_browser() {
+        let local = audit(&chrome(Place::Local), &[], chrono::FixedOffset::east_opt(0).unwrap()).unwrap();
+        let browser = audit(&chrome(Place::Browser), &[], chrono::FixedOffset::east_opt(0).unwrap()).unwrap();
+        assert!(local.contains("href=\"/settings\"") && local.contains("/static/app.css"), "{local}");
+        assert!(local.contains("value=\"token\""), "locally, forms carry the CSRF token");
+        assert!(browser.contains("href=\"#/settings\"") && !browser.contains("href=\"/"), "{browser}");
+        assert!(!browser.contains("/static/app.css"), "the browser app links its own pinned stylesheet");
+    }
 }

@@ -3,7 +3,8 @@
 //! - **unlock**: an OPAQUE login (Argon2id) plus opening the identity (age scrypt at age's own
 //!   work factor) and the data key;
 //! - **overview**: reading every record of a pod with 20 organisations × 50 matters from the
-//!   provider, opening them and building the overview.
+//!   provider, opening them, building the overview and rendering its page (`pod_ui`; in the
+//!   browser also putting it into the document, as the app does).
 //!
 //! ```sh
 //! scripts/build-wasm && cargo bench -p pod-wasm --bench in_browser
@@ -176,7 +177,15 @@ async fn run(app: std::path::PathBuf) {
             session.load(&RecordName::parse(name).unwrap(), &bytes).unwrap();
         }
         let overview = session.overview(as_of, chrono::Utc::now());
+        let chrome = pod_ui::Chrome {
+            lang: schemas::lang::Lang::Nl,
+            unlocked: true,
+            csrf: String::new(),
+            place: pod_ui::Place::Browser,
+        };
+        let page = pod_ui::pages::overview(&chrome, &overview, *chrono::Local::now().offset()).unwrap();
         overview_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(page.matches("class=\"organisation\"").count(), 20);
         assert_eq!(overview.organisations.len(), 20);
         assert_eq!(overview.organisations.iter().map(|o| o.matters.len()).sum::<usize>(), 1000);
     }
@@ -206,9 +215,12 @@ async fn run(app: std::path::PathBuf) {
                  unlock.push(performance.now() - t);
                  t = performance.now();
                  await session.loadInto(pod);
-                 const built = JSON.parse(pod.overview(arguments[2], new Date().toISOString()));
+                 const html = pod.page('/', 'nl', new Date().toISOString(), -new Date().getTimezoneOffset());
+                 const page = new DOMParser().parseFromString(html, 'text/html');
+                 document.getElementById('app').replaceChildren(...Array.from(page.body.childNodes).map((n) => document.importNode(n, true)));
                  overview.push(performance.now() - t);
-                 if (built.organisations.length !== 20) throw new Error('not 20 organisations');
+                 const shown = document.querySelectorAll('#app section.organisation').length;
+                 if (shown !== 20) throw new Error('not 20 organisations: ' + shown);
                }
                return { unlock, overview };
              })().then(done, (e) => done({ error: String(e) }));",
@@ -222,7 +234,7 @@ async fn run(app: std::path::PathBuf) {
     client.close().await.unwrap();
     println!("unlock (OPAQUE + scrypt + data key): wasm {wasm_unlock:.0} ms, native {native_unlock:.0} ms, {:.2}x", wasm_unlock / native_unlock);
     println!(
-        "overview, 20 organisations x 50 matters (read, open, build): wasm {wasm_overview:.0} ms, native {native_overview:.0} ms, {:.2}x",
+        "overview, 20 organisations x 50 matters (read, open, build, render the page): wasm {wasm_overview:.0} ms, native {native_overview:.0} ms, {:.2}x",
         wasm_overview / native_overview
     );
 }

@@ -103,6 +103,15 @@ pub async fn click(client: &Client, locator: Locator<'_>) {
 
 /// Runs axe-core in the page; returns the serious and critical violations.
 pub async fn accessibility_problems(client: &Client) -> Vec<String> {
+    axe(client, "v.impact === 'serious' || v.impact === 'critical'").await
+}
+
+/// Runs axe-core in the page; returns every violation, whatever its impact.
+pub async fn accessibility_violations(client: &Client) -> Vec<String> {
+    axe(client, "true").await
+}
+
+async fn axe(client: &Client, keep: &str) -> Vec<String> {
     let axe = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../support/node_modules/axe-core/axe.min.js"),
     )
@@ -110,7 +119,9 @@ pub async fn accessibility_problems(client: &Client) -> Vec<String> {
     client.execute(&axe, vec![]).await.unwrap();
     let result = client
         .execute_async(
-            "const done = arguments[arguments.length - 1]; axe.run(document).then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ': ' + v.help)));",
+            &format!(
+                "const done = arguments[arguments.length - 1]; axe.run(document).then(r => done(r.violations.filter(v => {keep}).map(v => v.impact + ' ' + v.id + ': ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))));"
+            ),
             vec![],
         )
         .await
