@@ -10,7 +10,7 @@ mod browser_app;
 use std::time::Duration;
 
 use browser_app::*;
-use browser_harness::{Client, Locator, accessibility_violations, body_text, click, start_browser};
+use browser_harness::{Client, Locator, accessibility_violations, body_text, start_browser};
 use serde_json::json;
 use source::demo_data::DemoOrg;
 use source::local::LocalOrganisation;
@@ -29,10 +29,30 @@ async fn wait_for(client: &Client, needle: &str) -> String {
     panic!("the page never showed {needle:?}; it shows:\n{text}");
 }
 
+/// Types into the field `id` once the page shows it (pages render after each step, a moment
+/// later on a busy machine).
 async fn type_into(client: &Client, id: &str, text: &str) {
-    let field = client.find(Locator::Id(id)).await.unwrap();
+    let field = client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("no field #{id}: {e}"));
     field.clear().await.unwrap();
     field.send_keys(text).await.unwrap();
+}
+
+/// Clicks what `locator` finds once the page shows it.
+async fn press(client: &Client, locator: Locator<'_>) {
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(locator)
+        .await
+        .unwrap_or_else(|e| panic!("nothing to click at {locator:?}: {e}"))
+        .click()
+        .await
+        .unwrap();
 }
 
 async fn axe_clean(client: &Client, page: &str) {
@@ -82,49 +102,49 @@ async fn a_citizen_goes_through_every_journey_in_the_apps_pages() {
     // Sign up; the pod number and recovery code are shown once.
     type_into(&client, "new-passphrase", PASSPHRASE).await;
     type_into(&client, "repeat", "something else entirely").await;
-    click(&client, Locator::Css("#signup button[type=submit]")).await;
+    press(&client, Locator::Css("#signup button[type=submit]")).await;
     wait_for(&client, "De twee wachtwoordzinnen zijn niet gelijk").await;
     type_into(&client, "new-passphrase", PASSPHRASE).await;
     type_into(&client, "repeat", PASSPHRASE).await;
-    click(&client, Locator::Css("#signup button[type=submit]")).await;
+    press(&client, Locator::Css("#signup button[type=submit]")).await;
     wait_for(&client, "Je pod is aangemaakt").await;
     let pod_id = client.find(Locator::Id("new-pod-id")).await.unwrap().text().await.unwrap();
     let code = client.find(Locator::Id("new-recovery-code")).await.unwrap().text().await.unwrap();
     assert_eq!(pod_id.len(), 32, "{pod_id}");
     assert!(code.len() > 20, "{code}");
     axe_clean(&client, "the welcome page").await;
-    click(&client, Locator::LinkText("Verder")).await;
+    press(&client, Locator::LinkText("Verder")).await;
     wait_for(&client, "Totaal nog te betalen").await;
 
     // Pin the three organisations in the settings, comparing fingerprints first.
-    click(&client, Locator::LinkText("Instellingen")).await;
+    press(&client, Locator::LinkText("Instellingen")).await;
     wait_for(&client, "Organisatie toevoegen").await;
     for org in &orgs {
         type_into(&client, "url", &org.url).await;
-        click(&client, Locator::Css("form[action='#/settings/scheme/check'] button")).await;
+        press(&client, Locator::Css("form[action='#/settings/scheme/check'] button")).await;
         wait_for(&client, "Vertrouwen en toevoegen").await;
-        click(&client, Locator::Css("form[action='#/settings/scheme/pin'] button")).await;
+        press(&client, Locator::Css("form[action='#/settings/scheme/pin'] button")).await;
         wait_for(&client, "De organisatie is toegevoegd").await;
     }
     axe_clean(&client, "settings").await;
 
     // Lock, then unlock with the remembered pod number.
-    click(&client, Locator::Css("header button[type=submit]")).await;
+    press(&client, Locator::Css("header button[type=submit]")).await;
     wait_for(&client, "Inloggen bij je pod").await;
     let remembered = client.find(Locator::Id("pod-id")).await.unwrap().prop("value").await.unwrap();
     assert_eq!(remembered.as_deref(), Some(pod_id.as_str()));
     type_into(&client, "passphrase", "een verkeerde geheime zin").await;
-    click(&client, Locator::Css("#login button[type=submit]")).await;
+    press(&client, Locator::Css("#login button[type=submit]")).await;
     wait_for(&client, "Die wachtwoordzin klopt niet").await;
     type_into(&client, "passphrase", PASSPHRASE).await;
-    click(&client, Locator::Css("#login button[type=submit]")).await;
+    press(&client, Locator::Css("#login button[type=submit]")).await;
     wait_for(&client, "Totaal nog te betalen").await;
 
     // Fetch from all three, logging in at each from the progress page.
-    click(&client, Locator::LinkText("Gegevens ophalen")).await;
-    wait_for(&client, "CJIB").await;
+    press(&client, Locator::LinkText("Gegevens ophalen")).await;
+    wait_for(&client, "Je logt bij elke organisatie zelf in").await;
     axe_clean(&client, "the fetch page").await;
-    click(&client, Locator::Css("main form button[type=submit]")).await;
+    press(&client, Locator::Css("main form button[type=submit]")).await;
     wait_for(&client, "Inloggen bij").await;
     axe_clean(&client, "the progress page").await;
     log_in_from_progress_page(&client, &main, 3, &bsn, &pin).await;
@@ -144,7 +164,7 @@ async fn a_citizen_goes_through_every_journey_in_the_apps_pages() {
     axe_clean(&client, "the overview").await;
 
     // A matter's timeline.
-    click(&client, Locator::Css("ul.matters a")).await;
+    press(&client, Locator::Css("ul.matters a")).await;
     wait_for(&client, "Verloop").await;
     assert!(client.find(Locator::Css("ol.timeline li")).await.is_ok(), "the timeline has events");
     axe_clean(&client, "a matter").await;
@@ -152,35 +172,36 @@ async fn a_citizen_goes_through_every_journey_in_the_apps_pages() {
     wait_for(&client, "Totaal nog te betalen").await;
 
     // The audit view: three fetches, each ended well.
-    click(&client, Locator::LinkText("Logboek")).await;
+    press(&client, Locator::LinkText("Logboek")).await;
     let audit = wait_for(&client, "gegevens ophalen").await;
     assert_eq!(audit.matches("gelukt").count(), 3, "{audit}");
     axe_clean(&client, "the audit view").await;
 
     // A new passphrase from the settings: the current one is checked first.
     let new_passphrase = "een nieuwe lange geheime zin";
-    click(&client, Locator::LinkText("Instellingen")).await;
+    press(&client, Locator::LinkText("Instellingen")).await;
+    wait_for(&client, "Wachtwoordzin wijzigen").await;
     type_into(&client, "current", "niet de goede zin hoor").await;
     type_into(&client, "new", new_passphrase).await;
-    click(&client, Locator::Css("form[action='#/settings/passphrase'] button")).await;
+    press(&client, Locator::Css("form[action='#/settings/passphrase'] button")).await;
     wait_for(&client, "Die wachtwoordzin klopt niet").await;
     type_into(&client, "current", PASSPHRASE).await;
     type_into(&client, "new", new_passphrase).await;
-    click(&client, Locator::Css("form[action='#/settings/passphrase'] button")).await;
+    press(&client, Locator::Css("form[action='#/settings/passphrase'] button")).await;
     wait_for(&client, "Je wachtwoordzin is gewijzigd").await;
 
     // Forgotten: the recovery code shown at sign-up sets another, and a new code is shown once.
-    click(&client, Locator::Css("header button[type=submit]")).await;
+    press(&client, Locator::Css("header button[type=submit]")).await;
     wait_for(&client, "Wachtwoordzin vergeten?").await;
-    click(&client, Locator::Css("details summary")).await;
+    press(&client, Locator::Css("details summary")).await;
     type_into(&client, "recover-pod-id", &pod_id).await;
     type_into(&client, "recovery-code", &code.to_lowercase().replace('-', " ")).await;
     type_into(&client, "recover-passphrase", PASSPHRASE).await;
-    click(&client, Locator::Css("#recover button[type=submit]")).await;
+    press(&client, Locator::Css("#recover button[type=submit]")).await;
     wait_for(&client, "Je pod is aangemaakt").await;
     let new_code = client.find(Locator::Id("new-recovery-code")).await.unwrap().text().await.unwrap();
     assert_ne!(new_code, code, "a used recovery code is replaced");
-    click(&client, Locator::LinkText("Verder")).await;
+    press(&client, Locator::LinkText("Verder")).await;
     wait_for(&client, "Totaal nog te betalen").await;
     let reopened = client.find(Locator::Id("total-outstanding")).await.unwrap().text().await.unwrap();
     assert_eq!(reopened, total, "the recovered pod shows the same overview");
@@ -195,14 +216,14 @@ async fn a_citizen_goes_through_every_journey_in_the_apps_pages() {
     .await;
     assert_eq!(exports["json"]["totals"]["outstanding_cents"], json!(expected), "{exports}");
     assert!(exports["csv"].as_str().unwrap_or_default().lines().count() > 3, "{exports}");
-    click(&client, Locator::LinkText("Mijn Betaaloverzicht")).await;
-    click(&client, Locator::LinkText("Afdrukbaar overzicht voor je schuldhulpverlener")).await;
+    press(&client, Locator::LinkText("Mijn Betaaloverzicht")).await;
+    press(&client, Locator::LinkText("Afdrukbaar overzicht voor je schuldhulpverlener")).await;
     wait_for(&client, "Datum").await;
     client.back().await.unwrap();
 
     // An arrangement for everything, with a three-month pause: plan, save, submit, status.
     wait_for(&client, "Totaal nog te betalen").await;
-    click(&client, Locator::LinkText("Betalingsregeling")).await;
+    press(&client, Locator::LinkText("Betalingsregeling")).await;
     wait_for(&client, "Netto inkomen").await;
     type_into(&client, "income", "4.000,00").await;
     client
@@ -219,36 +240,36 @@ async fn a_citizen_goes_through_every_journey_in_the_apps_pages() {
         .click()
         .await
         .unwrap();
-    click(&client, Locator::Css("form[action='#/arrangement'] button[type=submit]")).await;
+    press(&client, Locator::Css("form[action='#/arrangement'] button[type=submit]")).await;
     let plan = wait_for(&client, "Een regeling die je kunt betalen").await;
     assert!(client.find(Locator::Css("svg.chart")).await.is_ok(), "the plan is drawn: {plan}");
     axe_clean(&client, "the arrangement page").await;
-    click(&client, Locator::Css("form[action='#/arrangement/save'] button")).await;
+    press(&client, Locator::Css("form[action='#/arrangement/save'] button")).await;
     wait_for(&client, "niet ingediend").await;
     axe_clean(&client, "a saved plan").await;
-    click(&client, Locator::Id("submit-plan")).await;
+    press(&client, Locator::Id("submit-plan")).await;
     log_in_from_progress_page(&client, &main, 3, &bsn, &pin).await;
     saved_page_again(&client).await;
     let submitted = wait_for(&client, "ontvangen").await;
     assert!(!submitted.contains("niet ingediend"), "every part arrived: {submitted}");
-    click(&client, Locator::Id("check-status")).await;
+    press(&client, Locator::Id("check-status")).await;
     log_in_from_progress_page(&client, &main, 3, &bsn, &pin).await;
     saved_page_again(&client).await;
     let checked = body_text(&client).await;
     assert_eq!(checked.matches("ontvangen").count(), 3, "{checked}");
 
     // English, and 390 px wide.
-    click(&client, Locator::LinkText("English")).await;
+    press(&client, Locator::LinkText("English")).await;
     wait_for(&client, "Your saved arrangement").await;
-    click(&client, Locator::Css("a.brand")).await;
+    press(&client, Locator::Css("a.brand")).await;
     wait_for(&client, "Total still to pay").await;
     client.set_window_size(390, 844).await.unwrap();
     fits(&client, "the overview").await;
     axe_clean(&client, "the overview in English at 390 px").await;
-    click(&client, Locator::LinkText("Payment arrangement")).await;
+    press(&client, Locator::LinkText("Payment arrangement")).await;
     wait_for(&client, "Net monthly income").await;
     fits(&client, "the arrangement page").await;
-    click(&client, Locator::LinkText("Settings")).await;
+    press(&client, Locator::LinkText("Settings")).await;
     wait_for(&client, "Delete pod").await;
     fits(&client, "settings").await;
     axe_clean(&client, "settings in English at 390 px").await;
@@ -263,12 +284,12 @@ async fn a_citizen_goes_through_every_journey_in_the_apps_pages() {
     let export = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, export.as_str().unwrap()).unwrap();
     let export_file = tmp.path().join("betaalpod-backup.age");
     std::fs::write(&export_file, &export).unwrap();
-    click(&client, Locator::Css("input[name=confirm]")).await;
-    click(&client, Locator::Id("delete-pod")).await;
+    press(&client, Locator::Css("input[name=confirm]")).await;
+    press(&client, Locator::Id("delete-pod")).await;
     wait_for(&client, "Log in to your pod").await;
     type_into(&client, "pod-id", &pod_id).await;
     type_into(&client, "passphrase", PASSPHRASE).await;
-    click(&client, Locator::Css("#login button[type=submit]")).await;
+    press(&client, Locator::Css("#login button[type=submit]")).await;
     let refused = client
         .wait()
         .at_most(Duration::from_secs(30))
@@ -283,7 +304,7 @@ async fn a_citizen_goes_through_every_journey_in_the_apps_pages() {
 
     // The export moves the pod here again, as a new pod: checked in the browser with the
     // passphrase before anything is sent.
-    click(&client, Locator::Css("details:last-of-type summary")).await;
+    press(&client, Locator::Css("details:last-of-type summary")).await;
     client
         .find(Locator::Id("backup-file"))
         .await
@@ -292,11 +313,11 @@ async fn a_citizen_goes_through_every_journey_in_the_apps_pages() {
         .await
         .unwrap();
     type_into(&client, "import-passphrase", PASSPHRASE).await;
-    click(&client, Locator::Css("#import button[type=submit]")).await;
+    press(&client, Locator::Css("#import button[type=submit]")).await;
     wait_for(&client, "Your pod has been created").await;
     let imported_id = client.find(Locator::Id("new-pod-id")).await.unwrap().text().await.unwrap();
     assert_ne!(imported_id, pod_id);
-    click(&client, Locator::LinkText("Continue")).await;
+    press(&client, Locator::LinkText("Continue")).await;
     wait_for(&client, "Total still to pay").await;
     let imported_total = client.find(Locator::Id("total-outstanding")).await.unwrap().text().await.unwrap();
     assert_eq!(imported_total, schemas::lang::format_cents(expected, schemas::lang::Lang::En));
