@@ -73,6 +73,11 @@ export function start(core) {
         }
       } else if (route === '/welcome' && state.welcome) {
         show(core.renderWelcome(state.lang, state.welcome.podId, state.welcome.code));
+      } else if (state.welcome) {
+        // The recovery code is shown once: gone from memory as soon as the citizen moves on.
+        state.welcome = null;
+        render(message);
+        return;
       } else if (state.progress && route === state.progress.route) {
         show(core.renderProgress(state.lang, JSON.stringify(state.progress.organisations)));
       } else {

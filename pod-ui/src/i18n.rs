@@ -245,6 +245,9 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("reference", "betalingskenmerk", "payment reference"),
     ("summary", "Samenvatting", "Summary"),
+    ("no_such_page", "Deze pagina bestaat niet.", "There is no such page."),
+    ("no_such_matter", "Deze zaak staat niet in je pod.", "This matter is not in your pod."),
+    ("no_such_plan", "Deze regeling staat niet in je pod.", "This plan is not in your pod."),
     ("audit", "Logboek", "Activity log"),
     (
         "audit_help",

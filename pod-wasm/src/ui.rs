@@ -62,12 +62,12 @@ impl Pod {
                             let document = latest.get(org)?.document.as_ref()?;
                             pod_core::matter::detail(document, org, index, today)
                         })
-                        .ok_or_else(|| JsError::new("there is no such matter in your pod"))?;
+                        .ok_or_else(|| JsError::new(pod_ui::i18n::t(chrome.lang, "no_such_matter")))?;
                     pod_ui::pages::matter(&chrome, &detail)
                 } else if let Some(id) = other.strip_prefix("/arrangements/") {
                     let saved = RecordId::parse(id)
                         .and_then(|record| session.arrangement(record))
-                        .ok_or_else(|| JsError::new("there is no such saved plan in your pod"))?;
+                        .ok_or_else(|| JsError::new(pod_ui::i18n::t(chrome.lang, "no_such_plan")))?;
                     pod_ui::arrangement::saved(
                         &chrome,
                         id,
@@ -77,7 +77,7 @@ impl Pod {
                         &organisations(),
                     )
                 } else {
-                    return Err(JsError::new(&format!("there is no page {other:?}")));
+                    return Err(JsError::new(pod_ui::i18n::t(chrome.lang, "no_such_page")));
                 }
             }
         };

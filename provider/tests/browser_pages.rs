@@ -115,6 +115,10 @@ async fn a_citizen_goes_through_every_journey_in_the_apps_pages() {
     axe_clean(&client, "the welcome page").await;
     press(&client, Locator::LinkText("Verder")).await;
     wait_for(&client, "Totaal nog te betalen").await;
+    // Shown once: going back to it shows the overview, and the code is no longer in the page.
+    client.execute("window.location.hash = '#/welcome'", vec![]).await.unwrap();
+    let again = wait_for(&client, "Deze pagina bestaat niet").await;
+    assert!(!again.contains(&code) && !again.contains("Je pod is aangemaakt"), "{again}");
 
     // Pin the three organisations in the settings, comparing fingerprints first.
     press(&client, Locator::LinkText("Instellingen")).await;

@@ -52,7 +52,7 @@ impl RemoteStore {
         runtime.spawn(async move {
             let _ = tx.send(call.await);
         });
-        rx.recv()
+        blocking(|| rx.recv())
             .map_err(|_| BackendError::Io("the provider connection stopped".to_owned()))?
     }
 
@@ -72,6 +72,18 @@ impl RemoteStore {
             Some(version) => versions.insert(name.to_owned(), version),
             None => versions.remove(name),
         };
+    }
+}
+
+/// Waits for `wait` without stalling the caller's runtime: on a multi-threaded runtime (the web
+/// server's) the worker hands its other tasks on first, so nothing queued behind it waits for
+/// the provider's answer too.
+fn blocking<T>(wait: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(wait)
+        }
+        _ => wait(),
     }
 }
 
@@ -204,7 +216,7 @@ impl Drop for RemoteStore {
                 let _ = http.post(url).bearer_auth(token).send().await;
                 let _ = tx.send(());
             });
-            let _ = rx.recv_timeout(std::time::Duration::from_secs(5));
+            let _ = blocking(|| rx.recv_timeout(std::time::Duration::from_secs(5)));
         }
         runtime.shutdown_background();
     }
