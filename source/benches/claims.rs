@@ -1,5 +1,6 @@
-//! Authorised claim fetches per second, next to the same server's `/healthz` and next to the
-//! crypto alone (JWS signing plus age encryption of the same payload).
+//! Authorised claim fetches per second, one client at a time and 16 at once, next to the same
+//! server's `/healthz` and next to the crypto alone (JWS signing plus age encryption of the same
+//! payload, on one core).
 
 use std::sync::Arc;
 
@@ -140,6 +141,24 @@ fn bench(c: &mut Criterion) {
             response.bytes().await.unwrap()
         })
     });
+    // 16 clients at once, as a busy organisation sees them: their audit lines share syncs.
+    group.throughput(Throughput::Elements(16));
+    group.bench_function("claims_fetch_16_concurrent", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let requests = (0..16).map(|_| {
+                let (http, url, token, body) = (http.clone(), format!("{}/claims", running.url), running.token.clone(), body.clone());
+                tokio::spawn(async move {
+                    let response = http.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+                    assert_eq!(response.status(), 200);
+                    response.bytes().await.unwrap()
+                })
+            });
+            for request in requests.collect::<Vec<_>>() {
+                request.await.unwrap();
+            }
+        })
+    });
+    group.throughput(Throughput::Elements(1));
     let (bsn, _) = source::demo_data::citizen(1, 0);
     let document = running.state.backend.document(&bsn).unwrap().unwrap();
     let payload = serde_json::to_vec(&serde_json::json!({"iss": "x", "sub_hash": "y", "iat": 0, "exp": 0, "nonce": "n", "recipient": recipient.to_string(), "document": document})).unwrap();

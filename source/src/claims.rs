@@ -89,7 +89,7 @@ pub async fn claims(State(state): State<AppState>, headers: HeaderMap, body: Byt
         state.config.rate_limits.claims_per_minute,
         Instant::now(),
     ) {
-        audit("rate_limited");
+        audit("rate_limited").await;
         let mut response = json_error(
             StatusCode::TOO_MANY_REQUESTS,
             "slow_down",
@@ -118,7 +118,7 @@ pub async fn claims(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Ok(document) => document,
         Err(e) => {
             tracing::error!(error = %e, "could not build a claim document");
-            audit("server_error");
+            audit("server_error").await;
             return json_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
@@ -147,7 +147,7 @@ pub async fn claims(State(state): State<AppState>, headers: HeaderMap, body: Byt
     let Ok(encrypted) = age::encrypt(&recipient, jws.as_bytes()) else {
         return json_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "encryption failed");
     };
-    audit("ok");
+    audit("ok").await;
     let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, "application/age")], encrypted).into_response();
     no_store(response.headers_mut());
     response
@@ -247,7 +247,7 @@ pub async fn submit_arrangement(State(state): State<AppState>, headers: HeaderMa
         client_id: Some(&token.client_id),
         subject: Some(&subject),
         outcome: "ok",
-    });
+    }).await;
     signed_response(&state, StatusCode::CREATED, RECEIPT_TYP, &receipt, Some(&receipt_id))
 }
 
@@ -286,7 +286,7 @@ pub async fn arrangement_status(State(state): State<AppState>, headers: HeaderMa
         client_id: Some(&token.client_id),
         subject: Some(&subject),
         outcome: "ok",
-    });
+    }).await;
     signed_response(&state, StatusCode::OK, STATUS_TYP, &status, None)
 }
 

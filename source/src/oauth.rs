@@ -384,7 +384,7 @@ pub async fn authorize_post(
             client_id: Some(&request.client_id),
             subject: Some(&state.subject_hash(&bsn)),
             outcome: "wrong_pin",
-        });
+        }).await;
         return login_page(
             &state,
             &request,
@@ -530,7 +530,7 @@ pub async fn token(
                 client_id,
                 subject: Some(&subject),
                 outcome: "ok",
-            });
+            }).await;
             let mut response = axum::Json(response).into_response();
             no_store(response.headers_mut());
             response
@@ -542,7 +542,7 @@ pub async fn token(
                 client_id,
                 subject: None,
                 outcome: error,
-            });
+            }).await;
             let mut response = json_error(StatusCode::BAD_REQUEST, error, &description);
             no_store(response.headers_mut());
             response
