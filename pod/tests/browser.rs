@@ -72,7 +72,7 @@ async fn a_citizen_uses_the_pod_in_chromium() {
     client.goto(&s.url).await.unwrap();
     wait_for_text(&client, "Ontgrendel je pod").await;
     assert_eq!(
-        accessibility_problems(&client).await,
+        accessibility_violations(&client).await,
         Vec::<String>::new(),
         "unlock page"
     );
@@ -118,7 +118,7 @@ async fn a_citizen_uses_the_pod_in_chromium() {
     );
     assert_ne!(client.title().await.unwrap(), "pwned");
     assert_eq!(
-        accessibility_problems(&client).await,
+        accessibility_violations(&client).await,
         Vec::<String>::new(),
         "overview page"
     );
