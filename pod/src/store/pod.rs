@@ -332,6 +332,7 @@ impl PodDir {
             recipient,
             data_key,
             notices,
+            derived: Default::default(),
         })
     }
 
@@ -426,6 +427,8 @@ pub struct UnlockedPod {
     pub(super) recipient: x25519::Recipient,
     pub(super) data_key: DataKey,
     pub(super) notices: Vec<Notice>,
+    /// What the overview is derived from, opened and parsed once, and dropped with the keys.
+    pub(crate) derived: crate::overview::Derived,
 }
 
 /// Where an unlocked pod's identity files live.
@@ -474,6 +477,7 @@ impl UnlockedPod {
             recipient,
             data_key,
             notices: Vec::new(),
+            derived: Default::default(),
         })
     }
 
@@ -537,7 +541,9 @@ impl UnlockedPod {
             created_at: Utc::now(),
             len: payload.len() as u64,
         };
-        self.store.commit(self.sealed_pair(&id, &entry, payload))?;
+        let committed = self.store.commit(self.sealed_pair(&id, &entry, payload));
+        self.derived.changed();
+        committed?;
         Ok(id)
     }
 
@@ -644,7 +650,9 @@ impl UnlockedPod {
                 ]
             })
             .collect();
-        self.store.commit(changes)?;
+        let committed = self.store.commit(changes);
+        self.derived.changed();
+        committed?;
         tracing::info!(records = doomed.len(), "forgot one source at the citizen's request");
         Ok(doomed.len())
     }
