@@ -3,7 +3,9 @@
 //! It does no I/O: callers pass bytes and times in and get values back.
 //!
 //! - [`identity`]: the citizen's age identity, wrapped by a passphrase or recovery code (scrypt).
-//! - [`seal`], [`records`]: record values sealed and padded under the pod's data key.
+//! - [`seal`], [`records`]: record values compressed, padded and sealed under the pod's data key.
+//! - [`document_record`]: how a claim document is kept in a record (in full, or pointing at an
+//!   earlier identical one).
 //! - [`answer`]: every check on an organisation's answer (decrypt, JWS against pinned keys,
 //!   binding, FCID validation), and signed receipts and statuses.
 //! - [`authorization`]: the citizen's side of an organisation's login (code + PKCE S256), pure.
@@ -20,6 +22,7 @@
 pub mod answer;
 pub mod authorization;
 pub mod backup;
+pub mod document_record;
 pub mod arrangement;
 pub mod fetch_log;
 pub mod identity;

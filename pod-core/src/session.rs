@@ -14,6 +14,7 @@ use provider_api::{RecordName, Space};
 use schemas::descriptor::OrganisationDescriptor;
 
 use crate::answer::{self, Expected};
+use crate::document_record;
 use crate::arrangement::{PreparedPart, SavedArrangement, StoredStatus, StoredSubmission, prepare_parts};
 use crate::fetch_log::FetchLogEntry;
 use crate::identity::{self, KdfCost, KeyError};
@@ -206,7 +207,10 @@ impl Session {
             skew: Duration::from_secs(60),
         };
         answer::verify_claims(&self.identity, &expected, raw)?;
-        let mut writes = self.put(RecordKind::Document, Some(org.id.as_str()), raw, now);
+        let jws = zeroize::Zeroizing::new(age::decrypt(&self.identity, raw).map_err(|_| Problem::NotForThisPod)?);
+        let previous = self.latest_document(org.id.as_str());
+        let record = document_record::for_storage(&jws, previous.as_ref().map(|(id, jws)| (*id, jws.as_slice())));
+        let mut writes = self.put(RecordKind::Document, Some(org.id.as_str()), &record, now);
         let mut entry = log_entry(org, "fetch", fetch_id, started_at, now);
         entry.document_sha256 = Some(answer::sha256_hex(raw));
         entry.record = RecordId::from_key(writes[0].0.key()).map(|id| id.to_string());
@@ -224,8 +228,7 @@ impl Session {
         now: DateTime<Utc>,
     ) -> Vec<SealedWrite> {
         let mut entry = log_entry(org, "fetch", fetch_id, started_at, now);
-        entry.outcome = "error".to_owned();
-        entry.message = Some(message.to_owned());
+        entry.failed(message.to_owned());
         self.log(&entry, now)
     }
 
@@ -339,8 +342,7 @@ impl Session {
         now: DateTime<Utc>,
     ) -> Vec<SealedWrite> {
         let mut entry = log_entry(org, action, id, started_at, now);
-        entry.outcome = "error".to_owned();
-        entry.message = Some(message.to_owned());
+        entry.failed(message.to_owned());
         self.log(&entry, now)
     }
 
@@ -382,6 +384,19 @@ impl Session {
 
     /// The latest document of each organisation, opened and parsed.
     pub fn latest_documents(&self) -> BTreeMap<String, LatestDocument> {
+        self.latest_document_records()
+            .into_iter()
+            .map(|(source, (fetched_at, id))| {
+                let document = self
+                    .open_document(id)
+                    .and_then(|(jws, _)| answer::stored_document(&jws).ok());
+                (source, LatestDocument { fetched_at, document })
+            })
+            .collect()
+    }
+
+    /// The newest document record of each organisation, with when it was stored.
+    fn latest_document_records(&self) -> BTreeMap<String, (DateTime<Utc>, RecordId)> {
         let mut latest: BTreeMap<String, (DateTime<Utc>, RecordId)> = BTreeMap::new();
         for (id, entry) in &self.entries {
             if entry.kind == RecordKind::Document
@@ -392,15 +407,27 @@ impl Session {
             }
         }
         latest
-            .into_iter()
-            .map(|(source, (fetched_at, id))| {
-                let document = self
-                    .payload(id)
-                    .and_then(|age_file| age::decrypt(&self.identity, &age_file).ok())
-                    .and_then(|jws| answer::stored_document(&jws).ok());
-                (source, LatestDocument { fetched_at, document })
-            })
-            .collect()
+    }
+
+    /// A stored document's JWS, and the id of the record that holds it in full.
+    fn open_document(&self, id: RecordId) -> Option<(zeroize::Zeroizing<Vec<u8>>, RecordId)> {
+        let source = &self.entries.get(&id)?.source;
+        let payload = self.payload(id)?;
+        let (jws, via) = document_record::open(&payload, &self.identity, |target| {
+            let entry = self.entries.get(&target)?;
+            (entry.kind == RecordKind::Document && &entry.source == source)
+                .then(|| self.payload(target))
+                .flatten()
+        })
+        .ok()?;
+        Some((jws, via.unwrap_or(id)))
+    }
+
+    /// The organisation's latest document in full: the record that holds it, and its JWS.
+    fn latest_document(&self, source: &str) -> Option<(RecordId, zeroize::Zeroizing<Vec<u8>>)> {
+        let (_, id) = self.latest_document_records().remove(source)?;
+        let (jws, full) = self.open_document(id)?;
+        Some((full, jws))
     }
 
     /// The pinned organisations: the newest scheme record (empty if none was saved yet).
@@ -446,20 +473,7 @@ fn log_entry(
     started_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> FetchLogEntry {
-    let scope = if action == "fetch" { "claims:read" } else { "arrangement:submit" };
-    FetchLogEntry {
-        fetch_id: id.to_owned(),
-        action: action.to_owned(),
-        org: org.id.to_string(),
-        name: org.name.clone(),
-        scopes: vec![scope.to_owned()],
-        started_at,
-        finished_at: now,
-        outcome: "ok".to_owned(),
-        message: None,
-        document_sha256: None,
-        record: None,
-    }
+    FetchLogEntry::contact(org.id.as_str(), &org.name, action, id, started_at, now)
 }
 
 #[cfg(test)]

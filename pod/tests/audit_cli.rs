@@ -75,7 +75,7 @@ async fn audit_shows_storage_contacts_disclosures_and_keys() {
     assert!(out.contains("nothing decrypted"), "{out}");
     assert!(out.contains("identity.age") && out.contains("pod.toml"), "{out}");
     assert!(out.contains("store space records"), "{out}");
-    assert!(out.contains("524329 bytes"), "the claim document's padded size: {out}");
+    assert!(out.contains("32809 bytes"), "the claim document's padded size (32 KiB, nonce and tag): {out}");
     assert!(!out.contains("Contacts") && !out.contains("DUO") && !out.contains(descriptor.id.as_str()));
 
     // After unlock: whom it contacted, what it sent, which keys it trusts.

@@ -10,26 +10,28 @@ use source::local::LocalOrganisation;
 const PASSPHRASE: &str = "sizes correct horse battery";
 const SEED: u64 = 11;
 
-/// A pod that fetched once from a CJIB where citizen 0 has `claims` matters (copies of one real
-/// generated matter under new case references); returns its folder and the document's length.
+/// A pod that fetched once from a CJIB where citizen 0 has `claims` matters (distinct real
+/// generated matters, taken from other citizens of the same generated CJIB and given citizen 0's
+/// BSN and new case references, so that compression cannot fold them into one); returns its
+/// folder and the document's length.
 async fn pod_with_claims(root: &std::path::Path, claims: usize) -> (PodDir, u64) {
     let (bsn, pin) = demo_data::citizen(SEED, 0);
     let org_dir = root.join(format!("cjib-{claims}"));
     std::fs::create_dir_all(&org_dir).unwrap();
-    let mut data = demo_data::generate(DemoOrg::Cjib, 2, SEED).unwrap();
+    let mut data = demo_data::generate(DemoOrg::Cjib, 200, SEED).unwrap();
+    let mut pool = Vec::new();
+    for index in 0..200 {
+        let (other, _) = demo_data::citizen(SEED, index);
+        if let Some(matters) = data[other.as_str()]["document"]["body"]["financiele_zaken"].as_array() {
+            for matter in matters {
+                let text = matter.to_string().replace(other.as_str(), bsn.as_str());
+                pool.push(text.replace("CJIB", &format!("CJIB{:03}", pool.len())));
+            }
+        }
+    }
+    assert!(pool.len() >= claims, "{} distinct matters generated", pool.len());
     let matters = &mut data[bsn.as_str()]["document"]["body"]["financiele_zaken"];
-    let template = matters[0].clone();
-    let case_ref = template["zaakkenmerk"]
-        .as_str()
-        .or_else(|| template["gebeurtenissen"][0]["zaakkenmerk"].as_str())
-        .map(str::to_owned)
-        .unwrap_or_else(|| panic!("no case reference in {template}"));
-    let text = template.to_string();
-    *matters = serde_json::Value::Array(
-        (0..claims)
-            .map(|n| serde_json::from_str(&text.replace(&case_ref, &format!("{case_ref}{n:02}"))).unwrap())
-            .collect(),
-    );
+    *matters = serde_json::Value::Array(pool[..claims].iter().map(|text| serde_json::from_str(text).unwrap()).collect());
     std::fs::write(org_dir.join("data.json"), serde_json::to_vec(&data).unwrap()).unwrap();
     let org = LocalOrganisation::start(DemoOrg::Cjib, 2, SEED, &org_dir).await.unwrap();
 

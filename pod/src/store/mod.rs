@@ -25,6 +25,6 @@ pub mod throttle;
 pub use backend::{SledStore, Space, Store};
 pub use keys::KdfCost;
 pub use lock::LockError;
-pub use pod::{Notice, PodDir, PodError, UnlockedPod};
+pub use pod::{Batch, Notice, PodDir, PodError, UnlockedPod};
 pub use records::{IndexEntry, RecordId, RecordKind};
 pub use rotate::RotationStep;

@@ -24,6 +24,7 @@ use super::lock::{LockError, ProcessLock};
 use super::records::{IndexEntry, RecordId, RecordKind};
 use super::seal::DataKey;
 use super::throttle;
+use pod_core::document_record;
 
 /// The Meta key under which the data key is stored, age-encrypted to the citizen's recipient.
 pub(crate) const DATA_KEY: &[u8] = pod_core::records::DATA_KEY_NAME;
@@ -451,6 +452,30 @@ impl std::fmt::Debug for UnlockedPod {
     }
 }
 
+/// Records to store together with [`UnlockedPod::commit`], in one atomic, durable write.
+#[derive(Default)]
+pub struct Batch {
+    changes: Vec<Change>,
+    records: usize,
+    /// The latest document in full per organisation staged here, for the next one to point at.
+    documents: BTreeMap<String, FullDocument>,
+}
+
+/// A document held in full: its record, and its JWS.
+type FullDocument = (RecordId, Zeroizing<Vec<u8>>);
+
+impl Batch {
+    /// How many records are staged.
+    pub fn len(&self) -> usize {
+        self.records
+    }
+
+    /// Whether nothing is staged.
+    pub fn is_empty(&self) -> bool {
+        self.records == 0
+    }
+}
+
 /// A decrypted record.
 #[derive(Debug)]
 pub struct Record {
@@ -534,6 +559,14 @@ impl UnlockedPod {
 
     /// Stores a record. A new record never replaces an old one: history is never lost.
     pub fn put(&self, kind: RecordKind, source: Option<&str>, payload: &[u8]) -> Result<RecordId, PodError> {
+        let mut batch = Batch::default();
+        let id = self.stage(&mut batch, kind, source, payload);
+        self.commit(batch)?;
+        Ok(id)
+    }
+
+    /// Adds a record to `batch`; nothing is stored until [`UnlockedPod::commit`].
+    pub fn stage(&self, batch: &mut Batch, kind: RecordKind, source: Option<&str>, payload: &[u8]) -> RecordId {
         let id = RecordId::random();
         let entry = IndexEntry {
             kind,
@@ -541,21 +574,70 @@ impl UnlockedPod {
             created_at: Utc::now(),
             len: payload.len() as u64,
         };
-        let committed = self.store.commit(self.sealed_pair(&id, &entry, payload));
+        batch.changes.extend(self.sealed_pair(&id, &entry, payload));
+        batch.records += 1;
+        id
+    }
+
+    /// Stores every record of `batch` in one atomic, durable write: all of them or, after a
+    /// crash or an error, none.
+    pub fn commit(&self, batch: Batch) -> Result<(), PodError> {
+        if batch.changes.is_empty() {
+            return Ok(());
+        }
+        let committed = self.store.commit(batch.changes);
         self.derived.changed();
         committed?;
-        Ok(id)
+        tracing::debug!(records = batch.records, "committed");
+        Ok(())
     }
 
     pub(super) fn sealed_pair(&self, id: &RecordId, entry: &IndexEntry, payload: &[u8]) -> Vec<Change> {
         sealed_pair(&self.data_key, id, entry, payload)
     }
 
-    /// Stores a claim document exactly as received (an age file the organisation encrypted to
-    /// this pod's recipient). It must open with this pod's key, so nothing unreadable is kept.
+    /// Stores a claim document as received (an age file the organisation encrypted to this pod's
+    /// recipient). It must open with this pod's key, so nothing unreadable is kept.
     pub fn put_document(&self, source: &str, encrypted: &[u8]) -> Result<RecordId, PodError> {
-        age::decrypt(&self.identity, encrypted).map_err(|_| PodError::NotForThisPod)?;
-        self.put(RecordKind::Document, Some(source), encrypted)
+        let mut batch = Batch::default();
+        let id = self.stage_document(&mut batch, source, encrypted)?;
+        self.commit(batch)?;
+        Ok(id)
+    }
+
+    /// Adds a claim document to `batch` (see [`UnlockedPod::put_document`]). The signed JWS is
+    /// kept, compressed; when it carries the same FCID document as the organisation's latest one,
+    /// only a small record pointing at that one is kept.
+    pub fn stage_document(&self, batch: &mut Batch, source: &str, encrypted: &[u8]) -> Result<RecordId, PodError> {
+        let jws = Zeroizing::new(age::decrypt(&self.identity, encrypted).map_err(|_| PodError::NotForThisPod)?);
+        let previous = match batch.documents.remove(source) {
+            Some(staged) => Some(staged),
+            None => self.latest_full_document(source)?,
+        };
+        let record = document_record::for_storage(&jws, previous.as_ref().map(|(id, jws)| (*id, jws.as_slice())));
+        let id = self.stage(batch, RecordKind::Document, Some(source), &record);
+        let full = match previous {
+            Some((full, previous_jws)) if document_record::is_pointer(&record) => (full, previous_jws),
+            _ => (id, jws),
+        };
+        batch.documents.insert(source.to_owned(), full);
+        Ok(id)
+    }
+
+    /// The organisation's latest document in full: the record that holds it, and its JWS.
+    fn latest_full_document(&self, source: &str) -> Result<Option<FullDocument>, PodError> {
+        let Some((id, _)) = self.latest_documents()?.remove(source) else {
+            return Ok(None);
+        };
+        match self.document_and_holder(&id) {
+            Ok((jws, full)) => Ok(Some((full, jws))),
+            // A damaged earlier document must not stop a new one from being stored in full.
+            Err(PodError::Damaged(why)) => {
+                tracing::warn!(%why, "the previous document does not open; storing the new one in full");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Reads and decrypts one record.
@@ -589,15 +671,24 @@ impl UnlockedPod {
             .map_err(|_| PodError::Damaged(format!("the index entry of record {id} is damaged")))
     }
 
-    /// Decrypts a stored claim document with the citizen's identity.
+    /// A stored claim document: the organisation's signed JWS, exactly as it was signed.
     pub fn open_document(&self, id: &RecordId) -> Result<Zeroizing<Vec<u8>>, PodError> {
+        Ok(self.document_and_holder(id)?.0)
+    }
+
+    /// A stored document's JWS and the id of the record that holds it in full (itself, unless
+    /// it points at an earlier identical document of the same organisation).
+    fn document_and_holder(&self, id: &RecordId) -> Result<(Zeroizing<Vec<u8>>, RecordId), PodError> {
         let record = self.get(id)?;
         if record.entry.kind != RecordKind::Document {
             return Err(PodError::NotFound(*id));
         }
-        age::decrypt(&self.identity, &record.payload)
-            .map(Zeroizing::new)
-            .map_err(|_| PodError::Damaged(format!("document {id} no longer opens with this pod's key")))
+        let (jws, via) = document_record::open(&record.payload, &self.identity, |target| {
+            let full = self.get(&target).ok()?;
+            (full.entry.kind == RecordKind::Document && full.entry.source == record.entry.source).then_some(full.payload)
+        })
+        .map_err(|e| PodError::Damaged(format!("document {id}: {e}")))?;
+        Ok((jws, via.unwrap_or(*id)))
     }
 
     /// Every record's index entry, oldest first.

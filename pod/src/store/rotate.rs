@@ -18,6 +18,7 @@ use super::keys::{self, KdfCost};
 use super::pod::{DATA_KEY, Notice, PodDir, PodError, UnlockedPod, io_error, unwrap_data_key, wrap_data_key};
 use super::records::RecordKind;
 use super::seal::DataKey;
+use pod_core::document_record::{self, DocumentRecord};
 
 /// Records re-sealed per commit while building the new store.
 const BATCH: usize = 256;
@@ -82,10 +83,13 @@ impl UnlockedPod {
             let mut changes = Vec::with_capacity(chunk.len() * 2);
             for (id, entry) in chunk {
                 let record = self.get(id)?;
-                let payload = if entry.kind == RecordKind::Document {
-                    // The organisation encrypted it to the old key, which is about to be destroyed.
-                    let plain = self.open_document(id)?;
-                    age::encrypt(&new_recipient, &plain).expect("age encryption of an in-memory buffer cannot fail")
+                let payload = if entry.kind == RecordKind::Document
+                    && matches!(document_record::decode(&record.payload), Ok(DocumentRecord::AgeFile(_)))
+                {
+                    // A document from an older pod, still in the age file the organisation
+                    // encrypted to the old key, which is about to be destroyed: keep its JWS.
+                    let jws = self.open_document(id)?;
+                    document_record::encode_signed(&jws).to_vec()
                 } else {
                     record.payload.to_vec()
                 };
