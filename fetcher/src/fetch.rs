@@ -103,39 +103,65 @@ pub async fn fetch_all<D: LoginDriver>(
     options: &FetchOptions,
     progress: Option<UnboundedSender<Progress>>,
 ) -> Vec<Result<FetchedDocument, FetchError>> {
+    use futures_util::StreamExt as _;
+    let mut results: Vec<Option<Result<FetchedDocument, FetchError>>> = orgs.iter().map(|_| None).collect();
+    let mut each = std::pin::pin!(fetch_each(request, orgs, driver, options, progress));
+    while let Some((index, result)) = each.next().await {
+        results[index] = Some(result);
+    }
+    results
+        .into_iter()
+        .map(|result| result.expect("fetch_each answers once for every organisation"))
+        .collect()
+}
+
+/// Fetches from every organisation concurrently, and yields each result (with the organisation's
+/// index in `orgs`) as soon as it is ready, so that the pod can store what arrived while slower
+/// organisations are still answering.
+pub fn fetch_each<'a, 'r: 'a, D: LoginDriver>(
+    request: &'a CitizenRequest<'r>,
+    orgs: &'a [Organisation],
+    driver: &'a D,
+    options: &'a FetchOptions,
+    progress: Option<UnboundedSender<Progress>>,
+) -> impl futures_util::Stream<Item = (usize, Result<FetchedDocument, FetchError>)> + 'a {
     let http = http_client(options);
-    let report = |org: &str, stage: Stage| {
-        if let Some(sender) = &progress {
-            let _ = sender.send(Progress {
-                org: org.to_owned(),
-                stage,
-            });
-        }
-    };
-    let jobs = orgs.iter().map(|org| {
-        let http = &http;
-        async move {
-            let result = fetch_one(request, org, driver, options, http, &report).await;
-            match &result {
-                Ok(_) => report(org.id.as_str(), Stage::Done),
-                Err(problem) => {
-                    let error = FetchError {
-                        org: org.id.to_string(),
-                        name: org.name.clone(),
-                        problem: problem.clone(),
-                    };
-                    tracing::warn!(org = %org.id, error = %error, "fetch failed");
-                    report(org.id.as_str(), Stage::Failed(error.to_string()));
+    orgs.iter()
+        .enumerate()
+        .map(move |(index, org)| {
+            let http = http.clone();
+            let progress = progress.clone();
+            async move {
+                let report = move |org: &str, stage: Stage| {
+                    if let Some(sender) = &progress {
+                        let _ = sender.send(Progress {
+                            org: org.to_owned(),
+                            stage,
+                        });
+                    }
+                };
+                let result = fetch_one(request, org, driver, options, &http, &report).await;
+                match &result {
+                    Ok(_) => report(org.id.as_str(), Stage::Done),
+                    Err(problem) => {
+                        let error = FetchError {
+                            org: org.id.to_string(),
+                            name: org.name.clone(),
+                            problem: problem.clone(),
+                        };
+                        tracing::warn!(org = %org.id, error = %error, "fetch failed");
+                        report(org.id.as_str(), Stage::Failed(error.to_string()));
+                    }
                 }
+                let result = result.map_err(|problem| FetchError {
+                    org: org.id.to_string(),
+                    name: org.name.clone(),
+                    problem,
+                });
+                (index, result)
             }
-            result.map_err(|problem| FetchError {
-                org: org.id.to_string(),
-                name: org.name.clone(),
-                problem,
-            })
-        }
-    });
-    futures_util::future::join_all(jobs).await
+        })
+        .collect::<futures_util::stream::FuturesUnordered<_>>()
 }
 
 /// The HTTP client for talking to organisations: no redirects followed.

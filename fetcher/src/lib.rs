@@ -16,5 +16,5 @@ mod request;
 pub mod submit;
 
 pub use error::{FetchError, Problem};
-pub use fetch::{FetchOptions, FetchedDocument, Organisation, Progress, Stage, fetch_all, stored_document};
+pub use fetch::{FetchOptions, FetchedDocument, Organisation, Progress, Stage, fetch_all, fetch_each, stored_document};
 pub use request::CitizenRequest;

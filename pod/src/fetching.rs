@@ -1,13 +1,14 @@
-//! A citizen's fetch, from the pod's side: run the fetcher, store every document unchanged, and
-//! write one transparency-log entry per organisation.
+//! A citizen's fetch, from the pod's side: run the fetcher, store every signed document as it
+//! was signed, and write one transparency-log entry per organisation, each organisation's two
+//! records in the same commit.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use fetcher::login::LoginDriver;
-use fetcher::{FetchOptions, Organisation, Progress, Stage};
+use fetcher::{FetchError, FetchOptions, FetchedDocument, Organisation, Progress, Stage};
 use rand::RngCore;
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use crate::store::{PodError, RecordId, RecordKind, UnlockedPod};
+use crate::store::{Batch, PodError, RecordId, RecordKind, UnlockedPod};
 
 pub use pod_core::fetch_log::FetchLogEntry;
 
@@ -24,6 +25,11 @@ pub struct FetchOutcome {
 
 /// Runs one citizen fetch against `orgs` and stores what came back. Only callable with an
 /// unlocked pod, which is the citizen's session.
+///
+/// Each organisation's document and its transparency-log entry are stored together, as soon as
+/// they are ready: whatever is ready at the same moment goes into one atomic, durable commit, so
+/// a fetch whose organisations answer together costs one flush, and a slow organisation holds
+/// back no one.
 pub async fn fetch_and_store<D: LoginDriver>(
     pod: &UnlockedPod,
     orgs: &[Organisation],
@@ -38,66 +44,110 @@ pub async fn fetch_and_store<D: LoginDriver>(
     let request = pod.citizen_request();
     // The fetcher says "done" once a document is verified; the citizen must only see it once the
     // document is stored, so that "done" everywhere means the overview is complete.
-    let (fetcher_tx, mut fetcher_rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
-    let outer = progress.clone();
-    let forward = tokio::spawn(async move {
-        while let Some(report) = fetcher_rx.recv().await {
-            if report.stage != Stage::Done
-                && let Some(outer) = &outer
-            {
-                let _ = outer.send(report);
-            }
-        }
-    });
-    let results = fetcher::fetch_all(&request, orgs, driver, options, Some(fetcher_tx)).await;
-    // Every report the fetcher sent is forwarded before a stored document is reported done.
-    let _ = forward.await;
-    let mut outcomes = Vec::with_capacity(results.len());
-    for (org, result) in orgs.iter().zip(results) {
-        let mut entry = FetchLogEntry {
-            fetch_id: fetch_id.clone(),
-            action: "fetch".to_owned(),
-            org: org.id.to_string(),
-            name: org.name.clone(),
-            scopes: vec!["claims:read".to_owned()],
-            started_at,
-            finished_at: Utc::now(),
-            outcome: "ok".to_owned(),
-            message: None,
-            document_sha256: None,
-            record: None,
-        };
-        let result = match result {
-            Ok(fetched) => {
-                let record = pod.put_document(&fetched.org, &fetched.raw_age_file)?;
-                entry.finished_at = fetched.fetched_at;
-                entry.document_sha256 = Some(fetched.sha256);
-                entry.record = Some(record.to_string());
-                Ok(record)
-            }
-            Err(error) => {
-                entry.outcome = "error".to_owned();
-                entry.message = Some(error.to_string());
-                Err(error.to_string())
-            }
-        };
-        let json = serde_json::to_vec(&entry).map_err(|e| PodError::Io(e.to_string()))?;
-        pod.put(RecordKind::FetchLog, Some(org.id.as_str()), &json)?;
-        if result.is_ok()
-            && let Some(progress) = &progress
+    let (fetcher_tx, fetcher_rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
+    let results = fetcher::fetch_each(&request, orgs, driver, options, Some(fetcher_tx));
+    store_as_ready(pod, orgs, results, fetcher_rx, progress, &fetch_id, started_at).await
+}
+
+/// The pod's half of a fetch: stores each organisation's result from `results` (its index in
+/// `orgs`, and what came back) with its log entry, committing whatever is ready at the same
+/// moment in one atomic, durable write. Forwards the fetcher's `reports` to `progress`, and
+/// reports an organisation done only once its document is stored.
+pub async fn store_as_ready(
+    pod: &UnlockedPod,
+    orgs: &[Organisation],
+    results: impl futures_util::Stream<Item = (usize, Result<FetchedDocument, FetchError>)>,
+    mut reports: UnboundedReceiver<Progress>,
+    progress: Option<UnboundedSender<Progress>>,
+    fetch_id: &str,
+    started_at: DateTime<Utc>,
+) -> Result<Vec<FetchOutcome>, PodError> {
+    use futures_util::StreamExt as _;
+    let forward = |report: Progress| {
+        if report.stage != Stage::Done
+            && let Some(outer) = &progress
         {
-            let _ = progress.send(Progress {
-                org: org.id.to_string(),
-                stage: Stage::Done,
-            });
+            let _ = outer.send(report);
         }
-        outcomes.push(FetchOutcome {
-            org: org.id.to_string(),
-            name: org.name.clone(),
-            result,
-        });
+    };
+    let mut ready_results = std::pin::pin!(results.ready_chunks(orgs.len().max(1)));
+    let mut outcomes: Vec<Option<FetchOutcome>> = orgs.iter().map(|_| None).collect();
+    loop {
+        // Reports first, so that every report about an organisation reaches the citizen before
+        // its stored document is reported done.
+        let ready = tokio::select! {
+            biased;
+            Some(report) = reports.recv() => {
+                forward(report);
+                continue;
+            }
+            ready = ready_results.next() => ready,
+        };
+        let Some(ready) = ready else { break };
+        let mut batch = Batch::default();
+        let mut stored = Vec::new();
+        for (index, result) in ready {
+            let Some(org) = orgs.get(index) else { continue };
+            let (outcome, entry) = stage_result(pod, &mut batch, org, result, fetch_id, started_at);
+            let json = serde_json::to_vec(&entry).map_err(|e| PodError::Io(e.to_string()))?;
+            pod.stage(&mut batch, RecordKind::FetchLog, Some(org.id.as_str()), &json);
+            if outcome.result.is_ok() {
+                stored.push(org.id.to_string());
+            }
+            outcomes[index] = Some(outcome);
+        }
+        pod.commit(batch)?;
+        while let Ok(report) = reports.try_recv() {
+            forward(report);
+        }
+        if let Some(progress) = &progress {
+            for org in stored {
+                let _ = progress.send(Progress { org, stage: Stage::Done });
+            }
+        }
     }
-    Ok(outcomes)
+    while let Ok(report) = reports.try_recv() {
+        forward(report);
+    }
+    outcomes
+        .into_iter()
+        .zip(orgs)
+        .map(|(outcome, org)| {
+            outcome.ok_or_else(|| PodError::Io(format!("the fetch ended without an answer about {}", org.id)))
+        })
+        .collect()
+}
+
+/// Stages one organisation's document (if it came) in `batch`; its outcome and log entry.
+fn stage_result(
+    pod: &UnlockedPod,
+    batch: &mut Batch,
+    org: &Organisation,
+    result: Result<FetchedDocument, FetchError>,
+    fetch_id: &str,
+    started_at: DateTime<Utc>,
+) -> (FetchOutcome, FetchLogEntry) {
+    let mut entry = FetchLogEntry::contact(org.id.as_str(), &org.name, "fetch", fetch_id, started_at, Utc::now());
+    let staged = result
+        .map_err(|error| error.to_string())
+        .and_then(|fetched| {
+            let record = pod
+                .stage_document(batch, &fetched.org, &fetched.raw_age_file)
+                .map_err(|error| error.to_string())?;
+            entry.finished_at = fetched.fetched_at;
+            entry.document_sha256 = Some(fetched.sha256);
+            entry.record = Some(record.to_string());
+            Ok(record)
+        });
+    if let Err(message) = &staged {
+        entry.failed(message.clone());
+    }
+    let outcome = FetchOutcome {
+        org: org.id.to_string(),
+        name: org.name.clone(),
+        result: staged,
+    };
+    (outcome, entry)
 }
 
 impl UnlockedPod {

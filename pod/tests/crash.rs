@@ -1,6 +1,6 @@
 //! Crash safety: a writer process is killed with SIGKILL at random moments, again and again.
 //! Afterwards the pod must open, every record the writer reported as committed must decrypt,
-//! and no half-written record may be visible.
+//! and no half-written record, nor part of a batch, may be visible.
 //!
 //! The writer is this test binary itself, re-run with `POD_CRASH_WRITER_DIR` set.
 
@@ -32,14 +32,31 @@ fn crash_writer_child() {
     };
     let start: u64 = std::env::var("POD_CRASH_WRITER_START").unwrap().parse().unwrap();
     let pod = PodDir::new(dir).unlock(&secret()).expect("the child unlocks");
-    for n in start.. {
-        let kind = if n % 3 == 0 {
-            RecordKind::Arrangement
+    let mut n = start;
+    loop {
+        if n.is_multiple_of(4) {
+            // A batch, as a fetch writes: three records in one commit, all or none.
+            let mut batch = pod::store::Batch::default();
+            let staged: Vec<(u64, RecordId)> = (n..n + 3)
+                .map(|m| (m, pod.stage(&mut batch, RecordKind::FetchLog, Some("cjib"), &payload(m))))
+                .collect();
+            let listed: Vec<String> = staged.iter().map(|(m, id)| format!("{m} {id}")).collect();
+            println!("staged {}", listed.join(" "));
+            pod.commit(batch).expect("write");
+            for (m, id) in staged {
+                println!("committed {m} {id}");
+            }
+            n += 3;
         } else {
-            RecordKind::FetchLog
-        };
-        let id = pod.put(kind, Some("cjib"), &payload(n)).expect("write");
-        println!("committed {n} {id}");
+            let kind = if n.is_multiple_of(3) {
+                RecordKind::Arrangement
+            } else {
+                RecordKind::FetchLog
+            };
+            let id = pod.put(kind, Some("cjib"), &payload(n)).expect("write");
+            println!("committed {n} {id}");
+            n += 1;
+        }
     }
 }
 
@@ -49,6 +66,7 @@ fn kill_9_during_writes_never_loses_or_tears_a_record() {
     let dir = PodDir::new(tmp.path().join("pod"));
     dir.init(&secret(), KdfCost::InsecureForTests).unwrap();
     let mut committed: Vec<(u64, RecordId)> = Vec::new();
+    let mut staged_batches: Vec<Vec<RecordId>> = Vec::new();
     let mut rng = rand::thread_rng();
 
     for round in 0..ROUNDS {
@@ -62,21 +80,31 @@ fn kill_9_during_writes_never_loses_or_tears_a_record() {
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .filter_map(|line| {
-                    let rest = line.strip_prefix("committed ")?;
-                    let (n, id) = rest.split_once(' ')?;
-                    Some((n.parse::<u64>().ok()?, RecordId::parse(id)?))
-                })
-                .collect::<Vec<_>>()
+            let mut committed = Vec::new();
+            let mut batches = Vec::new();
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("committed ")
+                    && let Some((n, id)) = rest.split_once(' ')
+                    && let (Ok(n), Some(id)) = (n.parse::<u64>(), RecordId::parse(id))
+                {
+                    committed.push((n, id));
+                } else if let Some(rest) = line.strip_prefix("staged ") {
+                    let words: Vec<&str> = rest.split(' ').collect();
+                    let ids: Vec<RecordId> = words.chunks(2).filter_map(|pair| RecordId::parse(pair.get(1)?)).collect();
+                    if ids.len() == 3 {
+                        batches.push(ids);
+                    }
+                }
+            }
+            (committed, batches)
         });
         // A random moment: sometimes during unlock, mostly in the middle of writing.
         std::thread::sleep(Duration::from_millis(rng.gen_range(5..120)));
         child.kill().unwrap(); // SIGKILL on Unix.
         child.wait().unwrap();
-        committed.extend(reader.join().unwrap());
+        let (committed_now, batches) = reader.join().unwrap();
+        committed.extend(committed_now);
+        staged_batches.extend(batches);
 
         let pod = dir.unlock(&secret()).unwrap_or_else(|e| {
             // Keep the damaged pod for whoever investigates (CI keeps target/).
@@ -100,6 +128,11 @@ fn kill_9_during_writes_never_loses_or_tears_a_record() {
                 "round {round}: record {n} changed"
             );
         }
+        // A batch is all there or not there at all, wherever the kill fell.
+        for batch in &staged_batches {
+            let present = batch.iter().filter(|id| pod.get(id).is_ok()).count();
+            assert!(present == 0 || present == batch.len(), "round {round}: {present} of a batch of 3 survived");
+        }
         // Every visible record is whole: it is one of the writer's payloads, exactly.
         for (id, entry) in pod.index().unwrap() {
             let record = pod.get(&id).unwrap();
@@ -113,6 +146,7 @@ fn kill_9_during_writes_never_loses_or_tears_a_record() {
             assert_eq!(entry.len, record.payload.len() as u64);
         }
     }
+    assert!(!staged_batches.is_empty(), "the writer should have written batches");
     assert!(
         committed.len() > ROUNDS,
         "the writer should have committed records in most rounds ({})",

@@ -67,19 +67,7 @@ pub async fn submit<D: LoginDriver>(
     let results = fetcher::submit::submit_parts(&sendable, driver, options, progress).await;
     for ((org, _), result) in sendable.iter().zip(results) {
         let part = parts.iter().find(|p| p.org == org.id.as_str()).map(|p| p.part.clone());
-        let mut log = FetchLogEntry {
-            fetch_id: arrangement_id.clone(),
-            action: "submit".to_owned(),
-            org: org.id.to_string(),
-            name: org.name.clone(),
-            scopes: vec!["arrangement:submit".to_owned()],
-            started_at,
-            finished_at: Utc::now(),
-            outcome: "ok".to_owned(),
-            message: None,
-            document_sha256: None,
-            record: None,
-        };
+        let mut log = FetchLogEntry::contact(org.id.as_str(), &org.name, "submit", &arrangement_id, started_at, Utc::now());
         let outcome = match (result, part) {
             (Ok(submitted), Some(part)) => {
                 let stored = StoredSubmission {
@@ -96,8 +84,7 @@ pub async fn submit<D: LoginDriver>(
                 Ok(submitted.receipt.receipt_id)
             }
             (Err(error), _) => {
-                log.outcome = "error".to_owned();
-                log.message = Some(error.to_string());
+                log.failed(error.to_string());
                 Err(error.to_string())
             }
             (Ok(_), None) => Err("internal: the part went missing".to_owned()),
@@ -140,19 +127,7 @@ pub async fn check_status<D: LoginDriver>(
     let mut outcomes = Vec::new();
     for ((org, receipt_id), result) in receipts.iter().zip(results) {
         // A status check is a contact too, so it goes in the transparency log.
-        let mut log = FetchLogEntry {
-            fetch_id: receipt_id.clone(),
-            action: "status".to_owned(),
-            org: org.id.to_string(),
-            name: org.name.clone(),
-            scopes: vec!["arrangement:submit".to_owned()],
-            started_at,
-            finished_at: Utc::now(),
-            outcome: "ok".to_owned(),
-            message: None,
-            document_sha256: None,
-            record: None,
-        };
+        let mut log = FetchLogEntry::contact(org.id.as_str(), &org.name, "status", receipt_id, started_at, Utc::now());
         let outcome = match result {
             Ok(report) => {
                 let stored = StoredStatus {
@@ -168,8 +143,7 @@ pub async fn check_status<D: LoginDriver>(
                 Ok(report.status.receipt_id)
             }
             Err(error) => {
-                log.outcome = "error".to_owned();
-                log.message = Some(error.to_string());
+                log.failed(error.to_string());
                 Err(error.to_string())
             }
         };
