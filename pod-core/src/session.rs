@@ -558,4 +558,38 @@ mod tests {
         let other_id = RecordName::new(Space::Index, RecordId::random().as_bytes()).unwrap();
         assert!(second.load(&other_id, index_bytes).is_err(), "{index_name} moved to another id");
     }
+
+    #[test]
+    fn the_browser_pod_reads_documents_in_every_stored_form() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+        let passphrase = secret("correct horse battery staple");
+        let code = secret("abcd efgh ijkl mnop qrst uvwx yz23 4567");
+        let (mut session, _) = Session::create(&passphrase, &code, KdfCost::InsecureForTests).unwrap();
+        let document: serde_json::Value =
+            serde_json::from_slice(include_bytes!("../../schemas/tests/fixtures/fcid/valid_v41_reminder_paid_in_full.json"))
+                .unwrap();
+        let jws = |nonce: &str| {
+            let payload = serde_json::json!({"iss": "x", "iat": 0, "exp": 0, "nonce": nonce, "recipient": "r", "document": document});
+            format!("eyJhbGciOiJFZERTQSJ9.{}.c2ln", B64.encode(payload.to_string())).into_bytes()
+        };
+        let t = |s: &str| -> DateTime<Utc> { s.parse().unwrap() };
+        let first = jws("n1");
+        let writes = session.put(RecordKind::Document, Some("cjib"), &document_record::encode_signed(&first), t("2026-12-01T10:00:00Z"));
+        let full = RecordId::from_key(writes[0].0.key()).unwrap();
+        assert!(session.latest_documents()["cjib"].document.is_some());
+        let again = jws("n2");
+        let pointer = document_record::for_storage(&again, session.latest_document("cjib").as_ref().map(|(id, j)| (*id, j.as_slice())));
+        assert!(document_record::is_pointer(&pointer), "the same document points at the first");
+        let writes = session.put(RecordKind::Document, Some("cjib"), &pointer, t("2026-12-02T10:00:00Z"));
+        assert_eq!(writes[0].1.len(), 1 + 24 + crate::seal::MIN_BUCKET + 16, "a pointer is sealed small");
+        let latest = &session.latest_documents()["cjib"];
+        assert_eq!(latest.fetched_at, t("2026-12-02T10:00:00Z"));
+        assert!(latest.document.is_some(), "the pointer leads to the document");
+        assert_eq!(session.latest_document("cjib").unwrap().0, full, "pointers always lead to the full record");
+        // An organisation's pointer never leads into another organisation's records.
+        let foreign = document_record::encode_pointer(full);
+        session.put(RecordKind::Document, Some("duo"), &foreign, t("2026-12-02T10:00:00Z"));
+        assert!(session.latest_documents()["duo"].document.is_none());
+    }
 }

@@ -1,0 +1,148 @@
+//! Pods written before compression (issue 15) keep opening: their records are sealed in format 1
+//! (no codec byte, never compressed) and their claim documents are the organisations' age files,
+//! padded to 512 KiB. Such a pod unlocks, verifies, shows its overview, takes new fetches beside
+//! the old records, and survives a key rotation.
+//!
+//! The old records are written here with the format-1 sealing code as it was; the unit test
+//! `values_sealed_in_format_1_still_open` in pod-core checks a value sealed by that code itself.
+
+use age::secrecy::SecretString;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use fetcher::FetchOptions;
+use fetcher::login::DevLogin;
+use pod::store::backend::{Change, SledStore, Space, Store};
+use pod::store::records::{IndexEntry, RecordId, RecordKind};
+use pod::store::{KdfCost, PodDir};
+use source::demo_data::{self, DemoOrg};
+use source::local::LocalOrganisation;
+
+const PASSPHRASE: &str = "correct horse battery staple";
+const SEED: u64 = 5;
+
+fn secret() -> SecretString {
+    SecretString::from(PASSPHRASE.to_owned())
+}
+
+/// Format 1, as pods wrote it: `0x01 ‖ nonce ‖ seal(len u32 LE ‖ plaintext ‖ zeros)`, padded
+/// to the next power of two of at least `floor`.
+fn seal_format_1(data_key: &[u8; 32], space: &str, id: &RecordId, plaintext: &[u8], floor: usize) -> Vec<u8> {
+    let padded_len = (plaintext.len() + 4).next_power_of_two().max(floor.max(1024));
+    let mut padded = Vec::with_capacity(padded_len);
+    padded.extend_from_slice(&(plaintext.len() as u32).to_le_bytes());
+    padded.extend_from_slice(plaintext);
+    padded.resize(padded_len, 0);
+    let mut aad = space.as_bytes().to_vec();
+    aad.push(0);
+    aad.extend_from_slice(id.as_bytes());
+    let nonce: [u8; 24] = rand::random();
+    let cipher = XChaCha20Poly1305::new(data_key.into());
+    let sealed = cipher
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg: &padded, aad: &aad })
+        .unwrap();
+    [&[1u8][..], &nonce, &sealed].concat()
+}
+
+/// Writes one record the way an old pod did.
+fn old_record(data_key: &[u8; 32], kind: RecordKind, source: &str, payload: &[u8], floor: usize) -> Vec<Change> {
+    let id = RecordId::random();
+    let entry = IndexEntry {
+        kind,
+        source: Some(source.to_owned()),
+        created_at: "2026-11-01T10:00:00Z".parse().unwrap(),
+        len: payload.len() as u64,
+    };
+    let entry_json = serde_json::to_vec(&entry).unwrap();
+    vec![
+        Change::Put(Space::Records, id.as_bytes().to_vec(), seal_format_1(data_key, "records", &id, payload, floor)),
+        Change::Put(Space::Index, id.as_bytes().to_vec(), seal_format_1(data_key, "index", &id, &entry_json, 1024)),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pod_written_before_compression_keeps_working() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tmp = tempfile::tempdir().unwrap();
+    let org = LocalOrganisation::start(DemoOrg::Cjib, 3, SEED, &tmp.path().join("cjib")).await.unwrap();
+    let descriptor = org.descriptor().unwrap();
+    let (bsn, pin) = demo_data::citizen(SEED, 0);
+    let login = DevLogin::new(bsn.to_string(), pin);
+    let options = FetchOptions::new("http://127.0.0.1:49152/oauth/callback".parse().unwrap());
+
+    let dir = PodDir::new(tmp.path().join("pod"));
+    dir.init(&secret(), KdfCost::InsecureForTests).unwrap();
+    let pod = dir.unlock(&secret()).unwrap();
+    let mut scheme = pod.scheme().unwrap();
+    scheme.pin(descriptor.clone());
+    pod.save_scheme(&scheme).unwrap();
+    // A real answer for this pod, as an old pod stored it: the age file, unchanged.
+    let answer = fetcher::fetch_all(&pod.citizen_request(), std::slice::from_ref(&descriptor), &login, &options, None)
+        .await
+        .pop()
+        .unwrap()
+        .unwrap();
+    pod.lock();
+
+    let identity_file = std::fs::read(dir.identity_path()).unwrap();
+    let identity = pod::store::keys::unwrap_identity(&identity_file, &secret(), "identity.age").unwrap();
+    let store = SledStore::open(&dir.store_path()).unwrap();
+    let wrapped = store.get(Space::Meta, b"data_key").unwrap().unwrap();
+    let data_key = *pod::store::records::unwrap_data_key(&wrapped, &identity).unwrap().as_bytes();
+    let mut changes = old_record(&data_key, RecordKind::Document, descriptor.id.as_str(), &answer.raw_age_file, 512 * 1024);
+    let log = serde_json::json!({
+        "fetch_id": "0011223344556677", "action": "fetch", "org": descriptor.id.as_str(), "name": "CJIB",
+        "scopes": ["claims:read"], "started_at": "2026-11-01T09:59:59Z", "finished_at": "2026-11-01T10:00:00Z",
+        "outcome": "ok", "message": null, "document_sha256": answer.sha256, "record": null
+    });
+    changes.extend(old_record(&data_key, RecordKind::FetchLog, descriptor.id.as_str(), log.to_string().as_bytes(), 1024));
+    store.commit(changes).unwrap();
+    drop(store);
+
+    // It unlocks, every record opens, and the overview reads the old document.
+    let pod = dir.unlock(&secret()).unwrap();
+    assert_eq!(pod.verify().unwrap(), 3, "the scheme, the old document and its log entry");
+    let today = chrono::Utc::now();
+    let overview = pod.overview(today.date_naive(), today).unwrap();
+    let matters = overview.organisations[0].matters.len();
+    assert!(matters > 0, "the old document's matters are shown: {:?}", overview.organisations[0]);
+    assert_eq!(pod.fetch_log().unwrap()[0].fetch_id, "0011223344556677");
+
+    // A new fetch with the same content points at the old age-file record instead of storing
+    // the document again, and still reads as the same document.
+    let outcomes = pod::fetching::fetch_and_store(&pod, std::slice::from_ref(&descriptor), &login, &options, None).await.unwrap();
+    let new_record = outcomes[0].result.clone().unwrap();
+    assert!(
+        pod::store::records::DOCUMENT_FLOOR > pod.get(&new_record).unwrap().payload.len() * 8,
+        "the new record is a pointer"
+    );
+    let history = pod.history(Some(descriptor.id.as_str())).unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(
+        pod.open_document(&history[0].0).unwrap().as_slice(),
+        pod.open_document(&history[1].0).unwrap().as_slice()
+    );
+    pod.lock();
+    let sizes = pod::audit::at_rest(&dir).unwrap();
+    let records = sizes.spaces.iter().find(|s| s.space == "records").unwrap();
+    assert!(records.sizes.contains_key(&(1 + 24 + 512 * 1024 + 16)), "the old document keeps its size: {:?}", records.sizes);
+
+    // A key rotation re-seals everything in format 2; the old age file, encrypted to the key
+    // that is destroyed, becomes a JWS record, and the pointer still leads to it.
+    let pod = dir.unlock(&secret()).unwrap();
+    let before = pod.open_document(&history[1].0).unwrap().to_vec();
+    pod.rotate_key(&secret(), KdfCost::InsecureForTests).unwrap();
+    let pod = dir.unlock(&secret()).unwrap();
+    assert_eq!(pod.verify().unwrap(), 5, "the three old records and the new fetch's two");
+    assert_eq!(pod.open_document(&history[0].0).unwrap().as_slice(), before.as_slice());
+    assert_eq!(pod.open_document(&history[1].0).unwrap().as_slice(), before.as_slice());
+    let overview = pod.overview(today.date_naive(), today).unwrap();
+    assert_eq!(overview.organisations[0].matters.len(), matters);
+    pod.lock();
+    let sizes = pod::audit::at_rest(&dir).unwrap();
+    let records = sizes.spaces.iter().find(|s| s.space == "records").unwrap();
+    assert!(
+        records.sizes.keys().all(|size| *size < 512 * 1024),
+        "after rotation no record is in the old 512 KiB bucket: {:?}",
+        records.sizes
+    );
+}
