@@ -369,7 +369,7 @@ fn malicious_signer_swap(malicious: &Arc<Malicious>) {
 async fn a_malicious_organisation_cannot_slip_anything_past() {
     let org = start_org(DemoOrg::Cjib).await;
     let (bsn, _) = demo_data::citizen(SEED, 0);
-    let document = org.state.backend.document(&bsn).unwrap().unwrap();
+    let document = (*org.state.backend.document(&bsn).unwrap().unwrap()).clone();
     let signer = source::keys::load(&org.state.config.signing_key).unwrap();
     let malicious = Arc::new(Malicious {
         trick: Mutex::new(Trick::Replay),

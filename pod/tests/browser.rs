@@ -98,7 +98,7 @@ async fn a_citizen_uses_the_pod_in_chromium() {
     let mut expected = 0;
     for org in &s.orgs {
         let document = org.state.backend.document(&bsn).unwrap().unwrap();
-        let parsed = schemas::fcid::parse(&serde_json::to_vec(&document).unwrap()).unwrap();
+        let parsed = schemas::fcid::parse(&serde_json::to_vec(&*document).unwrap()).unwrap();
         expected += schemas::fcid::derive::view(&parsed, today).totals.outstanding_cents;
     }
     let total = client

@@ -51,7 +51,7 @@ async fn unlock_fetch_overview_matter_export_lock() {
     let mut expected = 0;
     for org in &s.orgs {
         let document = org.state.backend.document(&bsn).unwrap().unwrap();
-        let parsed = schemas::fcid::parse(&serde_json::to_vec(&document).unwrap()).unwrap();
+        let parsed = schemas::fcid::parse(&serde_json::to_vec(&*document).unwrap()).unwrap();
         expected += schemas::fcid::derive::view(&parsed, as_of).totals.outstanding_cents;
     }
     assert_eq!(overview["totals"]["outstanding_cents"], expected);

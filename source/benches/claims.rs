@@ -160,7 +160,7 @@ fn bench(c: &mut Criterion) {
     });
     group.throughput(Throughput::Elements(1));
     let (bsn, _) = source::demo_data::citizen(1, 0);
-    let document = running.state.backend.document(&bsn).unwrap().unwrap();
+    let document = (*running.state.backend.document(&bsn).unwrap().unwrap()).clone();
     let payload = serde_json::to_vec(&serde_json::json!({"iss": "x", "sub_hash": "y", "iat": 0, "exp": 0, "nonce": "n", "recipient": recipient.to_string(), "document": document})).unwrap();
     group.bench_function("crypto_only_sign_and_encrypt", |b| {
         b.iter(|| {

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use schemas::ids::Bsn;
 use serde::Deserialize;
@@ -12,8 +13,15 @@ use serde_json::Value;
 pub trait ClaimsBackend: Send + Sync {
     /// Whether `pin` is the dev-login PIN of `bsn`. Only used when `dev_login` is on.
     fn check_pin(&self, bsn: &Bsn, pin: &str) -> bool;
-    /// The citizen's FCID document, or `None` if the organisation has no claims for them.
-    fn document(&self, bsn: &Bsn) -> anyhow::Result<Option<Value>>;
+    /// The citizen's FCID document, or `None` if the organisation has no claims for them. Shared,
+    /// so that a backend that keeps documents in memory hands them out without copying.
+    fn document(&self, bsn: &Bsn) -> anyhow::Result<Option<Arc<Value>>>;
+    /// Whether every document this backend returns was already validated as an FCID document
+    /// about its citizen (for example when it was loaded). Then an answer that adds nothing to it
+    /// is not validated again; otherwise every answer is validated before it leaves.
+    fn documents_are_validated(&self) -> bool {
+        false
+    }
 }
 
 #[derive(Deserialize)]
@@ -23,9 +31,15 @@ struct Citizen {
     document: Value,
 }
 
+/// A citizen as kept in memory.
+struct Kept {
+    pin: String,
+    document: Arc<Value>,
+}
+
 /// Claims from a JSON file: `{"<bsn>": {"pin": "12345", "document": <FCID>}, …}`.
 pub struct JsonFileBackend {
-    citizens: HashMap<Bsn, Citizen>,
+    citizens: HashMap<Bsn, Kept>,
 }
 
 impl JsonFileBackend {
@@ -45,7 +59,13 @@ impl JsonFileBackend {
             if document.bsn != bsn {
                 anyhow::bail!("{}: a document is filed under another citizen's BSN", path.display());
             }
-            citizens.insert(bsn, citizen);
+            citizens.insert(
+                bsn,
+                Kept {
+                    pin: citizen.pin,
+                    document: Arc::new(citizen.document),
+                },
+            );
         }
         Ok(Self { citizens })
     }
@@ -58,8 +78,13 @@ impl ClaimsBackend for JsonFileBackend {
             .is_some_and(|c| constant_time_eq(c.pin.as_bytes(), pin.as_bytes()))
     }
 
-    fn document(&self, bsn: &Bsn) -> anyhow::Result<Option<Value>> {
+    fn document(&self, bsn: &Bsn) -> anyhow::Result<Option<Arc<Value>>> {
         Ok(self.citizens.get(bsn).map(|c| c.document.clone()))
+    }
+
+    /// [`JsonFileBackend::load`] validates every document, and the file is not read again.
+    fn documents_are_validated(&self) -> bool {
+        true
     }
 }
 

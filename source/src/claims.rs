@@ -1,5 +1,6 @@
 //! The resource endpoints: claims (signed, then encrypted to the citizen) and arrangements.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
@@ -61,6 +62,19 @@ pub struct ClaimsPayload {
     pub recipient: String,
     /// The FCID document.
     pub document: serde_json::Value,
+}
+
+/// [`ClaimsPayload`] as it is signed: the same members in the same order, borrowing the
+/// document instead of copying it.
+#[derive(Serialize)]
+struct SignedClaims<'a> {
+    iss: &'a str,
+    sub_hash: &'a str,
+    iat: i64,
+    exp: i64,
+    nonce: &'a str,
+    recipient: &'a str,
+    document: &'a serde_json::Value,
 }
 
 fn bad_request(description: &str) -> Response {
@@ -127,14 +141,14 @@ pub async fn claims(State(state): State<AppState>, headers: HeaderMap, body: Byt
         }
     };
     let now = state.now().timestamp();
-    let payload = ClaimsPayload {
-        iss: state.config.id.to_string(),
-        sub_hash: subject.clone(),
+    let payload = SignedClaims {
+        iss: state.config.id.as_str(),
+        sub_hash: &subject,
         iat: now,
         exp: now + CLAIMS_LIFETIME_SECONDS,
-        nonce: request.nonce,
-        recipient: recipient.to_string(),
-        document,
+        nonce: &request.nonce,
+        recipient: &recipient.to_string(),
+        document: &document,
     };
     let Ok(payload_bytes) = serde_json::to_vec(&payload) else {
         return json_error(
@@ -154,15 +168,19 @@ pub async fn claims(State(state): State<AppState>, headers: HeaderMap, body: Byt
 }
 
 /// The citizen's document: from the backend, or an empty one (never a 404), with accepted
-/// arrangements applied. It is validated before it leaves, so we never send an invalid one.
-fn citizen_document(state: &AppState, bsn: &Bsn, subject: &str) -> anyhow::Result<serde_json::Value> {
-    let document = match state.backend.document(bsn)? {
-        Some(document) => document,
-        None => serde_json::to_value(OwnedEnvelope::empty(
-            state.config.id.clone(),
-            bsn.clone(),
-            state.now().fixed_offset(),
-        ))?,
+/// arrangements applied. It is validated before it leaves, so we never send an invalid one;
+/// a backend's document that it validated itself, unchanged here, is not validated twice.
+fn citizen_document(state: &AppState, bsn: &Bsn, subject: &str) -> anyhow::Result<Arc<serde_json::Value>> {
+    let (document, validated) = match state.backend.document(bsn)? {
+        Some(document) => (document, state.backend.documents_are_validated()),
+        None => (
+            Arc::new(serde_json::to_value(OwnedEnvelope::empty(
+                state.config.id.clone(),
+                bsn.clone(),
+                state.now().fixed_offset(),
+            ))?),
+            false,
+        ),
     };
     let mine: Vec<StoredArrangement> = state
         .arrangements
@@ -170,11 +188,14 @@ fn citizen_document(state: &AppState, bsn: &Bsn, subject: &str) -> anyhow::Resul
         .into_iter()
         .filter(|a| a.subject_hash == subject)
         .collect();
-    let document = apply_accepted(document, &mine)?;
+    if validated && mine.is_empty() {
+        return Ok(document);
+    }
+    let document = apply_accepted(Arc::unwrap_or_clone(document), &mine)?;
     let checked =
         schemas::fcid::parse(&serde_json::to_vec(&document)?).map_err(|e| anyhow::anyhow!("invalid at {e}"))?;
     anyhow::ensure!(&checked.bsn == bsn, "the backend returned another citizen's document");
-    Ok(document)
+    Ok(Arc::new(document))
 }
 
 /// `POST /arrangements`: stores this organisation's part and answers with a signed receipt.
@@ -313,4 +334,27 @@ fn signed_response<T: Serialize>(
     }
     no_store(response.headers_mut());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signed_form_is_exactly_the_claims_payload() {
+        let document = serde_json::json!({"type": "FINANCIAL_CLAIMS_INFORMATION_DOCUMENT", "body": {"bsn": "999993653"}});
+        let signed = serde_json::to_vec(&SignedClaims {
+            iss: "00000001001234567000",
+            sub_hash: "h",
+            iat: 1,
+            exp: 301,
+            nonce: "n",
+            recipient: "age1x",
+            document: &document,
+        })
+        .unwrap();
+        let payload: ClaimsPayload = serde_json::from_slice(&signed).unwrap();
+        assert_eq!(payload.document, document);
+        assert_eq!(serde_json::to_vec(&payload).unwrap(), signed, "same members, same order, same bytes");
+    }
 }

@@ -91,6 +91,61 @@ async fn a_token_of_citizen_a_never_returns_citizen_b_data() {
     assert!(!a_text.contains(&citizen(3).0), "A's answer mentions B");
 }
 
+/// A backend that hands out what it is told, and says whether it validated it.
+struct HandsOut {
+    document: serde_json::Value,
+    validated: bool,
+}
+
+impl source::backend::ClaimsBackend for HandsOut {
+    fn check_pin(&self, _bsn: &schemas::ids::Bsn, _pin: &str) -> bool {
+        true
+    }
+    fn document(&self, _bsn: &schemas::ids::Bsn) -> anyhow::Result<Option<std::sync::Arc<serde_json::Value>>> {
+        Ok(Some(std::sync::Arc::new(self.document.clone())))
+    }
+    fn documents_are_validated(&self) -> bool {
+        self.validated
+    }
+}
+
+#[tokio::test]
+async fn a_document_is_validated_before_it_leaves_unless_its_backend_validated_it() {
+    install_crypto();
+    let tmp = tempfile::tempdir().unwrap();
+    let generated = source::demo_data::generate(source::demo_data::DemoOrg::Cjib, 5, SEED).unwrap();
+    // Citizen 3's document, handed out to citizen 0: a backend bug that must never leak.
+    let (other, _) = citizen(3);
+    let wrong_citizen = generated[other.as_str()]["document"].clone();
+    for (document, validated, expected) in [
+        (wrong_citizen.clone(), false, 500),
+        (serde_json::json!({"type": "FINANCIAL_CLAIMS_INFORMATION_DOCUMENT", "version": "9"}), false, 500),
+        // A backend that validated its documents itself (as JsonFileBackend does at load) is
+        // trusted with them: the answer goes out without a second validation.
+        (wrong_citizen, true, 200),
+    ] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let dir = tmp.path().join(format!("org-{validated}-{expected}-{}", document.to_string().len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let server = TestServer::start_with_backend(&dir, "00000001001234567000", "", listener, |_| {}, |_| {
+            std::sync::Arc::new(HandsOut { document, validated })
+        })
+        .await;
+        let token = token_for(&server, 0, "claims:read").await;
+        let body = serde_json::json!({"recipient": age::x25519::Identity::generate().to_public().to_string(), "nonce": "AAAAAAAAAAAAAAAAAAAAAA"});
+        let response = post_claims(&server, &token, body).await;
+        assert_eq!(response.status().as_u16(), expected);
+        if expected == 500 {
+            let (_, error) = error_of(response).await;
+            assert_eq!(error, "server_error");
+        }
+    }
+    let data = tmp.path().join("data.json");
+    std::fs::write(&data, serde_json::to_vec(&generated).unwrap()).unwrap();
+    use source::backend::ClaimsBackend as _;
+    assert!(source::backend::JsonFileBackend::load(&data).unwrap().documents_are_validated());
+}
+
 async fn error_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body: serde_json::Value = response.json().await.unwrap_or_default();

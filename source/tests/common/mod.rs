@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use sha2::{Digest, Sha256};
-use source::backend::JsonFileBackend;
+use source::backend::{ClaimsBackend, JsonFileBackend};
 use source::config::Config;
 use source::server::Source;
 
@@ -89,6 +89,19 @@ impl TestServer {
         listener: tokio::net::TcpListener,
         adjust: impl FnOnce(&mut Config),
     ) -> Self {
+        let backend = |config: &Config| -> Arc<dyn ClaimsBackend> { Arc::new(JsonFileBackend::load(&config.data).unwrap()) };
+        Self::start_with_backend(dir, id, extra, listener, adjust, backend).await
+    }
+
+    /// Starts a server on `listener` whose claims come from the backend `backend` makes.
+    pub async fn start_with_backend(
+        dir: &Path,
+        id: &str,
+        extra: &str,
+        listener: tokio::net::TcpListener,
+        adjust: impl FnOnce(&mut Config),
+        backend: impl FnOnce(&Config) -> Arc<dyn ClaimsBackend>,
+    ) -> Self {
         let config_path = write_config(dir, id, extra);
         let mut config = Config::load(&config_path).unwrap();
         adjust(&mut config);
@@ -97,7 +110,7 @@ impl TestServer {
         let clock_offset = Arc::new(AtomicI64::new(0));
         let offset = clock_offset.clone();
         let clock = Arc::new(move || chrono::Utc::now() + chrono::Duration::seconds(offset.load(Ordering::SeqCst)));
-        let backend = Arc::new(JsonFileBackend::load(&config.data).unwrap());
+        let backend = backend(&config);
         let state = Arc::new(Source::new(config, backend, clock).await.unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(source::server::serve(state.clone(), listener, async {
