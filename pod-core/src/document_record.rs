@@ -6,21 +6,19 @@
 //! JSON that the seal can compress, where an age file cannot be compressed at all. The compact
 //! JWS comes back byte for byte, so its signature still verifies.
 //!
-//! When a later fetch returns the same FCID document, the record only points at the earlier full
-//! one; the hash of what arrived is still in that fetch's transparency-log entry.
+//! When a later fetch returns the same FCID document ([`same_content`]), the pod stores no new
+//! document: that fetch's transparency-log entry names the earlier record and keeps the hash of
+//! what arrived.
 //!
 //! ```text
 //! signed   = "betaalpod-document/2\n" ‖ "S" ‖ header ‖ "." ‖ signature ‖ "\n" ‖ payload (JSON)
 //! compact  = "betaalpod-document/2\n" ‖ "J" ‖ the compact JWS   (base64url that would not round-trip)
-//! pointer  = "betaalpod-document/2\n" ‖ "P" ‖ the full record's id (16 bytes)
 //! age file = what pods wrote before: the organisation's age file, unchanged
 //! ```
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use zeroize::Zeroizing;
-
-use crate::records::RecordId;
 
 const MAGIC: &[u8] = b"betaalpod-document/2\n";
 const AGE_MAGIC: &[u8] = b"age-encryption.org/v1\n";
@@ -29,8 +27,6 @@ const AGE_MAGIC: &[u8] = b"age-encryption.org/v1\n";
 pub enum DocumentRecord {
     /// The organisation's compact JWS, exactly as it was signed.
     Signed(Zeroizing<Vec<u8>>),
-    /// The same document as the full record with this id.
-    Pointer(RecordId),
     /// An age file as received (pods written before format 2); the citizen's identity opens it.
     AgeFile(Zeroizing<Vec<u8>>),
 }
@@ -41,9 +37,6 @@ pub enum DocumentRecordError {
     /// The bytes are no document record.
     #[error("the stored document is damaged")]
     Damaged,
-    /// It points at a record that is not a full document of the same organisation.
-    #[error("the stored document points at a record that is missing or is not a full document")]
-    BrokenPointer,
     /// An age file that the citizen's identity does not open.
     #[error("the stored document no longer opens with this pod's key")]
     NotForThisPod,
@@ -74,20 +67,6 @@ pub fn encode_signed(jws: &[u8]) -> Zeroizing<Vec<u8>> {
     out
 }
 
-/// The record for a document unchanged since the full record `target`.
-pub fn encode_pointer(target: RecordId) -> Vec<u8> {
-    let mut out = Vec::with_capacity(MAGIC.len() + 17);
-    out.extend_from_slice(MAGIC);
-    out.push(b'P');
-    out.extend_from_slice(target.as_bytes());
-    out
-}
-
-/// Whether a record's payload is a pointer (it is sealed in the smallest bucket).
-pub fn is_pointer(payload: &[u8]) -> bool {
-    payload.strip_prefix(MAGIC).is_some_and(|rest| rest.first() == Some(&b'P'))
-}
-
 /// Reads a stored document record.
 pub fn decode(payload: &[u8]) -> Result<DocumentRecord, DocumentRecordError> {
     if payload.starts_with(AGE_MAGIC) {
@@ -110,39 +89,17 @@ pub fn decode(payload: &[u8]) -> Result<DocumentRecord, DocumentRecordError> {
             Ok(DocumentRecord::Signed(jws))
         }
         b'J' => Ok(DocumentRecord::Signed(Zeroizing::new(body.to_vec()))),
-        b'P' => RecordId::from_key(body).map(DocumentRecord::Pointer).ok_or(DocumentRecordError::Damaged),
         _ => Err(DocumentRecordError::Damaged),
     }
 }
 
-/// The compact JWS of a stored document: opens an age file with `identity`, and follows a
-/// pointer (once) with `full_record`, which returns the payload of another record of the same
-/// organisation. Returns the JWS and the id of the record that holds it in full (`None` when
-/// `id` itself does).
-pub fn open(
-    payload: &[u8],
-    identity: &age::x25519::Identity,
-    full_record: impl FnOnce(RecordId) -> Option<Zeroizing<Vec<u8>>>,
-) -> Result<(Zeroizing<Vec<u8>>, Option<RecordId>), DocumentRecordError> {
+/// The compact JWS of a stored document; an age file (from an older pod) opens with `identity`.
+pub fn open(payload: &[u8], identity: &age::x25519::Identity) -> Result<Zeroizing<Vec<u8>>, DocumentRecordError> {
     match decode(payload)? {
-        DocumentRecord::Pointer(target) => {
-            let target_payload = full_record(target).ok_or(DocumentRecordError::BrokenPointer)?;
-            match decode(&target_payload)? {
-                DocumentRecord::Pointer(_) => Err(DocumentRecordError::BrokenPointer),
-                full => Ok((open_full(full, identity)?, Some(target))),
-            }
-        }
-        full => Ok((open_full(full, identity)?, None)),
-    }
-}
-
-fn open_full(record: DocumentRecord, identity: &age::x25519::Identity) -> Result<Zeroizing<Vec<u8>>, DocumentRecordError> {
-    match record {
         DocumentRecord::Signed(jws) => Ok(jws),
         DocumentRecord::AgeFile(file) => age::decrypt(identity, &file)
             .map(Zeroizing::new)
             .map_err(|_| DocumentRecordError::NotForThisPod),
-        DocumentRecord::Pointer(_) => Err(DocumentRecordError::BrokenPointer),
     }
 }
 
@@ -160,16 +117,6 @@ fn signed_document(jws: &[u8]) -> Option<serde_json::Value> {
     let decoded = Zeroizing::new(B64.decode(payload).ok()?);
     let mut claims: serde_json::Value = serde_json::from_slice(&decoded).ok()?;
     Some(claims.get_mut("document")?.take())
-}
-
-/// What to store for a verified answer (`jws`, already decrypted from the organisation's age
-/// file): a pointer to `previous` (the organisation's latest full record and its JWS) when the
-/// document is unchanged, else the document in full.
-pub fn for_storage(jws: &[u8], previous: Option<(RecordId, &[u8])>) -> Zeroizing<Vec<u8>> {
-    match previous {
-        Some((full, previous_jws)) if same_content(jws, previous_jws) => Zeroizing::new(encode_pointer(full)),
-        _ => encode_signed(jws),
-    }
 }
 
 #[cfg(test)]
@@ -207,34 +154,14 @@ mod tests {
     }
 
     #[test]
-    fn an_unchanged_document_is_stored_as_a_pointer() {
+    fn the_same_document_is_recognised_whatever_its_signature() {
         let first = jws(r#"{"zaken":[1]}"#, "n1");
         let again = jws(r#"{"zaken":[1]}"#, "n2");
         let changed = jws(r#"{"zaken":[2]}"#, "n3");
-        let full = RecordId::random();
         assert!(same_content(&first, &again));
         assert!(!same_content(&first, &changed));
         assert!(!same_content(&first, b"junk"));
-        let pointer = for_storage(&again, Some((full, &first)));
-        assert!(is_pointer(&pointer));
-        assert!(!is_pointer(&for_storage(&changed, Some((full, &first)))));
-        assert!(!is_pointer(&for_storage(&first, None)));
-
-        let identity = age::x25519::Identity::generate();
-        let stored_first = encode_signed(&first);
-        let (opened, via) = open(&pointer, &identity, |id| (id == full).then(|| stored_first.clone())).unwrap();
-        assert_eq!(opened.as_slice(), first.as_slice());
-        assert_eq!(via, Some(full));
-        assert_eq!(
-            open(&pointer, &identity, |_| None).err(),
-            Some(DocumentRecordError::BrokenPointer)
-        );
-        let chained = encode_pointer(RecordId::random());
-        assert_eq!(
-            open(&pointer, &identity, |_| Some(Zeroizing::new(chained.clone()))).err(),
-            Some(DocumentRecordError::BrokenPointer),
-            "a pointer never leads to another pointer"
-        );
+        assert!(!same_content(b"a.b.c", b"a.b.c"), "no document, nothing to compare");
     }
 
     #[test]
@@ -242,11 +169,10 @@ mod tests {
         let identity = age::x25519::Identity::generate();
         let original = jws(r#"{"zaken":[]}"#, "n1");
         let file = age::encrypt(&identity.to_public(), &original).unwrap();
-        let (opened, via) = open(&file, &identity, |_| None).unwrap();
-        assert_eq!(opened.as_slice(), original.as_slice());
-        assert_eq!(via, None);
+        assert_eq!(open(&file, &identity).unwrap().as_slice(), original.as_slice());
+        assert_eq!(open(&encode_signed(&original), &identity).unwrap().as_slice(), original.as_slice());
         let stranger = age::x25519::Identity::generate();
-        assert_eq!(open(&file, &stranger, |_| None).err(), Some(DocumentRecordError::NotForThisPod));
+        assert_eq!(open(&file, &stranger).err(), Some(DocumentRecordError::NotForThisPod));
     }
 
     #[test]
@@ -258,7 +184,7 @@ mod tests {
             b"betaalpod-document/2\nX",
             b"betaalpod-document/2\nSno-newline",
             b"betaalpod-document/2\nSnodot\n{}",
-            b"betaalpod-document/2\nPshort",
+            b"betaalpod-document/2\nPaaaaaaaaaaaaaaaa",
         ] {
             assert!(decode(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }

@@ -119,7 +119,7 @@ pub struct OrganisationOverview {
     pub id: String,
     /// Its name.
     pub name: String,
-    /// When the shown document was fetched.
+    /// When the shown document was last fetched (or fetched again, unchanged).
     pub fetched_at: Option<DateTime<Utc>>,
     /// How current it is.
     pub status: DataStatus,
@@ -202,15 +202,25 @@ pub fn build(
             .map_or_else(|| id.clone(), |o| o.name.clone());
         let last_attempt = log.iter().rev().find(|e| e.org == id);
         let failed = last_attempt.is_some_and(|e| e.outcome != "ok");
+        // A fetch that returned the same document stores none, so the newest successful fetch in
+        // the log says how current the shown document is.
+        let confirmed_at = log
+            .iter()
+            .filter(|e| e.org == id && e.action == "fetch" && e.outcome == "ok")
+            .map(|e| e.finished_at)
+            .max();
         let (fetched_at, matters) = match latest.get(&id) {
             None => (None, Vec::new()),
-            Some(stored) => match &stored.document {
-                Some(document) => (Some(stored.fetched_at), derive::view(document, as_of).matters),
-                None => {
-                    warnings.push(OverviewWarning::Unreadable(name.clone()));
-                    (Some(stored.fetched_at), Vec::new())
+            Some(stored) => {
+                let fetched_at = Some(confirmed_at.map_or(stored.fetched_at, |at| at.max(stored.fetched_at)));
+                match &stored.document {
+                    Some(document) => (fetched_at, derive::view(document, as_of).matters),
+                    None => {
+                        warnings.push(OverviewWarning::Unreadable(name.clone()));
+                        (fetched_at, Vec::new())
+                    }
                 }
-            },
+            }
         };
         let status = match fetched_at {
             None if failed => DataStatus::Failed,
@@ -271,5 +281,34 @@ mod tests {
         assert_eq!(csv_field("say \"hi\", ok"), "\"say \"\"hi\"\", ok\"");
         assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_field("-2+3"), "\"'-2+3\"");
+    }
+
+    #[test]
+    fn a_fetch_that_found_nothing_new_keeps_the_document_current() {
+        let t = |s: &str| -> DateTime<Utc> { s.parse().unwrap() };
+        let stored = LatestDocument {
+            fetched_at: t("2026-01-01T10:00:00Z"),
+            document: None,
+        };
+        let latest = BTreeMap::from([("cjib".to_owned(), stored)]);
+        let entry = |at: &str, outcome: &str| {
+            let mut entry = FetchLogEntry::contact("cjib", "CJIB", "fetch", "f", t(at), t(at));
+            if outcome != "ok" {
+                entry.failed("down");
+            }
+            entry
+        };
+        let now = t("2026-12-02T10:00:00Z");
+        let view = |log: &[FetchLogEntry]| build(&[], &latest, log, now.date_naive(), now).organisations.remove(0);
+        let stale = view(&[entry("2026-01-01T10:00:00Z", "ok")]);
+        assert_eq!(stale.status, DataStatus::Stale, "fetched eleven months ago");
+        // Fetched again yesterday, the same document: no new record, but current.
+        let current = view(&[entry("2026-01-01T10:00:00Z", "ok"), entry("2026-12-01T10:00:00Z", "ok")]);
+        assert_eq!(current.fetched_at, Some(t("2026-12-01T10:00:00Z")));
+        assert_ne!(current.status, DataStatus::Stale);
+        // A failed fetch does not count as one.
+        let failed = view(&[entry("2026-01-01T10:00:00Z", "ok"), entry("2026-12-01T10:00:00Z", "error")]);
+        assert_eq!(failed.fetched_at, Some(t("2026-01-01T10:00:00Z")));
+        assert_eq!(failed.status, DataStatus::Failed);
     }
 }

@@ -24,11 +24,12 @@ impl RecordKind {
     /// The smallest padding bucket for this kind, applied after compression. A claim document's
     /// size grows with the number of claims, so its floor holds a typical citizen's document at
     /// one organisation: 40 distinct matters of any of the demo organisations compress to 9–31
-    /// KiB (the privacy tests show 1 and 40 alike). Everything else starts at 1 KiB.
+    /// KiB (the privacy tests show 1 and 40 alike). Everything else starts at 1 KiB, which holds
+    /// a log entry with its error message, a plan or the settings.
     pub fn floor(self) -> usize {
         match self {
             RecordKind::Document => DOCUMENT_FLOOR,
-            RecordKind::FetchLog | RecordKind::Arrangement | RecordKind::Settings => crate::seal::MIN_BUCKET,
+            RecordKind::FetchLog | RecordKind::Arrangement | RecordKind::Settings => RECORD_FLOOR,
         }
     }
 
@@ -45,6 +46,11 @@ impl RecordKind {
 
 /// The smallest bucket of a claim document, after compression.
 pub const DOCUMENT_FLOOR: usize = 32 * 1024;
+/// The smallest bucket of every other record.
+pub const RECORD_FLOOR: usize = 1024;
+/// The bucket of an index entry: its JSON (kind, source id, time, length) is about 120 bytes, so
+/// every entry fills the same bucket.
+pub const INDEX_FLOOR: usize = crate::seal::MIN_BUCKET;
 
 /// A record's storage key: 16 random bytes, so keys reveal nothing (no source, date or amount).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -122,20 +128,14 @@ pub struct SealedRecord {
     pub entry: Vec<u8>,
 }
 
-/// Seals a record's payload and its index entry under `key`. A document that only points at an
-/// earlier identical one is sealed in the smallest bucket, not its kind's floor.
+/// Seals a record's payload and its index entry under `key`.
 pub fn seal_record(key: &crate::seal::DataKey, id: RecordId, entry: &IndexEntry, payload: &[u8]) -> SealedRecord {
     use provider_api::Space;
-    let floor = if entry.kind == RecordKind::Document && crate::document_record::is_pointer(payload) {
-        crate::seal::MIN_BUCKET
-    } else {
-        entry.kind.floor()
-    };
     let entry_json = zeroize::Zeroizing::new(serde_json::to_vec(entry).expect("an index entry always serialises"));
     SealedRecord {
         id,
-        payload: key.seal(Space::Records.name(), id.as_bytes(), payload, floor),
-        entry: key.seal(Space::Index.name(), id.as_bytes(), &entry_json, crate::seal::MIN_BUCKET),
+        payload: key.seal(Space::Records.name(), id.as_bytes(), payload, entry.kind.floor()),
+        entry: key.seal(Space::Index.name(), id.as_bytes(), &entry_json, INDEX_FLOOR),
     }
 }
 

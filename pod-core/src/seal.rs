@@ -2,7 +2,7 @@
 //! to the value's space and key so that values cannot be swapped between keys unnoticed.
 //!
 //! A plaintext is compressed (LZ4) when that moves it to a smaller bucket, then padded to a size
-//! bucket: powers of two from a floor of at least 1 KiB. A ciphertext's size reveals only its
+//! bucket: powers of two from a floor of at least 256 bytes. A ciphertext's size reveals only its
 //! bucket, and the caller picks a floor per kind of record so that the common sizes of that kind
 //! all share one bucket (see [`RecordKind::floor`]).
 //!
@@ -119,8 +119,8 @@ fn associated_data(space: &str, key: &[u8]) -> Vec<u8> {
     aad
 }
 
-/// The smallest bucket: anything shorter is padded to 1 KiB.
-pub const MIN_BUCKET: usize = 1024;
+/// The smallest bucket: anything shorter is padded to 256 bytes.
+pub const MIN_BUCKET: usize = 256;
 
 /// The bucket for a frame body of `len` bytes (plus the frame header): the next power of two,
 /// and at least `floor` (itself at least [`MIN_BUCKET`]).
@@ -200,18 +200,19 @@ mod tests {
     #[test]
     fn sizes_reveal_only_the_bucket() {
         let key = DataKey::generate();
-        let a = key.seal("records", b"k", &[1u8; 10], MIN_BUCKET);
-        let b = key.seal("records", b"k", &[1u8; 1000], MIN_BUCKET);
+        let a = key.seal("records", b"k", &[1u8; 10], 1024);
+        let b = key.seal("records", b"k", &[1u8; 1000], 1024);
         assert_eq!(a.len(), b.len(), "both in the 1 KiB bucket");
+        assert_eq!(key.seal("records", b"k", &[1u8; 10], MIN_BUCKET).len(), 1 + NONCE_LEN + 256 + 16);
         let mut incompressible = vec![0u8; 1020];
         rand::rngs::OsRng.fill_bytes(&mut incompressible);
-        let c = key.seal("records", b"k", &incompressible, MIN_BUCKET);
+        let c = key.seal("records", b"k", &incompressible, 1024);
         assert_eq!(c.len() - a.len(), 1024, "the next bucket is 2 KiB");
         assert_eq!(key.open("records", b"k", &c).unwrap().as_slice(), incompressible.as_slice());
         let floored = key.seal("records", b"k", &[1u8; 10], 128 * 1024);
         assert_eq!(key.open("records", b"k", &floored).unwrap().as_slice(), &[1u8; 10]);
         assert_eq!(padded_len(5000, MIN_BUCKET), 8192);
-        assert_eq!(padded_len(0, 0), MIN_BUCKET, "never below 1 KiB");
+        assert_eq!(padded_len(0, 0), MIN_BUCKET, "never below 256 bytes");
         assert_eq!(padded_len(70_000, 128 * 1024), 128 * 1024);
         assert_eq!(padded_len(200_000, 128 * 1024), 256 * 1024);
         for len in [0, 1, 1018, 1019, 1020, 4091, 4092, 70_000] {
@@ -274,8 +275,8 @@ mod tests {
             br#"{"sealed_by":"format 1"}"#
         );
         assert!(key.open("records", b"fixture-record-2", &sealed).is_none(), "still bound to its key");
-        let rewritten = key.seal("records", b"fixture-record-1", br#"{"sealed_by":"format 1"}"#, MIN_BUCKET);
+        let rewritten = key.seal("records", b"fixture-record-1", br#"{"sealed_by":"format 1"}"#, 1024);
         assert_eq!(rewritten[0], FORMAT, "only the new format is written");
-        assert_eq!(rewritten.len(), sealed.len(), "a small value keeps its size");
+        assert_eq!(rewritten.len(), sealed.len(), "a small value keeps its 1 KiB bucket");
     }
 }

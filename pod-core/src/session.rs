@@ -208,12 +208,18 @@ impl Session {
         };
         answer::verify_claims(&self.identity, &expected, raw)?;
         let jws = zeroize::Zeroizing::new(age::decrypt(&self.identity, raw).map_err(|_| Problem::NotForThisPod)?);
-        let previous = self.latest_document(org.id.as_str());
-        let record = document_record::for_storage(&jws, previous.as_ref().map(|(id, jws)| (*id, jws.as_slice())));
-        let mut writes = self.put(RecordKind::Document, Some(org.id.as_str()), &record, now);
+        // The same document as last time is not stored again; the log entry names the earlier one.
+        let (record, mut writes) = match self.latest_document(org.id.as_str()) {
+            Some((id, previous)) if document_record::same_content(&jws, &previous) => (id, Vec::new()),
+            _ => {
+                let writes = self.put(RecordKind::Document, Some(org.id.as_str()), &document_record::encode_signed(&jws), now);
+                let id = RecordId::from_key(writes[0].0.key()).expect("a record id names the write");
+                (id, writes)
+            }
+        };
         let mut entry = log_entry(org, "fetch", fetch_id, started_at, now);
         entry.document_sha256 = Some(answer::sha256_hex(raw));
-        entry.record = RecordId::from_key(writes[0].0.key()).map(|id| id.to_string());
+        entry.record = Some(record.to_string());
         writes.extend(self.log(&entry, now));
         Ok(writes)
     }
@@ -387,9 +393,7 @@ impl Session {
         self.latest_document_records()
             .into_iter()
             .map(|(source, (fetched_at, id))| {
-                let document = self
-                    .open_document(id)
-                    .and_then(|(jws, _)| answer::stored_document(&jws).ok());
+                let document = self.open_document(id).and_then(|jws| answer::stored_document(&jws).ok());
                 (source, LatestDocument { fetched_at, document })
             })
             .collect()
@@ -409,25 +413,15 @@ impl Session {
         latest
     }
 
-    /// A stored document's JWS, and the id of the record that holds it in full.
-    fn open_document(&self, id: RecordId) -> Option<(zeroize::Zeroizing<Vec<u8>>, RecordId)> {
-        let source = &self.entries.get(&id)?.source;
-        let payload = self.payload(id)?;
-        let (jws, via) = document_record::open(&payload, &self.identity, |target| {
-            let entry = self.entries.get(&target)?;
-            (entry.kind == RecordKind::Document && &entry.source == source)
-                .then(|| self.payload(target))
-                .flatten()
-        })
-        .ok()?;
-        Some((jws, via.unwrap_or(id)))
+    /// A stored document's JWS.
+    fn open_document(&self, id: RecordId) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        document_record::open(&self.payload(id)?, &self.identity).ok()
     }
 
-    /// The organisation's latest document in full: the record that holds it, and its JWS.
+    /// The organisation's latest document: its record, and its JWS.
     fn latest_document(&self, source: &str) -> Option<(RecordId, zeroize::Zeroizing<Vec<u8>>)> {
         let (_, id) = self.latest_document_records().remove(source)?;
-        let (jws, full) = self.open_document(id)?;
-        Some((full, jws))
+        Some((id, self.open_document(id)?))
     }
 
     /// The pinned organisations: the newest scheme record (empty if none was saved yet).
@@ -569,27 +563,57 @@ mod tests {
         let document: serde_json::Value =
             serde_json::from_slice(include_bytes!("../../schemas/tests/fixtures/fcid/valid_v41_reminder_paid_in_full.json"))
                 .unwrap();
-        let jws = |nonce: &str| {
-            let payload = serde_json::json!({"iss": "x", "iat": 0, "exp": 0, "nonce": nonce, "recipient": "r", "document": document});
-            format!("eyJhbGciOiJFZERTQSJ9.{}.c2ln", B64.encode(payload.to_string())).into_bytes()
-        };
+        let payload = serde_json::json!({"iss": "x", "iat": 0, "exp": 0, "nonce": "n", "recipient": "r", "document": document});
+        let jws = format!("eyJhbGciOiJFZERTQSJ9.{}.c2ln", B64.encode(payload.to_string())).into_bytes();
         let t = |s: &str| -> DateTime<Utc> { s.parse().unwrap() };
-        let first = jws("n1");
-        let writes = session.put(RecordKind::Document, Some("cjib"), &document_record::encode_signed(&first), t("2026-12-01T10:00:00Z"));
-        let full = RecordId::from_key(writes[0].0.key()).unwrap();
-        assert!(session.latest_documents()["cjib"].document.is_some());
-        let again = jws("n2");
-        let pointer = document_record::for_storage(&again, session.latest_document("cjib").as_ref().map(|(id, j)| (*id, j.as_slice())));
-        assert!(document_record::is_pointer(&pointer), "the same document points at the first");
-        let writes = session.put(RecordKind::Document, Some("cjib"), &pointer, t("2026-12-02T10:00:00Z"));
-        assert_eq!(writes[0].1.len(), 1 + 24 + crate::seal::MIN_BUCKET + 16, "a pointer is sealed small");
-        let latest = &session.latest_documents()["cjib"];
-        assert_eq!(latest.fetched_at, t("2026-12-02T10:00:00Z"));
-        assert!(latest.document.is_some(), "the pointer leads to the document");
-        assert_eq!(session.latest_document("cjib").unwrap().0, full, "pointers always lead to the full record");
-        // An organisation's pointer never leads into another organisation's records.
-        let foreign = document_record::encode_pointer(full);
-        session.put(RecordKind::Document, Some("duo"), &foreign, t("2026-12-02T10:00:00Z"));
-        assert!(session.latest_documents()["duo"].document.is_none());
+        session.put(RecordKind::Document, Some("cjib"), &document_record::encode_signed(&jws), t("2026-12-01T10:00:00Z"));
+        let file = age::encrypt(&session.identity.to_public(), &jws).unwrap();
+        session.put(RecordKind::Document, Some("duo"), &file, t("2026-12-01T10:00:00Z"));
+        let latest = session.latest_documents();
+        assert!(latest["cjib"].document.is_some(), "a JWS record");
+        assert!(latest["duo"].document.is_some(), "an age file, as older pods stored it");
+        session.put(RecordKind::Document, Some("cak"), b"damaged", t("2026-12-01T10:00:00Z"));
+        assert!(session.latest_documents()["cak"].document.is_none());
+    }
+
+    #[test]
+    fn an_unchanged_answer_is_logged_but_not_stored_again() {
+        let signer = schemas::jws::Signer::new("k1", ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]));
+        let mut descriptor: serde_json::Value =
+            serde_json::from_slice(include_bytes!("../../schemas/tests/fixtures/documents/descriptor/valid-pinned-keys.json"))
+                .unwrap();
+        descriptor["id"] = "00000001822477348000".into();
+        descriptor["keys"] = serde_json::json!([signer.public_jwk(None)]);
+        let org = OrganisationDescriptor::from_json(&serde_json::to_vec(&descriptor).unwrap()).unwrap();
+        let document: serde_json::Value =
+            serde_json::from_slice(include_bytes!("../../schemas/tests/fixtures/fcid/valid_v41_reminder_paid_in_full.json"))
+                .unwrap();
+        let (mut session, _) = Session::create(
+            &secret("correct horse battery staple"),
+            &secret("abcd efgh ijkl mnop qrst uvwx yz23 4567"),
+            KdfCost::InsecureForTests,
+        )
+        .unwrap();
+        let recipient = session.identity.to_public();
+        let now = Utc::now();
+        let answer = |nonce: &str, document: &serde_json::Value| {
+            let payload = serde_json::json!({"iss": org.id.as_str(), "sub_hash": "h", "iat": now.timestamp(), "exp": now.timestamp() + 300,
+                "nonce": nonce, "recipient": recipient.to_string(), "document": document});
+            let jws = signer.sign_compact(answer::CLAIMS_TYP, &serde_json::to_vec(&payload).unwrap());
+            age::encrypt(&recipient, jws.as_bytes()).unwrap()
+        };
+        let first = session.accept_claims(&org, &answer("nonce-1", &document), "nonce-1", "f1", now, now).unwrap();
+        assert_eq!(first.len(), 4, "the document and its log entry, each with its index entry");
+        let again = session.accept_claims(&org, &answer("nonce-2", &document), "nonce-2", "f2", now, now).unwrap();
+        assert_eq!(again.len(), 2, "only the log entry");
+        let log = session.fetch_log();
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[0].record, log[1].record, "both name the one stored document");
+        assert_ne!(log[0].document_sha256, log[1].document_sha256);
+        let mut changed = document.clone();
+        changed["body"]["document_datumtijd"] = "2024-03-02T09:30:00+01:00".into();
+        let third = session.accept_claims(&org, &answer("nonce-3", &changed), "nonce-3", "f3", now, now).unwrap();
+        assert_eq!(third.len(), 4, "a changed document is stored");
+        assert!(session.accept_claims(&org, &answer("nonce-4", &changed), "wrong", "f4", now, now).is_err(), "still verified");
     }
 }

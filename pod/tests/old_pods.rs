@@ -1,7 +1,7 @@
 //! Pods written before compression (issue 15) keep opening: their records are sealed in format 1
 //! (no codec byte, never compressed) and their claim documents are the organisations' age files,
 //! padded to 512 KiB. Such a pod unlocks, verifies, shows its overview, takes new fetches beside
-//! the old records, and survives a key rotation.
+//! the old records (an unchanged one names the old record), and survives a key rotation.
 //!
 //! The old records are written here with the format-1 sealing code as it was; the unit test
 //! `values_sealed_in_format_1_still_open` in pod-core checks a value sealed by that code itself.
@@ -107,34 +107,32 @@ async fn a_pod_written_before_compression_keeps_working() {
     assert!(matters > 0, "the old document's matters are shown: {:?}", overview.organisations[0]);
     assert_eq!(pod.fetch_log().unwrap()[0].fetch_id, "0011223344556677");
 
-    // A new fetch with the same content points at the old age-file record instead of storing
-    // the document again, and still reads as the same document.
-    let outcomes = pod::fetching::fetch_and_store(&pod, std::slice::from_ref(&descriptor), &login, &options, None).await.unwrap();
-    let new_record = outcomes[0].result.clone().unwrap();
-    assert!(
-        pod::store::records::DOCUMENT_FLOOR > pod.get(&new_record).unwrap().payload.len() * 8,
-        "the new record is a pointer"
-    );
+    // A new fetch with the same content stores no new document: its log entry names the old
+    // age-file record, which still reads as the same document.
+    let outcomes = pod::fetching::fetch_and_store(&pod, std::slice::from_ref(&descriptor), &login, &options, None)
+        .await
+        .unwrap();
     let history = pod.history(Some(descriptor.id.as_str())).unwrap();
-    assert_eq!(history.len(), 2);
-    assert_eq!(
-        pod.open_document(&history[0].0).unwrap().as_slice(),
-        pod.open_document(&history[1].0).unwrap().as_slice()
-    );
+    assert_eq!(history.len(), 1);
+    assert_eq!(outcomes[0].result.clone().unwrap(), history[0].0, "the old record holds the document");
+    let log = pod.fetch_log().unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[1].record.as_deref(), Some(history[0].0.to_string().as_str()));
+    let overview = pod.overview(today.date_naive(), today).unwrap();
+    assert_eq!(overview.organisations[0].fetched_at, Some(log[1].finished_at), "confirmed by the new fetch");
     pod.lock();
     let sizes = pod::audit::at_rest(&dir).unwrap();
     let records = sizes.spaces.iter().find(|s| s.space == "records").unwrap();
     assert!(records.sizes.contains_key(&(1 + 24 + 512 * 1024 + 16)), "the old document keeps its size: {:?}", records.sizes);
 
     // A key rotation re-seals everything in format 2; the old age file, encrypted to the key
-    // that is destroyed, becomes a JWS record, and the pointer still leads to it.
+    // that is destroyed, becomes a JWS record under the same id.
     let pod = dir.unlock(&secret()).unwrap();
-    let before = pod.open_document(&history[1].0).unwrap().to_vec();
+    let before = pod.open_document(&history[0].0).unwrap().to_vec();
     pod.rotate_key(&secret(), KdfCost::InsecureForTests).unwrap();
     let pod = dir.unlock(&secret()).unwrap();
-    assert_eq!(pod.verify().unwrap(), 5, "the three old records and the new fetch's two");
+    assert_eq!(pod.verify().unwrap(), 4, "the three old records and the new fetch's log entry");
     assert_eq!(pod.open_document(&history[0].0).unwrap().as_slice(), before.as_slice());
-    assert_eq!(pod.open_document(&history[1].0).unwrap().as_slice(), before.as_slice());
     let overview = pod.overview(today.date_naive(), today).unwrap();
     assert_eq!(overview.organisations[0].matters.len(), matters);
     pod.lock();

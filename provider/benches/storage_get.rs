@@ -12,8 +12,7 @@
 //! Each server gets a warm-up run, then three 10-second runs; the median is reported. Without
 //! `wrk` on the PATH, or without `SOLID_SERVER`, that part says so and is skipped.
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use browser_harness::load::{CONNECTIONS, median_of_three, solid, wrk_installed};
 
 use age::secrecy::SecretString;
 use base64::Engine as _;
@@ -24,7 +23,6 @@ use provider::server::{AppState, serve};
 use provider::vault::{PgVault, SledVault, Vault};
 use serde_json::{Value, json};
 
-const CONNECTIONS: u32 = 16;
 const SECONDS: u32 = 10;
 
 fn b64(bytes: &[u8]) -> String {
@@ -92,75 +90,13 @@ async fn provider_with_record(vault: Vault, dir: &std::path::Path) -> (String, S
     (format!("{base}/records/{name}"), token)
 }
 
-/// Runs wrk; requests per second.
-fn wrk(url: &str, headers: &[String], seconds: u32) -> Option<f64> {
-    let mut command = Command::new("wrk");
-    command.args(["-t2", &format!("-c{CONNECTIONS}"), &format!("-d{seconds}s"), "--latency"]);
-    for header in headers {
-        command.args(["-H", header]);
-    }
-    let output = command.arg(url).output().ok()?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    if text.contains("Non-2xx") {
-        eprintln!("wrk saw errors:\n{text}");
-        return None;
-    }
-    text.lines()
-        .find_map(|l| l.strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse().ok())
-}
-
-fn median_of_three(url: &str, headers: &[String]) -> Option<f64> {
-    wrk(url, headers, 3)?;
-    let mut runs: Vec<f64> = (0..3).map(|_| wrk(url, headers, SECONDS)).collect::<Option<_>>()?;
-    runs.sort_by(f64::total_cmp);
-    Some(runs[1])
-}
-
-struct Solid(Child);
-
-impl Drop for Solid {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The Community Solid Server with its file backend, serving one 3 KB file; its URL.
-fn solid(binary: &str, dir: &std::path::Path) -> Option<(Solid, String)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-    let child = Command::new(binary)
-        .args(["-c", "@css:config/file-root.json", "-f"])
-        .arg(dir)
-        .args(["-p", &port.to_string(), "-b", &format!("http://127.0.0.1:{port}/"), "-l", "warn"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let server = Solid(child);
-    let url = format!("http://127.0.0.1:{port}/file.txt");
-    let body = "x".repeat(3000);
-    for _ in 0..120 {
-        std::thread::sleep(Duration::from_millis(500));
-        let put = Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-H", "content-type: text/plain", "--data-binary", &body, &url])
-            .output()
-            .ok()?;
-        let code = String::from_utf8_lossy(&put.stdout).into_owned();
-        if code.starts_with('2') {
-            return Some((server, url));
-        }
-    }
-    None
-}
-
 fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     if std::env::args().any(|a| a == "--list") {
         println!("storage_get: bench");
         return;
     }
-    if Command::new("wrk").arg("--version").output().is_err() {
+    if !wrk_installed() {
         eprintln!("storage_get: wrk is not installed (apt-get install wrk); skipped");
         return;
     }
@@ -169,13 +105,13 @@ fn main() {
     let mut results = Vec::new();
     let sled = Vault::Sled(SledVault::open(&tmp.path().join("sled")).unwrap());
     let (url, token) = runtime.block_on(provider_with_record(sled, &tmp.path().join("sled")));
-    let rps = median_of_three(&url, &[format!("Authorization: Bearer {token}")]);
+    let rps = median_of_three(&url, &[format!("Authorization: Bearer {token}")], SECONDS);
     println!("provider (sled): GET 4 KiB record, {CONNECTIONS} connections: {rps:?} requests/s");
     results.push(("provider (sled)", rps));
     if let Ok(db) = std::env::var("BETAALPOD_BENCH_DATABASE_URL") {
         let vault = runtime.block_on(PgVault::connect(&db, 16)).unwrap();
         let (url, token) = runtime.block_on(provider_with_record(Vault::Postgres(vault), &tmp.path().join("pg")));
-        let rps = median_of_three(&url, &[format!("Authorization: Bearer {token}")]);
+        let rps = median_of_three(&url, &[format!("Authorization: Bearer {token}")], SECONDS);
         println!("provider (PostgreSQL): GET 4 KiB record, {CONNECTIONS} connections: {rps:?} requests/s");
         results.push(("provider (PostgreSQL)", rps));
     }
@@ -187,7 +123,7 @@ fn main() {
         eprintln!("storage_get: the Solid server did not start; skipped");
         return;
     };
-    let Some(solid_rps) = median_of_three(&url, &[]) else {
+    let Some(solid_rps) = median_of_three(&url, &[], SECONDS) else {
         eprintln!("storage_get: wrk against the Solid server failed");
         return;
     };

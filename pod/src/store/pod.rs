@@ -457,11 +457,11 @@ impl std::fmt::Debug for UnlockedPod {
 pub struct Batch {
     changes: Vec<Change>,
     records: usize,
-    /// The latest document in full per organisation staged here, for the next one to point at.
+    /// The latest document per organisation staged here, for the next one to compare with.
     documents: BTreeMap<String, FullDocument>,
 }
 
-/// A document held in full: its record, and its JWS.
+/// A stored document: its record, and its JWS.
 type FullDocument = (RecordId, Zeroizing<Vec<u8>>);
 
 impl Batch {
@@ -597,7 +597,8 @@ impl UnlockedPod {
     }
 
     /// Stores a claim document as received (an age file the organisation encrypted to this pod's
-    /// recipient). It must open with this pod's key, so nothing unreadable is kept.
+    /// recipient). It must open with this pod's key, so nothing unreadable is kept. Returns the
+    /// record that holds the document (see [`UnlockedPod::stage_document`]).
     pub fn put_document(&self, source: &str, encrypted: &[u8]) -> Result<RecordId, PodError> {
         let mut batch = Batch::default();
         let id = self.stage_document(&mut batch, source, encrypted)?;
@@ -605,33 +606,35 @@ impl UnlockedPod {
         Ok(id)
     }
 
-    /// Adds a claim document to `batch` (see [`UnlockedPod::put_document`]). The signed JWS is
-    /// kept, compressed; when it carries the same FCID document as the organisation's latest one,
-    /// only a small record pointing at that one is kept.
+    /// Adds a claim document to `batch` (see [`UnlockedPod::put_document`]): the signed JWS, kept
+    /// as it was signed and compressed. When it carries the same FCID document as the
+    /// organisation's latest one, nothing is added, and the id of that record is returned for the
+    /// fetch's log entry to name.
     pub fn stage_document(&self, batch: &mut Batch, source: &str, encrypted: &[u8]) -> Result<RecordId, PodError> {
         let jws = Zeroizing::new(age::decrypt(&self.identity, encrypted).map_err(|_| PodError::NotForThisPod)?);
         let previous = match batch.documents.remove(source) {
             Some(staged) => Some(staged),
             None => self.latest_full_document(source)?,
         };
-        let record = document_record::for_storage(&jws, previous.as_ref().map(|(id, jws)| (*id, jws.as_slice())));
-        let id = self.stage(batch, RecordKind::Document, Some(source), &record);
-        let full = match previous {
-            Some((full, previous_jws)) if document_record::is_pointer(&record) => (full, previous_jws),
-            _ => (id, jws),
+        let (id, latest) = match previous {
+            Some((id, previous_jws)) if document_record::same_content(&jws, &previous_jws) => (id, previous_jws),
+            _ => {
+                let record = document_record::encode_signed(&jws);
+                (self.stage(batch, RecordKind::Document, Some(source), &record), jws)
+            }
         };
-        batch.documents.insert(source.to_owned(), full);
+        batch.documents.insert(source.to_owned(), (id, latest));
         Ok(id)
     }
 
-    /// The organisation's latest document in full: the record that holds it, and its JWS.
+    /// The organisation's latest document: its record, and its JWS.
     fn latest_full_document(&self, source: &str) -> Result<Option<FullDocument>, PodError> {
         let Some((id, _)) = self.latest_documents()?.remove(source) else {
             return Ok(None);
         };
-        match self.document_and_holder(&id) {
-            Ok((jws, full)) => Ok(Some((full, jws))),
-            // A damaged earlier document must not stop a new one from being stored in full.
+        match self.open_document(&id) {
+            Ok(jws) => Ok(Some((id, jws))),
+            // A damaged earlier document must not stop a new one from being stored.
             Err(PodError::Damaged(why)) => {
                 tracing::warn!(%why, "the previous document does not open; storing the new one in full");
                 Ok(None)
@@ -673,22 +676,11 @@ impl UnlockedPod {
 
     /// A stored claim document: the organisation's signed JWS, exactly as it was signed.
     pub fn open_document(&self, id: &RecordId) -> Result<Zeroizing<Vec<u8>>, PodError> {
-        Ok(self.document_and_holder(id)?.0)
-    }
-
-    /// A stored document's JWS and the id of the record that holds it in full (itself, unless
-    /// it points at an earlier identical document of the same organisation).
-    fn document_and_holder(&self, id: &RecordId) -> Result<(Zeroizing<Vec<u8>>, RecordId), PodError> {
         let record = self.get(id)?;
         if record.entry.kind != RecordKind::Document {
             return Err(PodError::NotFound(*id));
         }
-        let (jws, via) = document_record::open(&record.payload, &self.identity, |target| {
-            let full = self.get(&target).ok()?;
-            (full.entry.kind == RecordKind::Document && full.entry.source == record.entry.source).then_some(full.payload)
-        })
-        .map_err(|e| PodError::Damaged(format!("document {id}: {e}")))?;
-        Ok((jws, via.unwrap_or(*id)))
+        document_record::open(&record.payload, &self.identity).map_err(|e| PodError::Damaged(format!("document {id}: {e}")))
     }
 
     /// Every record's index entry, oldest first.

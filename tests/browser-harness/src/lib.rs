@@ -1,9 +1,12 @@
 //! Real headless Chromium for the tests: Debian's `chromium` driven through `chromedriver` by
 //! fantoccini, with the flags this closed network needs, plus the few helpers every browser test
-//! uses (page text, waiting, clicking, axe-core, screenshots).
+//! uses (page text, waiting, clicking, axe-core, screenshots). [`load`] has the benches' load
+//! from a second process (wrk) and their baseline, the Community Solid Server.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+pub mod load;
 
 pub use fantoccini::{Client, Locator};
 use fantoccini::ClientBuilder;
