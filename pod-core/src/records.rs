@@ -57,10 +57,10 @@ pub const INDEX_FLOOR: usize = crate::seal::MIN_BUCKET;
 pub struct RecordId([u8; 16]);
 
 impl RecordId {
-    /// A fresh random id.
+    /// A fresh random id (from the thread's OS-seeded CSPRNG).
     pub fn random() -> Self {
         let mut bytes = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        rand::thread_rng().fill_bytes(&mut bytes);
         Self(bytes)
     }
 
