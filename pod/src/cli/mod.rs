@@ -31,7 +31,8 @@ pub struct Cli {
 enum Command {
     /// Create a new pod: your key, protected by a passphrase, and a recovery code.
     Init(admin::DirArgs),
-    /// List every stored claim-document snapshot, oldest first.
+    /// List every stored version of the claim documents, oldest first (a fetch that returned
+    /// the same document adds none; the transparency log in `pod audit` lists every fetch).
     History(admin::HistoryArgs),
     /// Delete the records of one organisation, or destroy the whole pod.
     Forget(admin::ForgetArgs),
