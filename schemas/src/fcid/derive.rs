@@ -79,15 +79,21 @@ pub struct Totals {
     pub overdue_cents: i64,
 }
 
+/// Sums saturate. One document's sums cannot overflow (at most [`MAX_EVENTS`] amounts of at most
+/// [`MAX_AMOUNT_CENTS`]), but totals across organisations could, with hostile documents: they
+/// are capped at ±€92 quadrillion instead of wrapping to a wrong, even negative, total.
+///
+/// [`MAX_EVENTS`]: super::MAX_EVENTS
+/// [`MAX_AMOUNT_CENTS`]: super::MAX_AMOUNT_CENTS
 impl std::ops::Add for Totals {
     type Output = Totals;
 
     fn add(self, other: Totals) -> Totals {
         Totals {
-            imposed_cents: self.imposed_cents + other.imposed_cents,
-            settled_cents: self.settled_cents + other.settled_cents,
-            outstanding_cents: self.outstanding_cents + other.outstanding_cents,
-            overdue_cents: self.overdue_cents + other.overdue_cents,
+            imposed_cents: self.imposed_cents.saturating_add(other.imposed_cents),
+            settled_cents: self.settled_cents.saturating_add(other.settled_cents),
+            outstanding_cents: self.outstanding_cents.saturating_add(other.outstanding_cents),
+            overdue_cents: self.overdue_cents.saturating_add(other.overdue_cents),
         }
     }
 }
@@ -391,4 +397,32 @@ fn overdue_demands(demands: &[LiveDemand], date: NaiveDate, settled: i64, outsta
         }
     }
     overdue
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_across_hostile_documents_saturate_instead_of_wrapping() {
+        // The largest totals one valid document can have, at ten organisations.
+        let largest = crate::fcid::MAX_AMOUNT_CENTS * crate::fcid::MAX_EVENTS as i64;
+        let one = Totals {
+            imposed_cents: largest,
+            settled_cents: 0,
+            outstanding_cents: largest,
+            overdue_cents: largest,
+        };
+        let credit = Totals {
+            outstanding_cents: -largest,
+            ..Totals::default()
+        };
+        let sum: Totals = std::iter::repeat_n(one, 10).sum();
+        assert_eq!(sum.imposed_cents, i64::MAX);
+        assert_eq!(sum.outstanding_cents, i64::MAX, "never wrapped to a negative total");
+        let credits: Totals = std::iter::repeat_n(credit, 10).sum();
+        assert_eq!(credits.outstanding_cents, i64::MIN);
+        let ordinary: Totals = [one, credit].into_iter().sum();
+        assert_eq!(ordinary.outstanding_cents, 0, "ordinary sums are exact");
+    }
 }
