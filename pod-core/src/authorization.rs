@@ -60,15 +60,11 @@ pub fn issuer_of(org: &OrganisationDescriptor) -> String {
 
 /// Checks a callback against the state we sent and the organisation we sent the citizen to;
 /// the code.
+///
+/// An error answer is checked like a code: only with our state and the organisation's `iss` is
+/// it the organisation's error. Anything else is a mix-up, so that no other page or server can
+/// end a citizen's login or put its own words on the screen as the organisation's.
 pub fn check_callback(callback: &Callback, state: &str, org: &OrganisationDescriptor) -> Result<String, Problem> {
-    if let Some(error) = &callback.error {
-        return Err(Problem::LoginCancelled(
-            callback
-                .error_description
-                .as_ref()
-                .map_or(error.clone(), |d| format!("{error}: {d}")),
-        ));
-    }
     if callback.state.as_deref() != Some(state) {
         return Err(Problem::LoginMixUp("the state does not match".to_owned()));
     }
@@ -78,6 +74,14 @@ pub fn check_callback(callback: &Callback, state: &str, org: &OrganisationDescri
             "the answer names issuer {:?}",
             callback.iss.clone().unwrap_or_default()
         )));
+    }
+    if let Some(error) = &callback.error {
+        return Err(Problem::LoginCancelled(
+            callback
+                .error_description
+                .as_ref()
+                .map_or(error.clone(), |d| format!("{error}: {d}")),
+        ));
     }
     callback
         .code
@@ -179,6 +183,30 @@ mod tests {
         assert_eq!(from_fragment.state.as_deref(), Some("s 1"));
         let error = Callback::from_params("error=access_denied&error_description=nope&state=x");
         assert_eq!(error.error.as_deref(), Some("access_denied"));
+    }
+
+    #[test]
+    fn an_error_answer_counts_only_with_our_state_and_the_organisations_issuer() {
+        let org = OrganisationDescriptor::from_json(include_bytes!(
+            "../../schemas/tests/fixtures/documents/descriptor/valid-pinned-keys.json"
+        ))
+        .unwrap();
+        let iss = "https%3A%2F%2Fbetaalpod.duo.example";
+        let check = |params: &str| check_callback(&Callback::from_params(params), "s1", &org);
+        match check(&format!("error=access_denied&error_description=cancelled&state=s1&iss={iss}")) {
+            Err(Problem::LoginCancelled(why)) => assert_eq!(why, "access_denied: cancelled"),
+            other => panic!("the organisation's own error: {other:?}"),
+        }
+        for forged in [
+            "error=access_denied&error_description=call%20this%20number".to_owned(),
+            format!("error=access_denied&state=other&iss={iss}"),
+            "error=access_denied&state=s1".to_owned(),
+            "error=access_denied&state=s1&iss=https%3A%2F%2Fevil.example".to_owned(),
+        ] {
+            assert!(matches!(check(&forged), Err(Problem::LoginMixUp(_))), "{forged}");
+        }
+        assert_eq!(check(&format!("code=c&state=s1&iss={iss}")).unwrap(), "c");
+        assert!(matches!(check(&format!("state=s1&iss={iss}")), Err(Problem::LoginCancelled(_))), "no code");
     }
 
     #[test]
