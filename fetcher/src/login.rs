@@ -229,11 +229,27 @@ impl LoginDriver for BrowserLogin {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(state.clone(), sender);
-        let result = receiver
+        // Removes the entry however this ends: answered, abandoned, or dropped by a timeout.
+        let _waiting = Waiting { logins: self, state };
+        receiver
             .await
-            .map_err(|_| LoginError::Cancelled("the login was abandoned".to_owned()));
-        self.waiting.lock().unwrap_or_else(|p| p.into_inner()).remove(&state);
-        result
+            .map_err(|_| LoginError::Cancelled("the login was abandoned".to_owned()))
+    }
+}
+
+/// A login waiting for its callback; dropping it forgets the login.
+struct Waiting<'a> {
+    logins: &'a BrowserLogin,
+    state: String,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.logins
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.state);
     }
 }
 
@@ -247,6 +263,32 @@ mod tests {
             html_unescape("a&amp;lt;b &#x27;c&#39; &quot;d&quot; &#x2F; &unknown; &"),
             "a&lt;b 'c' \"d\" / &unknown; &"
         );
+    }
+
+    #[tokio::test]
+    async fn a_login_that_times_out_leaves_nothing_behind() {
+        let logins = BrowserLogin::default();
+        let org = OrganisationDescriptor::from_json(include_bytes!(
+            "../../schemas/tests/fixtures/documents/descriptor/valid-pinned-keys.json"
+        ))
+        .unwrap();
+        let url = Url::parse("https://betaalpod.duo.example/oauth/authorize?state=s1").unwrap();
+        let timed_out = tokio::time::timeout(std::time::Duration::from_millis(20), logins.login(&org, url.clone())).await;
+        assert!(timed_out.is_err(), "nobody answered");
+        assert!(!logins.is_waiting_for("s1"), "the timed-out login is forgotten");
+        assert!(!logins.deliver(Callback::from_params("code=c&state=s1")), "a late callback finds nothing");
+
+        // An answered login is forgotten too, and a waiting one is there while it waits.
+        let waiting = logins.login(&org, url);
+        let answer = async {
+            while !logins.is_waiting_for("s1") {
+                tokio::task::yield_now().await;
+            }
+            assert!(logins.deliver(Callback::from_params("code=c&state=s1")));
+        };
+        let (callback, ()) = tokio::join!(waiting, answer);
+        assert_eq!(callback.unwrap().code.as_deref(), Some("c"));
+        assert!(!logins.is_waiting_for("s1"));
     }
 
     #[test]
