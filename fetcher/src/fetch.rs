@@ -140,24 +140,20 @@ pub fn fetch_each<'a, 'r: 'a, D: LoginDriver>(
                         });
                     }
                 };
-                let result = fetch_one(request, org, driver, options, &http, &report).await;
+                let result = fetch_one(request, org, driver, options, &http, &report)
+                    .await
+                    .map_err(|problem| FetchError {
+                        org: org.id.to_string(),
+                        name: org.name.clone(),
+                        problem,
+                    });
                 match &result {
                     Ok(_) => report(org.id.as_str(), Stage::Done),
-                    Err(problem) => {
-                        let error = FetchError {
-                            org: org.id.to_string(),
-                            name: org.name.clone(),
-                            problem: problem.clone(),
-                        };
+                    Err(error) => {
                         tracing::warn!(org = %org.id, error = %error, "fetch failed");
                         report(org.id.as_str(), Stage::Failed(error.to_string()));
                     }
                 }
-                let result = result.map_err(|problem| FetchError {
-                    org: org.id.to_string(),
-                    name: org.name.clone(),
-                    problem,
-                });
                 (index, result)
             }
         })

@@ -64,19 +64,9 @@ fn a_transparency_log_entry_shows_in_the_next_overview() {
     pod.put_document(&id, &encrypted).unwrap();
     let before = pod.overview(today(), chrono::Utc::now()).unwrap();
     assert!(before.warnings.is_empty(), "{:?}", before.warnings);
-    let failed = pod::fetching::FetchLogEntry {
-        fetch_id: "f".to_owned(),
-        action: "fetch".to_owned(),
-        org: id.clone(),
-        name: "CJIB".to_owned(),
-        scopes: vec!["claims:read".to_owned()],
-        started_at: chrono::Utc::now(),
-        finished_at: chrono::Utc::now(),
-        outcome: "error".to_owned(),
-        message: Some("unreachable".to_owned()),
-        document_sha256: None,
-        record: None,
-    };
+    let now = chrono::Utc::now();
+    let mut failed = pod::fetching::FetchLogEntry::contact(&id, "CJIB", "fetch", "f", now, now);
+    failed.failed("unreachable");
     pod.put(RecordKind::FetchLog, Some(&id), &serde_json::to_vec(&failed).unwrap()).unwrap();
     let after = pod.overview(today(), chrono::Utc::now()).unwrap();
     assert!(

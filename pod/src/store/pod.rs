@@ -458,23 +458,13 @@ pub struct Batch {
     changes: Vec<Change>,
     records: usize,
     /// The latest document per organisation staged here, for the next one to compare with.
-    documents: BTreeMap<String, FullDocument>,
+    documents: BTreeMap<String, KeptDocument>,
+    /// The store's latest document record per organisation, read once, at the first document.
+    stored: Option<BTreeMap<String, (RecordId, IndexEntry)>>,
 }
 
-/// A stored document: its record, and its JWS.
-type FullDocument = (RecordId, Zeroizing<Vec<u8>>);
-
-impl Batch {
-    /// How many records are staged.
-    pub fn len(&self) -> usize {
-        self.records
-    }
-
-    /// Whether nothing is staged.
-    pub fn is_empty(&self) -> bool {
-        self.records == 0
-    }
-}
+/// A kept document: its record, and its JWS.
+type KeptDocument = (RecordId, Zeroizing<Vec<u8>>);
 
 /// A decrypted record.
 #[derive(Debug)]
@@ -614,7 +604,15 @@ impl UnlockedPod {
         let jws = Zeroizing::new(age::decrypt(&self.identity, encrypted).map_err(|_| PodError::NotForThisPod)?);
         let previous = match batch.documents.remove(source) {
             Some(staged) => Some(staged),
-            None => self.latest_full_document(source)?,
+            None => {
+                if batch.stored.is_none() {
+                    batch.stored = Some(self.latest_documents()?);
+                }
+                match batch.stored.as_mut().and_then(|stored| stored.remove(source)) {
+                    Some((id, _)) => self.previous_document(id)?,
+                    None => None,
+                }
+            }
         };
         let (id, latest) = match previous {
             Some((id, previous_jws)) if document_record::same_content(&jws, &previous_jws) => (id, previous_jws),
@@ -627,11 +625,8 @@ impl UnlockedPod {
         Ok(id)
     }
 
-    /// The organisation's latest document: its record, and its JWS.
-    fn latest_full_document(&self, source: &str) -> Result<Option<FullDocument>, PodError> {
-        let Some((id, _)) = self.latest_documents()?.remove(source) else {
-            return Ok(None);
-        };
+    /// The organisation's latest stored document, `id`, to compare a new one with.
+    fn previous_document(&self, id: RecordId) -> Result<Option<KeptDocument>, PodError> {
         match self.open_document(&id) {
             Ok(jws) => Ok(Some((id, jws))),
             // A damaged earlier document must not stop a new one from being stored.
