@@ -106,6 +106,55 @@ pub fn stored_document(jws: &[u8]) -> Result<fcid::Document, Problem> {
     parse_document(&payload.document)
 }
 
+/// Reads a stored answer again as [`verify_claims`] did when it arrived, without the checks that
+/// belong to the moment of fetching (the nonce, and the time window): the signature against the
+/// organisation's pinned keys as they were when it was signed, the issuer, the recipient and the
+/// FCID document. A record that fails this was not fetched from `org` by this pod.
+pub fn verify_stored(org: &OrganisationDescriptor, recipient: &str, jws: &[u8]) -> Result<fcid::Document, Problem> {
+    let malformed = |why: String| Problem::InvalidDocument {
+        path: "$".to_owned(),
+        problem: why,
+    };
+    let text = std::str::from_utf8(jws).map_err(|_| malformed("the stored answer is not text".to_owned()))?;
+    // The time to judge the key at is the time the organisation signed; the signature covers it.
+    let payload_b64 = text.split('.').nth(1).ok_or_else(|| malformed("the stored answer is not a JWS".to_owned()))?;
+    let unverified: ClaimsPayload = B64
+        .decode(payload_b64)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| malformed("the stored answer's payload is malformed".to_owned()))?;
+    let signed_at = DateTime::from_timestamp(unverified.iat, 0).ok_or_else(|| malformed("iat is out of range".to_owned()))?;
+    let (payload, _) = schemas::jws::verify_compact(text, CLAIMS_TYP, &org.keys, signed_at).map_err(signature_problem)?;
+    let payload: ClaimsPayload =
+        serde_json::from_slice(&payload).map_err(|e| malformed(format!("the signed answer is malformed: {e}")))?;
+    if payload.iss != org.id.as_str() {
+        return Err(Problem::WrongIssuer(payload.iss));
+    }
+    if payload.recipient != recipient {
+        return Err(Problem::Replayed("it was made for another recipient".to_owned()));
+    }
+    let document = parse_document(&payload.document)?;
+    if document.supplied_by.as_str() != org.id.as_str() {
+        return Err(Problem::WrongIssuer(document.supplied_by.to_string()));
+    }
+    Ok(document)
+}
+
+/// A stored document as the overview and the matter page read it: checked again with
+/// [`verify_stored`] when its organisation is pinned in `scheme` (an organisation that is no
+/// longer pinned is not shown, and its documents are only read back).
+pub fn document_at_rest(
+    scheme: &crate::scheme::LocalScheme,
+    source: &str,
+    recipient: &str,
+    jws: &[u8],
+) -> Result<fcid::Document, Problem> {
+    match scheme.organisations.iter().find(|org| org.id.as_str() == source) {
+        Some(org) => verify_stored(org, recipient, jws),
+        None => stored_document(jws),
+    }
+}
+
 /// Verifies a signed receipt or status (`typ` [`RECEIPT_TYP`] or [`STATUS_TYP`]) against the
 /// organisation's pinned keys at `now`, and reads its payload.
 pub fn verify_signed<T: serde::de::DeserializeOwned>(

@@ -48,6 +48,21 @@ pub fn check_passphrase(passphrase: &SecretString) -> Result<(), String> {
     Ok(())
 }
 
+/// The first line of every identity file written now: a comment (age identity files allow them)
+/// that says the pod's store is bound to this identity ([`crate::integrity`]). It sits inside the
+/// passphrase's encryption, so nobody without the passphrase can add or remove it; a store that is
+/// not bound is then refused instead of taken for an old pod.
+const BOUND_STORE_MARKER: &str = "# betaalpod: the store is bound to this identity (betaalpod-identity/2)";
+
+/// An identity file, opened.
+pub struct UnwrappedIdentity {
+    /// The citizen's identity.
+    pub identity: x25519::Identity,
+    /// Whether the file says that its store is bound to the identity (every file written since
+    /// stores were bound). A pod whose file says so never accepts a store that is not.
+    pub requires_bound_store: bool,
+}
+
 /// Encrypts the identity under a passphrase (age scrypt).
 pub fn wrap_identity(identity: &x25519::Identity, secret: &SecretString, cost: KdfCost) -> Vec<u8> {
     let mut recipient = age::scrypt::Recipient::new(secret.clone());
@@ -55,12 +70,18 @@ pub fn wrap_identity(identity: &x25519::Identity, secret: &SecretString, cost: K
         recipient.set_work_factor(10);
     }
     let encoded = identity.to_string();
-    age::encrypt(&recipient, encoded.expose_secret().as_bytes())
-        .expect("age encryption to a scrypt recipient of an in-memory buffer cannot fail")
+    let text = Zeroizing::new(format!("{BOUND_STORE_MARKER}\n{}\n", encoded.expose_secret()));
+    age::encrypt(&recipient, text.as_bytes()).expect("age encryption to a scrypt recipient of an in-memory buffer cannot fail")
 }
 
 /// Decrypts an identity file with a passphrase or recovery code.
 pub fn unwrap_identity(file: &[u8], secret: &SecretString, name: &str) -> Result<x25519::Identity, KeyError> {
+    unwrap_identity_file(file, secret, name).map(|opened| opened.identity)
+}
+
+/// Decrypts an identity file with a passphrase or recovery code, and says whether it requires a
+/// bound store.
+pub fn unwrap_identity_file(file: &[u8], secret: &SecretString, name: &str) -> Result<UnwrappedIdentity, KeyError> {
     let mut identity = age::scrypt::Identity::new(secret.clone());
     identity.set_max_work_factor(MAX_LOG_N);
     let plaintext = match age::decrypt(&identity, file) {
@@ -80,9 +101,18 @@ pub fn unwrap_identity(file: &[u8], secret: &SecretString, name: &str) -> Result
         Err(_) => return Err(KeyError::Damaged(name.to_owned())),
     };
     let text = std::str::from_utf8(&plaintext).map_err(|_| KeyError::Damaged(name.to_owned()))?;
-    text.trim()
+    let (requires_bound_store, key) = match text.strip_prefix(BOUND_STORE_MARKER) {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let identity = key
+        .trim()
         .parse::<x25519::Identity>()
-        .map_err(|_| KeyError::Damaged(name.to_owned()))
+        .map_err(|_| KeyError::Damaged(name.to_owned()))?;
+    Ok(UnwrappedIdentity {
+        identity,
+        requires_bound_store,
+    })
 }
 
 /// A fresh recovery code: 160 bits from the OS RNG in base32, as eight groups of four.
@@ -144,8 +174,20 @@ mod tests {
         let identity = x25519::Identity::generate();
         let secret = SecretString::from("correct horse battery".to_owned());
         let file = wrap_identity(&identity, &secret, KdfCost::InsecureForTests);
-        let back = unwrap_identity(&file, &secret, "identity.age").unwrap();
-        assert_eq!(back.to_public().to_string(), identity.to_public().to_string());
+        let back = unwrap_identity_file(&file, &secret, "identity.age").unwrap();
+        assert_eq!(back.identity.to_public().to_string(), identity.to_public().to_string());
+        assert!(back.requires_bound_store, "every file written now marks its store as bound");
+        // A file from before bound stores: the bare identity.
+        let mut cheap = age::scrypt::Recipient::new(secret.clone());
+        cheap.set_work_factor(10);
+        let old = age::encrypt(
+            &cheap,
+            identity.to_string().expose_secret().as_bytes(),
+        )
+        .unwrap();
+        let back = unwrap_identity_file(&old, &secret, "identity.age").unwrap();
+        assert_eq!(back.identity.to_public().to_string(), identity.to_public().to_string());
+        assert!(!back.requires_bound_store);
         let wrong = SecretString::from("wrong horse battery".to_owned());
         assert!(matches!(
             unwrap_identity(&file, &wrong, "identity.age"),

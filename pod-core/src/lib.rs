@@ -4,6 +4,7 @@
 //!
 //! - [`identity`]: the citizen's age identity, wrapped by a passphrase or recovery code (scrypt).
 //! - [`seal`], [`records`]: record values compressed, padded and sealed under the pod's data key.
+//! - [`integrity`]: the store bound to the citizen's secret key, and its manifest and guard.
 //! - [`document_record`]: how a claim document is kept in a record (in full, or pointing at an
 //!   earlier identical one).
 //! - [`answer`]: every check on an organisation's answer (decrypt, JWS against pinned keys,
@@ -26,6 +27,7 @@ pub mod document_record;
 pub mod arrangement;
 pub mod fetch_log;
 pub mod identity;
+pub mod integrity;
 pub mod matter;
 pub mod overview;
 pub mod problem;

@@ -40,6 +40,21 @@ pub enum Problem {
     },
 }
 
+impl Problem {
+    /// Why a stored document failed its check when it was read again (see
+    /// [`crate::answer::verify_stored`]), in a few words.
+    pub fn at_rest(&self) -> String {
+        match self {
+            Problem::BadSignature => "its signature does not match".to_owned(),
+            Problem::UntrustedKey(kid) => format!("it is signed with key {kid:?}, which is not pinned"),
+            Problem::WrongIssuer(issuer) => format!("it names {issuer:?} as its issuer"),
+            Problem::Replayed(why) => why.clone(),
+            Problem::InvalidDocument { path, problem } => format!("it is invalid at {path}: {problem}"),
+            other => format!("{other:?}"),
+        }
+    }
+}
+
 /// One organisation's failure, with its name for the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchError {

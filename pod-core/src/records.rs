@@ -150,34 +150,6 @@ pub fn open_payload(key: &crate::seal::DataKey, id: RecordId, sealed: &[u8]) -> 
     key.open(provider_api::Space::Records.name(), id.as_bytes(), sealed)
 }
 
-/// Wraps the data key to the citizen's recipient (age X25519), for the `meta` space.
-pub fn wrap_data_key(key: &crate::seal::DataKey, recipient: &age::x25519::Recipient) -> Vec<u8> {
-    age::encrypt(recipient, key.as_bytes()).expect("age encryption to an X25519 recipient of an in-memory buffer cannot fail")
-}
-
-/// Why a wrapped data key did not open.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum DataKeyError {
-    /// It was wrapped to another identity.
-    #[error("the store's data key belongs to another identity")]
-    OtherIdentity,
-    /// It is not a wrapped data key.
-    #[error("the store's data key is damaged")]
-    Damaged,
-}
-
-/// Unwraps a data key with the citizen's identity.
-pub fn unwrap_data_key(wrapped: &[u8], identity: &age::x25519::Identity) -> Result<crate::seal::DataKey, DataKeyError> {
-    match age::decrypt(identity, wrapped) {
-        Ok(bytes) => {
-            let bytes = zeroize::Zeroizing::new(bytes);
-            crate::seal::DataKey::from_bytes(&bytes).ok_or(DataKeyError::Damaged)
-        }
-        Err(age::DecryptError::NoMatchingKeys) => Err(DataKeyError::OtherIdentity),
-        Err(_) => Err(DataKeyError::Damaged),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,16 +172,5 @@ mod tests {
         assert!(open_entry(&key, other, &sealed.entry).is_none(), "moved to another id");
         assert!(open_entry(&key, id, &sealed.payload).is_none(), "a payload is not an entry");
         assert!(open_payload(&DataKey::generate(), id, &sealed.payload).is_none(), "another key");
-    }
-
-    #[test]
-    fn the_data_key_opens_with_its_identity_only() {
-        let identity = age::x25519::Identity::generate();
-        let key = DataKey::generate();
-        let wrapped = wrap_data_key(&key, &identity.to_public());
-        assert_eq!(unwrap_data_key(&wrapped, &identity).unwrap().as_bytes(), key.as_bytes());
-        let stranger = age::x25519::Identity::generate();
-        assert_eq!(unwrap_data_key(&wrapped, &stranger).err(), Some(DataKeyError::OtherIdentity));
-        assert_eq!(unwrap_data_key(b"junk", &identity).err(), Some(DataKeyError::Damaged));
     }
 }

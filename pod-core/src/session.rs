@@ -18,6 +18,7 @@ use crate::document_record;
 use crate::arrangement::{PreparedPart, SavedArrangement, StoredStatus, StoredSubmission, prepare_parts};
 use crate::fetch_log::FetchLogEntry;
 use crate::identity::{self, KdfCost, KeyError};
+use crate::integrity::{self, MANIFEST_NAME, Manifest};
 use crate::overview::{self, LatestDocument, Overview};
 use crate::problem::Problem;
 use crate::records::{self, DATA_KEY_NAME, IndexEntry, RecordId, RecordKind};
@@ -62,7 +63,13 @@ pub type SealedWrite = (RecordName, Vec<u8>);
 /// An unlocked pod in memory.
 pub struct Session {
     identity: x25519::Identity,
+    /// Whether the identity file says the store must be bound to it.
+    requires_bound_store: bool,
     data_key: DataKey,
+    /// Whether the store keeps a manifest (a native pod's does; one the browser writes does not).
+    keeps_manifest: bool,
+    /// The manifest, once loaded.
+    manifest: Option<Manifest>,
     /// Index entries and sealed payloads loaded so far, by record id.
     entries: BTreeMap<RecordId, IndexEntry>,
     payloads: BTreeMap<RecordId, Vec<u8>>,
@@ -85,11 +92,14 @@ impl Session {
             recipient: new_identity.to_public().to_string(),
             identity_file: identity::wrap_identity(&new_identity, passphrase, cost),
             recovery_file: identity::wrap_identity(&new_identity, &recovery_code, cost),
-            data_key_write: (data_key_name(), records::wrap_data_key(&data_key, &new_identity.to_public())),
+            data_key_write: (data_key_name(), integrity::wrap_data_key(&data_key, &new_identity, false)),
         };
         let session = Self {
             identity: new_identity,
+            requires_bound_store: true,
             data_key,
+            keeps_manifest: false,
+            manifest: None,
             entries: BTreeMap::new(),
             payloads: BTreeMap::new(),
         };
@@ -98,22 +108,32 @@ impl Session {
 
     /// Opens a pod with its wrapped identity, the passphrase (or the recovery code, with the
     /// recovery file) and its wrapped data key.
+    /// The data key must be bound to the identity, unless the identity file is from before
+    /// binding ([`integrity::require_binding`]).
     pub fn open(identity_file: &[u8], secret: &SecretString, wrapped_data_key: &[u8]) -> Result<Self, SessionError> {
-        let identity = identity::unwrap_identity(identity_file, secret, "the identity file")?;
-        let data_key = records::unwrap_data_key(wrapped_data_key, &identity)
+        let opened = identity::unwrap_identity_file(identity_file, secret, "the identity file")?;
+        let unwrapped = integrity::unwrap_data_key(wrapped_data_key, &opened.identity)
+            .map_err(|e| SessionError::Damaged(e.to_string()))?;
+        integrity::require_binding(unwrapped.binding, opened.requires_bound_store)
             .map_err(|e| SessionError::Damaged(e.to_string()))?;
         Ok(Self {
-            identity,
-            data_key,
+            identity: opened.identity,
+            requires_bound_store: opened.requires_bound_store,
+            data_key: unwrapped.key,
+            keeps_manifest: unwrapped.keeps_manifest,
+            manifest: None,
             entries: BTreeMap::new(),
             payloads: BTreeMap::new(),
         })
     }
 
     /// A pod to import from a backup (`betaalpod-backup/1`), verified before anything goes
-    /// anywhere: the identity must open with `passphrase`, the data key with the identity, and
-    /// every record and index entry with the data key, each record with its entry. Returns the
-    /// session, the backup's identity file and every stored value as writes for the provider.
+    /// anywhere: the identity must open with `passphrase`, the data key must be bound to the
+    /// identity, every record and index entry must open with the data key, each record with its
+    /// entry, the store must hold exactly what its manifest lists, and every document of a
+    /// pinned organisation must carry that organisation's signature. Returns the session, the
+    /// backup's identity file and every stored value as writes (for a provider, pass them through
+    /// [`Session::provider_writes`]).
     pub fn from_backup(bytes: &[u8], passphrase: &SecretString) -> Result<(Self, Vec<u8>, Vec<SealedWrite>), SessionError> {
         let backup = crate::backup::read(bytes, "the file").map_err(SessionError::Damaged)?;
         let wrapped_key = backup
@@ -138,7 +158,67 @@ impl Session {
         if let Some(orphan) = session.entries.keys().find(|id| !session.payloads.contains_key(id)) {
             return Err(SessionError::Damaged(format!("the backup's index names record {orphan}, which is missing")));
         }
+        if session.keeps_manifest {
+            let manifest = session
+                .manifest
+                .as_ref()
+                .ok_or_else(|| SessionError::Damaged(integrity::IntegrityError::NoManifest.to_string()))?;
+            manifest
+                .check_records(session.payloads.keys())
+                .map_err(|e| SessionError::Damaged(e.to_string()))?;
+        }
+        session.verify_documents()?;
         Ok((session, backup.identity_file, writes))
+    }
+
+    /// Checks every stored document of a pinned organisation against that organisation's pinned
+    /// keys ([`answer::verify_stored`]).
+    fn verify_documents(&self) -> Result<(), SessionError> {
+        let scheme = self.scheme();
+        let recipient = self.recipient();
+        for (id, entry) in &self.entries {
+            let Some(org) = entry.source.as_deref().and_then(|source| scheme.organisations.iter().find(|o| o.id.as_str() == source)) else {
+                continue;
+            };
+            if entry.kind != RecordKind::Document {
+                continue;
+            }
+            let jws = self
+                .open_document(*id)
+                .ok_or_else(|| SessionError::Damaged(format!("document {id} is damaged")))?;
+            answer::verify_stored(org, &recipient, &jws).map_err(|problem| {
+                SessionError::Damaged(format!("document {id} is not as {} signed it: {}", org.name, problem.at_rest()))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// What a provider keeps of a verified backup: a pod the browser writes keeps no manifest
+    /// yet, so the manifest is left out and the data key is wrapped again to say so (still bound
+    /// to the identity).
+    pub fn provider_writes(&self, writes: Vec<SealedWrite>) -> Vec<SealedWrite> {
+        let data_key = data_key_name();
+        writes
+            .into_iter()
+            .filter(|(name, _)| !(name.space() == Space::Meta && name.key() == MANIFEST_NAME))
+            .map(|(name, bytes)| {
+                if name == data_key {
+                    (name, integrity::wrap_data_key(&self.data_key, &self.identity, false))
+                } else {
+                    (name, bytes)
+                }
+            })
+            .collect()
+    }
+
+    /// Whether the identity file requires a bound store (see [`integrity`]).
+    pub fn requires_bound_store(&self) -> bool {
+        self.requires_bound_store
+    }
+
+    /// The identity, for a native pod that restores this backup into a store of its own.
+    pub fn into_identity(self) -> x25519::Identity {
+        self.identity
     }
 
     /// The citizen's public recipient.
@@ -157,6 +237,11 @@ impl Session {
     pub fn load(&mut self, name: &RecordName, bytes: &[u8]) -> Result<(), SessionError> {
         let damaged = || SessionError::Damaged(format!("record {name} is damaged or does not belong to this pod"));
         match name.space() {
+            Space::Meta if name.key() == MANIFEST_NAME => {
+                let manifest = Manifest::open(&self.data_key, bytes).map_err(|e| SessionError::Damaged(e.to_string()))?;
+                self.manifest = Some(manifest);
+                Ok(())
+            }
             Space::Meta => Ok(()),
             Space::Index => {
                 let id = RecordId::from_key(name.key()).ok_or_else(damaged)?;
@@ -388,12 +473,16 @@ impl Session {
         log.into_iter().map(|(_, entry)| entry).collect()
     }
 
-    /// The latest document of each organisation, opened and parsed.
+    /// The latest document of each organisation, opened, checked against its pinned keys
+    /// ([`answer::document_at_rest`]) and parsed; one that fails the check is `None`.
     pub fn latest_documents(&self) -> BTreeMap<String, LatestDocument> {
+        let (scheme, recipient) = (self.scheme(), self.recipient());
         self.latest_document_records()
             .into_iter()
             .map(|(source, (fetched_at, id))| {
-                let document = self.open_document(id).and_then(|jws| answer::stored_document(&jws).ok());
+                let document = self
+                    .open_document(id)
+                    .and_then(|jws| answer::document_at_rest(&scheme, &source, &recipient, &jws).ok());
                 (source, LatestDocument { fetched_at, document })
             })
             .collect()

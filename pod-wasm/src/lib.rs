@@ -21,7 +21,7 @@ pub fn version() -> String {
 
 /// The citizen's unlocked age identity, held in wasm memory only.
 #[wasm_bindgen]
-pub struct Identity(age::x25519::Identity);
+pub struct Identity(pod_core::identity::UnwrappedIdentity);
 
 #[wasm_bindgen]
 impl Identity {
@@ -29,33 +29,34 @@ impl Identity {
     #[wasm_bindgen(js_name = unwrap)]
     pub fn unwrap_file(file: &[u8], secret: &str) -> Result<Identity, JsError> {
         let secret = SecretString::from(secret.to_owned());
-        pod_core::identity::unwrap_identity(file, &secret, "the identity file")
+        pod_core::identity::unwrap_identity_file(file, &secret, "the identity file")
             .map(Identity)
             .map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// The public `age1…` recipient.
     pub fn recipient(&self) -> String {
-        self.0.to_public().to_string()
+        self.0.identity.to_public().to_string()
     }
 
     /// This identity wrapped by a new passphrase or, with `recovery`, a new recovery code.
     pub fn wrap(&self, secret: &str, recovery: bool) -> Result<Vec<u8>, JsError> {
         Ok(pod_core::identity::wrap_identity(
-            &self.0,
+            &self.0.identity,
             &checked_secret(secret, recovery)?,
             pod_core::identity::KdfCost::Standard,
         ))
     }
 
-    /// Opens the pod's data key, an age file to this identity.
+    /// Opens the pod's data key, an age file to this identity, bound to it unless the identity
+    /// file is from before binding ([`pod_core::integrity`]).
     #[wasm_bindgen(js_name = openDataKey)]
     pub fn open_data_key(&self, wrapped: &[u8]) -> Result<DataKey, JsError> {
-        let bytes = age::decrypt(&self.0, wrapped)
-            .map_err(|_| JsError::new("the pod's data key does not open with this identity"))?;
-        pod_core::seal::DataKey::from_bytes(&bytes)
-            .map(DataKey)
-            .ok_or_else(|| JsError::new("the pod's data key is damaged"))
+        let unwrapped = pod_core::integrity::unwrap_data_key(wrapped, &self.0.identity)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        pod_core::integrity::require_binding(unwrapped.binding, self.0.requires_bound_store)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(DataKey(unwrapped.key))
     }
 }
 
@@ -267,6 +268,7 @@ impl Pod {
         let (session, identity_file, writes) =
             pod_core::session::Session::from_backup(bytes, &SecretString::from(passphrase.to_owned()))
                 .map_err(|e| JsError::new(&format!("this backup cannot be imported: {e}")))?;
+        let writes = session.provider_writes(writes);
         let imported = ImportedBackup { identity_file, writes };
         Ok(Pod {
             session,

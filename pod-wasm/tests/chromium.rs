@@ -179,7 +179,20 @@ async fn identity_and_records_cross_between_builds(client: &Client) {
     let passphrase = SecretString::from("correct horse battery staple".to_owned());
     let identity_file = wrap_identity(&identity, &passphrase, KdfCost::InsecureForTests);
     let data_key = DataKey::generate();
-    let wrapped_key = age::encrypt(&recipient, data_key.as_bytes()).unwrap();
+    let wrapped_key = pod_core::integrity::wrap_data_key(&data_key, &identity, false);
+    // A store made by someone who knows only the public recipient is refused.
+    let forged_key = age::encrypt(&recipient, data_key.as_bytes()).unwrap();
+    let forged = run(
+        client,
+        "pod.Identity.unwrap(b64.decode(arguments[0]), arguments[1]).openDataKey(b64.decode(arguments[2])); return {};",
+        vec![
+            json!(B64.encode(&identity_file)),
+            json!("correct horse battery staple"),
+            json!(B64.encode(&forged_key)),
+        ],
+    )
+    .await;
+    assert!(forged["error"].as_str().unwrap().contains("this store was not made by your pod"), "{forged}");
 
     let wrong = run(
         client,

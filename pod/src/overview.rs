@@ -53,10 +53,10 @@ impl UnlockedPod {
         if let Some(inputs) = kept {
             return Ok(inputs);
         }
+        let scheme = self.scheme()?;
         let mut latest = BTreeMap::new();
         for (org, (record, entry)) in self.latest_documents()? {
-            let plain = self.open_document(&record)?;
-            let document = pod_core::answer::stored_document(&plain).ok();
+            let document = self.document_at_rest(&scheme, &org, &record)?;
             latest.insert(
                 org,
                 LatestDocument {
@@ -66,12 +66,31 @@ impl UnlockedPod {
             );
         }
         let inputs = Arc::new(Inputs {
-            scheme: self.scheme()?,
+            scheme,
             log: self.fetch_log()?,
             latest,
         });
         self.derived.keep(generation, inputs.clone());
         Ok(inputs)
+    }
+
+    /// A stored document of `source`, checked against its pinned keys as it is read
+    /// ([`pod_core::answer::document_at_rest`]). One that fails is left out (`None`), and logged:
+    /// the overview never shows a document that its organisation did not sign for this pod.
+    pub fn document_at_rest(
+        &self,
+        scheme: &crate::scheme::LocalScheme,
+        source: &str,
+        record: &crate::store::records::RecordId,
+    ) -> Result<Option<schemas::fcid::Document>, PodError> {
+        let plain = self.open_document(record)?;
+        match pod_core::answer::document_at_rest(scheme, source, &self.recipient().to_string(), &plain) {
+            Ok(document) => Ok(Some(document)),
+            Err(problem) => {
+                tracing::warn!(%record, source, why = %problem.at_rest(), "a stored document failed its check and is not shown");
+                Ok(None)
+            }
+        }
     }
 
     /// Builds the overview as of `as_of`, judging staleness at `now`. The documents are opened

@@ -46,7 +46,7 @@ fn counting_pod(root: &std::path::Path) -> (UnlockedPod, Arc<Mutex<Vec<usize>>>)
     let dir = PodDir::new(root.join("pod"));
     dir.init(&secret(), KdfCost::InsecureForTests).unwrap();
     let file = std::fs::read(dir.identity_path()).unwrap();
-    let identity = pod::store::keys::unwrap_identity(&file, &secret(), "identity.age").unwrap();
+    let identity = pod::store::keys::unwrap_identity_file(&file, &secret(), "identity.age").unwrap();
     let commits = Arc::new(Mutex::new(Vec::new()));
     let store = CountingStore {
         inner: SledStore::open(&dir.store_path()).unwrap(),
@@ -101,8 +101,9 @@ async fn answers_ready_together_are_one_commit() {
         .await
         .unwrap();
     assert!(outcomes.iter().all(|o| o.result.is_ok()), "{outcomes:?}");
-    // Three documents and three log entries, each a sealed payload and a sealed index entry.
-    assert_eq!(*commits.lock().unwrap(), vec![12], "one commit for the whole fetch");
+    // Three documents and three log entries, each a sealed payload and a sealed index entry,
+    // and the store's manifest.
+    assert_eq!(*commits.lock().unwrap(), vec![13], "one commit for the whole fetch");
     assert_eq!(pod.latest_documents().unwrap().len(), 3);
     let log = pod.fetch_log().unwrap();
     assert_eq!(log.len(), 3);
@@ -143,7 +144,7 @@ async fn an_early_answer_is_stored_while_a_slow_one_is_awaited() {
             }
         }
         // The slow organisation has not answered, and the two others are stored already.
-        assert_eq!(*commits.lock().unwrap(), vec![8]);
+        assert_eq!(*commits.lock().unwrap(), vec![9], "two documents, two log entries, the manifest");
         let stored = pod.latest_documents().unwrap();
         assert_eq!(stored.len(), 2);
         assert!(!stored.contains_key(descriptors[2].id.as_str()));
@@ -151,7 +152,7 @@ async fn an_early_answer_is_stored_while_a_slow_one_is_awaited() {
     };
     let (outcomes, ()) = tokio::join!(storing, watching);
     assert!(outcomes.unwrap().iter().all(|o| o.result.is_ok()));
-    assert_eq!(*commits.lock().unwrap(), vec![8, 4]);
+    assert_eq!(*commits.lock().unwrap(), vec![9, 5]);
     assert_eq!(pod.latest_documents().unwrap().len(), 3);
 }
 

@@ -6,7 +6,7 @@
 //! The old records are written here with the format-1 sealing code as it was; the unit test
 //! `values_sealed_in_format_1_still_open` in pod-core checks a value sealed by that code itself.
 
-use age::secrecy::SecretString;
+use age::secrecy::{ExposeSecret, SecretString};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use fetcher::FetchOptions;
@@ -83,12 +83,22 @@ async fn a_pod_written_before_compression_keeps_working() {
         .unwrap();
     pod.lock();
 
+    // Old pods had an identity file without the bound-store line, a data key wrapped without a
+    // tag, and no manifest.
     let identity_file = std::fs::read(dir.identity_path()).unwrap();
     let identity = pod::store::keys::unwrap_identity(&identity_file, &secret(), "identity.age").unwrap();
+    let mut cheap = age::scrypt::Recipient::new(secret());
+    cheap.set_work_factor(10);
+    let old_identity_file = age::encrypt(&cheap, identity.to_string().expose_secret().as_bytes()).unwrap();
+    std::fs::write(dir.identity_path(), old_identity_file).unwrap();
     let store = SledStore::open(&dir.store_path()).unwrap();
     let wrapped = store.get(Space::Meta, b"data_key").unwrap().unwrap();
-    let data_key = *pod::store::records::unwrap_data_key(&wrapped, &identity).unwrap().as_bytes();
-    let mut changes = old_record(&data_key, RecordKind::Document, descriptor.id.as_str(), &answer.raw_age_file, 512 * 1024);
+    let data_key = *pod_core::integrity::unwrap_data_key(&wrapped, &identity).unwrap().key.as_bytes();
+    let mut changes = vec![
+        Change::Put(Space::Meta, b"data_key".to_vec(), age::encrypt(&identity.to_public(), &data_key).unwrap()),
+        Change::Delete(Space::Meta, b"manifest".to_vec()),
+    ];
+    changes.extend(old_record(&data_key, RecordKind::Document, descriptor.id.as_str(), &answer.raw_age_file, 512 * 1024));
     let log = serde_json::json!({
         "fetch_id": "0011223344556677", "action": "fetch", "org": descriptor.id.as_str(), "name": "CJIB",
         "scopes": ["claims:read"], "started_at": "2026-11-01T09:59:59Z", "finished_at": "2026-11-01T10:00:00Z",
@@ -98,9 +108,13 @@ async fn a_pod_written_before_compression_keeps_working() {
     store.commit(changes).unwrap();
     drop(store);
 
-    // It unlocks, every record opens, and the overview reads the old document.
-    let pod = dir.unlock(&secret()).unwrap();
+    // It unlocks, every record opens, and the overview reads the old document. The store is
+    // bound to the identity on the way, and the identity file requires that from now on.
+    let mut pod = dir.unlock(&secret()).unwrap();
+    assert!(matches!(pod.take_notices().as_slice(), [pod::store::Notice::StoreBound]));
     assert_eq!(pod.verify().unwrap(), 3, "the scheme, the old document and its log entry");
+    let reread = std::fs::read(dir.identity_path()).unwrap();
+    assert!(pod::store::keys::unwrap_identity_file(&reread, &secret(), "identity.age").unwrap().requires_bound_store);
     let today = chrono::Utc::now();
     let overview = pod.overview(today.date_naive(), today).unwrap();
     let matters = overview.organisations[0].matters.len();

@@ -32,6 +32,11 @@ pub fn unlock(dir: &DirArgs) -> anyhow::Result<UnlockedPod> {
         );
     }
     let mut pod = pod_dir.unlock(&secrets::passphrase()?)?;
+    print_notices(&mut pod);
+    Ok(pod)
+}
+
+fn print_notices(pod: &mut UnlockedPod) {
     for notice in pod.take_notices() {
         match notice {
             Notice::RotationRolledBack => {
@@ -43,9 +48,39 @@ pub fn unlock(dir: &DirArgs) -> anyhow::Result<UnlockedPod> {
                 );
                 eprintln!("    {}", recovery_code.expose_secret());
             }
+            Notice::StoreBound => eprintln!(
+                "note: your pod's store is now bound to your key and keeps a list of its records, so a store made by someone else, a deleted record or an older copy is noticed from now on."
+            ),
         }
     }
-    Ok(pod)
+}
+
+/// Arguments of `pod verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    dir: DirArgs,
+    /// Accept a store older than the one this machine saw last, because you put that older copy
+    /// in place yourself (from your own backup). Without it, an older copy is refused.
+    #[arg(long)]
+    accept_rollback: bool,
+}
+
+/// `pod verify`: opens every record and checks the store against its manifest.
+pub fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
+    let pod_dir = args.dir.pod();
+    let passphrase = secrets::passphrase()?;
+    let mut pod = if args.accept_rollback {
+        pod_dir.unlock_accepting_rollback(&passphrase)?
+    } else {
+        pod_dir.unlock(&passphrase)?
+    };
+    print_notices(&mut pod);
+    let records = pod.verify()?;
+    println!(
+        "Checked {records} record(s): the store is bound to your key, holds exactly the records its manifest lists, is not older than this machine saw it, and every record decrypts."
+    );
+    Ok(())
 }
 
 /// `pod init`.

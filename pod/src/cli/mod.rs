@@ -46,6 +46,8 @@ enum Command {
     Backup(admin::BackupArgs),
     /// Restore a backup into an empty folder and check it with your passphrase.
     Restore(admin::RestoreArgs),
+    /// Check every record of your pod, and that nobody changed, removed or rolled back its store.
+    Verify(admin::VerifyArgs),
     /// Validate one FCID claim document and show what it means.
     Inspect(inspect::Args),
     /// Manage the organisations your pod talks to and the keys it trusts.
@@ -82,6 +84,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Recover(dir) => admin::recover(&dir),
         Command::Backup(args) => admin::backup(&args),
         Command::Restore(args) => admin::restore(&args),
+        Command::Verify(args) => admin::verify(&args),
         Command::Scheme(command) => scheme::run(command),
         Command::Fetch(args) => fetch::run(args),
         Command::Overview(args) => overview::run(args),

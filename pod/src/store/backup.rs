@@ -6,8 +6,8 @@ use std::path::Path;
 use age::secrecy::SecretString;
 
 use super::backend::{Change, SledStore, Space, Store};
-use super::keys::{self, KeyError};
-use super::pod::{PodDir, PodError, io_error, unwrap_data_key};
+use super::keys;
+use super::pod::{PodDir, PodError, io_error};
 
 /// A backup read and checked for shape: the two wrapped identity files and every stored value.
 pub struct Backup {
@@ -64,8 +64,11 @@ impl PodDir {
         Ok(records)
     }
 
-    /// Restores a backup into this (empty) folder and verifies it with `passphrase`: the
-    /// identity must unwrap and every record must decrypt. Nothing is written unless it does.
+    /// Restores a backup into this (empty) folder. Everything is verified with `passphrase`
+    /// before anything is written: the identity opens, the data key is bound to it, every record
+    /// and index entry opens, the store holds exactly what its manifest lists, and every document
+    /// carries its organisation's signature ([`pod_core::session::Session::from_backup`]). A
+    /// backup that fails any check is refused with what failed, and the folder is left as it was.
     /// Returns the number of records.
     pub fn restore(&self, from: &Path, passphrase: &SecretString) -> Result<usize, PodError> {
         let bytes = std::fs::read(from).map_err(io_error("read", from))?;
@@ -74,10 +77,14 @@ impl PodDir {
             recovery_file,
             changes,
         } = read_backup(&bytes, &from.display().to_string())?;
-        let identity = match keys::unwrap_identity(&identity_file, passphrase, "the backup's identity") {
-            Ok(identity) => identity,
-            Err(KeyError::WrongSecret) => return Err(PodError::WrongPassphrase),
-            Err(e) => return Err(PodError::InvalidBackup(e.to_string())),
+        let (session, _, _) = match pod_core::session::Session::from_backup(&bytes, passphrase) {
+            Ok(verified) => verified,
+            Err(pod_core::session::SessionError::WrongSecret) => return Err(PodError::WrongPassphrase),
+            Err(pod_core::session::SessionError::Damaged(why)) => return Err(PodError::InvalidBackup(why)),
+        };
+        let opened = keys::UnwrappedIdentity {
+            requires_bound_store: session.requires_bound_store(),
+            identity: session.into_identity(),
         };
 
         std::fs::create_dir_all(self.root()).map_err(io_error("create", self.root()))?;
@@ -87,19 +94,13 @@ impl PodDir {
         let store = SledStore::open(&self.store_path())?;
         keys::restrict_permissions(&self.store_path()).map_err(io_error("protect", &self.store_path()))?;
         store.commit(changes)?;
-        if unwrap_data_key(&store, &identity)?.is_none() {
-            drop(store);
-            keys::shred_dir(&self.store_path()).map_err(io_error("clear", &self.store_path()))?;
-            return Err(PodError::InvalidBackup(
-                "the backup's store does not belong to its identity".to_owned(),
-            ));
-        }
         drop(store);
-        self.write_config(&identity.to_public())?;
+        self.write_config(&opened.identity.to_public())?;
         self.write_file(&self.recovery_path(), &recovery_file)?;
         self.write_file(&self.identity_path(), &identity_file)?;
 
-        let pod = self.open_with_identity(lock, identity)?;
+        // The citizen chose this copy: it may be older than one this machine saw here before.
+        let pod = self.open_with_identity(lock, opened, super::integrity::Rollback::Accept)?;
         let records = pod.verify()?;
         tracing::info!(records, dir = %self.root().display(), "backup restored and verified");
         Ok(records)

@@ -15,6 +15,7 @@ pub use pod_core::{records, seal};
 
 pub mod backend;
 pub mod backup;
+pub mod integrity;
 pub mod keys;
 mod lock;
 pub mod pod;

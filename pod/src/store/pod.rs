@@ -19,12 +19,14 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::backend::{BackendError, Change, SledStore, Space, Store};
+use super::integrity::{GuardFile, Integrity, Rollback};
 use super::keys::{self, KdfCost, KeyError};
 use super::lock::{LockError, ProcessLock};
 use super::records::{IndexEntry, RecordId, RecordKind};
 use super::seal::DataKey;
 use super::throttle;
 use pod_core::document_record;
+use pod_core::integrity::{Binding, BindingKey, UnwrappedDataKey};
 
 /// The Meta key under which the data key is stored, age-encrypted to the citizen's recipient.
 pub(crate) const DATA_KEY: &[u8] = pod_core::records::DATA_KEY_NAME;
@@ -58,6 +60,10 @@ pub enum PodError {
     /// Files are damaged.
     #[error("{0}")]
     Damaged(String),
+    /// The store was changed outside Betaalpod: made by someone else, a record deleted or put
+    /// back, or rolled back to an older copy. Nothing in it is shown.
+    #[error("{0}")]
+    Tampered(String),
     /// Something a pod at a provider does in the provider's app, not here.
     #[error("{0}")]
     Unsupported(String),
@@ -95,6 +101,9 @@ pub enum Notice {
     },
     /// An interrupted key rotation was rolled back; the old key stays in use.
     RotationRolledBack,
+    /// A store from an older Betaalpod was bound to the citizen's key and now keeps a manifest,
+    /// so a store made by someone else, a deleted record or an older copy is noticed from now on.
+    StoreBound,
 }
 
 /// Non-secret settings in `DIR/pod.toml`.
@@ -215,11 +224,11 @@ impl PodDir {
         // `init` explains what is in the way.
         let store = SledStore::open(&self.store_path())?;
         keys::restrict_permissions(&self.store_path()).map_err(io_error("protect", &self.store_path()))?;
-        store.commit(vec![Change::Put(
-            Space::Meta,
-            DATA_KEY.to_vec(),
-            wrap_data_key(&DataKey::generate(), &recipient),
-        )])?;
+        let data_key = DataKey::generate();
+        store.commit(vec![
+            Change::Put(Space::Meta, DATA_KEY.to_vec(), wrap_data_key(&data_key, &identity)),
+            super::integrity::empty_manifest(&data_key),
+        ])?;
         drop(store);
         self.write_config(&recipient)?;
         self.write_file(
@@ -294,10 +303,23 @@ impl PodDir {
         if let Some(wait) = throttle::with_backoff(&self.root, |b| b.wait_at(Instant::now())) {
             return Err(PodError::BackingOff(wait.as_secs_f64().ceil() as u64));
         }
+        self.unlock_with(passphrase, Rollback::Refuse)
+    }
+
+    /// [`PodDir::unlock`], accepting a store older than the one this machine saw last, because
+    /// the citizen put that older copy in place on purpose (`pod verify --accept-rollback`).
+    pub fn unlock_accepting_rollback(&self, passphrase: &SecretString) -> Result<UnlockedPod, PodError> {
+        self.unlock_with(passphrase, Rollback::Accept)
+    }
+
+    fn unlock_with(&self, passphrase: &SecretString, rollback: Rollback) -> Result<UnlockedPod, PodError> {
+        if let Some(wait) = throttle::with_backoff(&self.root, |b| b.wait_at(Instant::now())) {
+            return Err(PodError::BackingOff(wait.as_secs_f64().ceil() as u64));
+        }
         let lock = self.lock()?;
         let file = self.read_file(&self.identity_path())?;
-        let identity = match keys::unwrap_identity(&file, passphrase, "identity.age") {
-            Ok(identity) => identity,
+        let opened = match keys::unwrap_identity_file(&file, passphrase, "identity.age") {
+            Ok(opened) => opened,
             Err(KeyError::WrongSecret) => {
                 let wait = throttle::with_backoff(&self.root, |b| b.record_failure(Instant::now()));
                 tracing::warn!(dir = %self.root.display(), wait_secs = wait.as_secs(), "wrong passphrase");
@@ -306,23 +328,57 @@ impl PodDir {
             Err(e) => return Err(PodError::Damaged(e.to_string())),
         };
         throttle::reset(&self.root);
-        self.open_with_identity(lock, identity)
+        let requires_bound_store = opened.requires_bound_store;
+        let pod = self.open_with_identity(lock, opened, rollback)?;
+        if !requires_bound_store {
+            // The store is bound now; from here on the identity file says so, and an unbound
+            // store is refused.
+            self.write_file(
+                &self.identity_path(),
+                &keys::wrap_identity(&pod.identity, passphrase, KdfCost::Standard),
+            )?;
+            tracing::info!(dir = %self.root.display(), "the identity file now requires a bound store");
+        }
+        Ok(pod)
     }
 
-    /// Opens the store that belongs to `identity`, finishing or undoing an interrupted rotation.
+    /// Opens the store that belongs to `opened`, finishing or undoing an interrupted rotation,
+    /// and checks it: bound to the identity, holding exactly what its manifest lists, and not
+    /// older than this machine saw it. A store from before binding is bound now, if the identity
+    /// file allows it.
     pub(super) fn open_with_identity(
         &self,
         lock: ProcessLock,
-        identity: x25519::Identity,
+        opened: keys::UnwrappedIdentity,
+        rollback: Rollback,
     ) -> Result<UnlockedPod, PodError> {
+        let keys::UnwrappedIdentity {
+            identity,
+            requires_bound_store,
+        } = opened;
         if !self.store_path().exists() {
             return Err(PodError::Damaged(format!(
                 "the store folder {} is missing; restore the pod from a backup",
                 self.store_path().display()
             )));
         }
-        let (store, data_key, notices) = super::rotate::open_matching_store(self, &identity)?;
+        let (store, unwrapped, mut notices) = super::rotate::open_matching_store(self, &identity)?;
+        pod_core::integrity::require_binding(unwrapped.binding, requires_bound_store)
+            .map_err(|e| PodError::Tampered(e.to_string()))?;
         let recipient = identity.to_public();
+        let place = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+        let guard = GuardFile::new(BindingKey::derive(&identity), &recipient.to_string(), &place.display().to_string());
+        let data_key = unwrapped.key;
+        let integrity = if unwrapped.binding == Binding::Unbound || !unwrapped.keeps_manifest {
+            let (mut changes, integrity) = Integrity::first(&store, &data_key, guard)?;
+            changes.push(Change::Put(Space::Meta, DATA_KEY.to_vec(), wrap_data_key(&data_key, &identity)));
+            store.commit(changes)?;
+            tracing::info!(dir = %self.root.display(), "the store is now bound to the identity and keeps a manifest");
+            notices.push(Notice::StoreBound);
+            integrity
+        } else {
+            Integrity::check(&store, &data_key, guard, rollback)?
+        };
         Ok(UnlockedPod {
             home: Home::Folder {
                 dir: self.clone(),
@@ -332,6 +388,7 @@ impl PodDir {
             identity,
             recipient,
             data_key,
+            integrity,
             notices,
             derived: Default::default(),
         })
@@ -357,8 +414,8 @@ impl PodDir {
         }
         let lock = self.lock()?;
         let file = self.read_file(&self.recovery_path())?;
-        let identity = match keys::unwrap_identity(&file, &code, "identity.recovery.age") {
-            Ok(identity) => identity,
+        let opened = match keys::unwrap_identity_file(&file, &code, "identity.recovery.age") {
+            Ok(opened) => opened,
             Err(KeyError::WrongSecret) => {
                 throttle::with_backoff(&self.root, |b| b.record_failure(Instant::now()));
                 return Err(PodError::WrongRecoveryCode);
@@ -366,7 +423,7 @@ impl PodDir {
             Err(e) => return Err(PodError::Damaged(e.to_string())),
         };
         throttle::reset(&self.root);
-        let pod = self.open_with_identity(lock, identity)?;
+        let pod = self.open_with_identity(lock, opened, Rollback::Refuse)?;
         let new_code = keys::generate_recovery_code();
         // The passphrase file first: if we stop in between, the old code still works.
         self.write_file(
@@ -403,19 +460,22 @@ impl PodDir {
     }
 }
 
-pub(crate) fn wrap_data_key(data_key: &DataKey, recipient: &x25519::Recipient) -> Vec<u8> {
-    pod_core::records::wrap_data_key(data_key, recipient)
+/// Wraps a native store's data key: bound to `identity`, and keeping a manifest.
+pub(crate) fn wrap_data_key(data_key: &DataKey, identity: &x25519::Identity) -> Vec<u8> {
+    pod_core::integrity::wrap_data_key(data_key, identity, true)
 }
 
 /// Unwraps the data key of `store` with `identity`, or `None` if it belongs to another identity.
-pub(super) fn unwrap_data_key(store: &dyn Store, identity: &x25519::Identity) -> Result<Option<DataKey>, PodError> {
+pub(super) fn unwrap_data_key(store: &dyn Store, identity: &x25519::Identity) -> Result<Option<UnwrappedDataKey>, PodError> {
+    use pod_core::integrity::DataKeyError;
     let wrapped = store.get(Space::Meta, DATA_KEY)?.ok_or_else(|| {
         PodError::Damaged("the store has no data key; it is damaged or not a Betaalpod store".to_owned())
     })?;
-    match pod_core::records::unwrap_data_key(&wrapped, identity) {
+    match pod_core::integrity::unwrap_data_key(&wrapped, identity) {
         Ok(key) => Ok(Some(key)),
-        Err(pod_core::records::DataKeyError::OtherIdentity) => Ok(None),
-        Err(e @ pod_core::records::DataKeyError::Damaged) => Err(PodError::Damaged(e.to_string())),
+        Err(DataKeyError::OtherIdentity) => Ok(None),
+        Err(e @ DataKeyError::Damaged) => Err(PodError::Damaged(e.to_string())),
+        Err(e @ DataKeyError::NotBound) => Err(PodError::Tampered(e.to_string())),
     }
 }
 
@@ -427,6 +487,7 @@ pub struct UnlockedPod {
     pub(super) identity: x25519::Identity,
     pub(super) recipient: x25519::Recipient,
     pub(super) data_key: DataKey,
+    pub(super) integrity: Integrity,
     pub(super) notices: Vec<Notice>,
     /// What the overview is derived from, opened and parsed once, and dropped with the keys.
     pub(crate) derived: crate::overview::Derived,
@@ -481,16 +542,32 @@ impl UnlockedPod {
 
     /// Opens a pod at a provider whose records `store` reaches, with the `identity` just
     /// unwrapped on this machine. Fails if the store's data key is not for this identity.
-    pub fn open_at_provider(url: &str, store: Box<dyn Store>, identity: x25519::Identity) -> Result<Self, PodError> {
-        let data_key = unwrap_data_key(store.as_ref(), &identity)?
+    /// A store that keeps a manifest is checked against it and against this machine's guard; one
+    /// from before binding is used only when `opened`'s identity file allows it.
+    pub fn open_at_provider(url: &str, store: Box<dyn Store>, opened: keys::UnwrappedIdentity) -> Result<Self, PodError> {
+        let keys::UnwrappedIdentity {
+            identity,
+            requires_bound_store,
+        } = opened;
+        let unwrapped = unwrap_data_key(store.as_ref(), &identity)?
             .ok_or_else(|| PodError::Damaged("this pod's records belong to another key".to_owned()))?;
+        pod_core::integrity::require_binding(unwrapped.binding, requires_bound_store)
+            .map_err(|e| PodError::Tampered(e.to_string()))?;
         let recipient = identity.to_public();
+        let data_key = unwrapped.key;
+        let integrity = if unwrapped.keeps_manifest {
+            let guard = GuardFile::new(BindingKey::derive(&identity), &recipient.to_string(), url);
+            Integrity::check(store.as_ref(), &data_key, guard, Rollback::Refuse)?
+        } else {
+            Integrity::without_manifest()
+        };
         Ok(Self {
             home: Home::Provider { url: url.to_owned() },
             store,
             identity,
             recipient,
             data_key,
+            integrity,
             notices: Vec::new(),
             derived: Default::default(),
         })
@@ -575,7 +652,7 @@ impl UnlockedPod {
         if batch.changes.is_empty() {
             return Ok(());
         }
-        let committed = self.store.commit(batch.changes);
+        let committed = self.integrity.commit(self.store.as_ref(), &self.data_key, batch.changes);
         self.derived.changed();
         committed?;
         tracing::debug!(records = batch.records, "committed");
@@ -728,15 +805,16 @@ impl UnlockedPod {
                 ]
             })
             .collect();
-        let committed = self.store.commit(changes);
+        let committed = self.integrity.commit(self.store.as_ref(), &self.data_key, changes);
         self.derived.changed();
         committed?;
         tracing::info!(records = doomed.len(), "forgot one source at the citizen's request");
         Ok(doomed.len())
     }
 
-    /// Checks the whole store: every index entry has its record and vice versa, and everything
-    /// decrypts. Returns the number of records.
+    /// Checks the whole store: every index entry has its record and vice versa, everything
+    /// decrypts, and every document of a pinned organisation carries its signature (the manifest
+    /// and the binding were checked when the pod opened). Returns the number of records.
     pub fn verify(&self) -> Result<usize, PodError> {
         let index = self.index()?;
         let record_keys: HashSet<Vec<u8>> = self.store.scan(Space::Records)?.into_iter().map(|(k, _)| k).collect();
@@ -746,8 +824,31 @@ impl UnlockedPod {
                 "the index and the records disagree; restore the pod from a backup".to_owned(),
             ));
         }
-        for (id, _) in &index {
+        let scheme = self.scheme()?;
+        let recipient = self.recipient.to_string();
+        for (id, entry) in &index {
             self.get(id)?;
+            let Some(source) = entry.source.as_deref().filter(|_| entry.kind == RecordKind::Document) else {
+                continue;
+            };
+            let Some(org) = scheme.organisations.iter().find(|org| org.id.as_str() == source) else {
+                continue;
+            };
+            match pod_core::answer::verify_stored(org, &recipient, &self.open_document(id)?) {
+                Ok(_) => {}
+                // Signed with a key the organisation has since replaced: genuine, but no longer
+                // checkable against what is pinned now.
+                Err(problem @ pod_core::problem::Problem::UntrustedKey(_)) => {
+                    tracing::warn!(%id, source, why = %problem.at_rest(), "a stored document can no longer be checked");
+                }
+                Err(problem) => {
+                    return Err(PodError::Tampered(format!(
+                        "document {id} is not as {} signed it: {}; restore the pod from a backup",
+                        org.name,
+                        problem.at_rest()
+                    )));
+                }
+            }
         }
         Ok(index.len())
     }

@@ -294,8 +294,8 @@ impl ProviderPod {
             }
         };
         let info = runtime.block_on(call).map_err(PodError::Io)?;
-        let identity = match keys::unwrap_identity(&info.identity_file, passphrase, "the provider's identity file") {
-            Ok(identity) => identity,
+        let opened = match keys::unwrap_identity_file(&info.identity_file, passphrase, "the provider's identity file") {
+            Ok(opened) => opened,
             Err(pod_core::identity::KeyError::WrongSecret) => return Err(PodError::WrongPassphrase),
             Err(e) => return Err(PodError::Damaged(e.to_string())),
         };
@@ -307,7 +307,7 @@ impl ProviderPod {
             versions: Mutex::new(HashMap::new()),
         };
         tracing::info!(provider = %self.url, "opened a pod at a provider");
-        UnlockedPod::open_at_provider(self.url.as_str(), Box::new(store), identity)
+        UnlockedPod::open_at_provider(self.url.as_str(), Box::new(store), opened)
     }
 }
 

@@ -19,6 +19,7 @@ use super::pod::{DATA_KEY, Notice, PodDir, PodError, UnlockedPod, io_error, unwr
 use super::records::RecordKind;
 use super::seal::DataKey;
 use pod_core::document_record::{self, DocumentRecord};
+use pod_core::integrity::{MANIFEST_NAME, Manifest, UnwrappedDataKey};
 
 /// Records re-sealed per commit while building the new store.
 const BATCH: usize = 256;
@@ -76,7 +77,7 @@ impl UnlockedPod {
         next.commit(vec![Change::Put(
             Space::Meta,
             DATA_KEY.to_vec(),
-            wrap_data_key(&new_key, &new_recipient),
+            wrap_data_key(&new_key, &new_identity),
         )])?;
         let index = self.index()?;
         for chunk in index.chunks(BATCH) {
@@ -97,6 +98,14 @@ impl UnlockedPod {
             }
             next.commit(changes)?;
         }
+        // The manifest last: a store.next without one is unfinished, and never used.
+        let counter = self.integrity.counter().unwrap_or(0);
+        let manifest = Manifest {
+            counter: counter + 1,
+            written_at: chrono::Utc::now(),
+            records: index.iter().map(|(id, _)| *id).collect(),
+        };
+        next.commit(vec![Change::Put(Space::Meta, MANIFEST_NAME.to_vec(), manifest.seal(&new_key))])?;
         drop(next);
         if stop == Some(RotationStep::StoreBuilt) {
             return Ok(None);
@@ -158,7 +167,7 @@ fn finish_swap(dir: &PodDir) -> Result<(), PodError> {
 pub(super) fn open_matching_store(
     dir: &PodDir,
     identity: &x25519::Identity,
-) -> Result<(SledStore, DataKey, Vec<Notice>), PodError> {
+) -> Result<(SledStore, UnwrappedDataKey, Vec<Notice>), PodError> {
     let next_path = dir.path(NEXT_STORE);
     let mut notices = Vec::new();
     let current = SledStore::open(&dir.store_path())?;

@@ -193,12 +193,11 @@ pub fn matter_detail(pod: &UnlockedPod, id: &str) -> Result<MatterDetail, ApiErr
     let (org, index) = pod_core::matter::parse_id(id).ok_or_else(not_found)?;
     let latest = pod.latest_documents()?;
     let (record, _) = latest.get(org).ok_or_else(not_found)?;
-    let plain = pod.open_document(record)?;
-    let document = fetcher::stored_document(&plain).map_err(|_| {
+    let document = pod.document_at_rest(&pod.scheme()?, org, record)?.ok_or_else(|| {
         ApiError::new(
             StatusCode::CONFLICT,
             "unreadable",
-            "the stored document cannot be read; fetch it again",
+            "the stored document cannot be read or does not carry its organisation's signature; fetch it again",
         )
     })?;
     pod_core::matter::detail(&document, org, index, today()).ok_or_else(not_found)
