@@ -200,15 +200,16 @@ pub(crate) async fn authorize<D: LoginDriver>(
         })?;
     let code = pod_core::authorization::check_callback(&callback, state.secret(), org)?;
     report(org.id.as_str(), Stage::Fetching);
+    let token_http = bounded_http::TokenHttp(http);
     let exchange = client
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
-        .request_async(http);
+        .request_async(&token_http);
     let token = tokio::time::timeout(options.network_timeout, exchange)
         .await
         .map_err(|_| Problem::Timeout)?
         .map_err(|e| match e {
-            oauth2::RequestTokenError::Request(inner) => Problem::Network(inner.to_string()),
+            oauth2::RequestTokenError::Request(inner) => Problem::Network(bounded_http::error_chain(&inner)),
             other => Problem::Token(other.to_string()),
         })?;
     Ok(token.access_token().secret().clone())
@@ -249,17 +250,20 @@ async fn check_served_keys(http: &reqwest::Client, org: &Organisation, timeout: 
     struct Jwks {
         keys: Vec<schemas::jws::Jwk>,
     }
-    let response = tokio::time::timeout(timeout, http.get(org.jwks_uri.clone()).send())
+    let limit = bounded_http::Limit {
+        what: "its key list (JWKS)",
+        bytes: bounded_http::MAX_KEYS_BYTES,
+    };
+    let answer = bounded_http::exchange(http.get(org.jwks_uri.clone()), limit, timeout)
         .await
-        .map_err(|_| Problem::Timeout)?
-        .map_err(|e| Problem::Network(e.to_string()))?;
-    if !response.status().is_success() {
+        .map_err(read_problem)?;
+    if !answer.status.is_success() {
         return Err(Problem::Server(
-            response.status().as_u16(),
+            answer.status.as_u16(),
             "the key list (JWKS) is not available".to_owned(),
         ));
     }
-    let served: Jwks = response.json().await.map_err(|_| Problem::KeysChanged)?;
+    let served: Jwks = serde_json::from_slice(&answer.body).map_err(|_| Problem::KeysChanged)?;
     if !pod_core::authorization::served_keys_match(org, &served.keys, Utc::now()) {
         return Err(Problem::KeysChanged);
     }
@@ -267,7 +271,8 @@ async fn check_served_keys(http: &reqwest::Client, org: &Organisation, timeout: 
 }
 
 /// Posts the claims request, retrying at most twice (with back-off) when the connection fails:
-/// the request is idempotent. The answer is read only up to the size limit.
+/// the request is idempotent. The answer is read only up to the size limit; the caller bounds
+/// the time of the whole exchange.
 async fn post_claims(
     http: &reqwest::Client,
     org: &Organisation,
@@ -275,7 +280,7 @@ async fn post_claims(
     body: &serde_json::Value,
 ) -> Result<Vec<u8>, Problem> {
     let mut attempt = 0;
-    let mut response = loop {
+    let response = loop {
         match http
             .post(org.claims_endpoint.clone())
             .bearer_auth(token)
@@ -291,26 +296,28 @@ async fn post_claims(
             Err(e) => return Err(Problem::Network(e.to_string())),
         }
     };
-    if !response.status().is_success() {
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        let detail: String = text.chars().take(200).collect();
-        return Err(Problem::Server(status, detail));
+    let limit = bounded_http::Limit {
+        what: "its claim document",
+        bytes: MAX_RESPONSE_BYTES,
+    };
+    let answer = bounded_http::read(response, limit).await.map_err(|e| match e {
+        // The one answer whose limit the citizen's messages already name.
+        bounded_http::ReadError::TooLarge { .. } => Problem::TooLarge,
+        other => read_problem(other),
+    })?;
+    if !answer.status.is_success() {
+        return Err(Problem::Server(answer.status.as_u16(), answer.detail()));
     }
-    if response
-        .content_length()
-        .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
-    {
-        return Err(Problem::TooLarge);
+    Ok(answer.body)
+}
+
+/// What a failed read means for the citizen.
+pub(crate) fn read_problem(error: bounded_http::ReadError) -> Problem {
+    match error {
+        bounded_http::ReadError::Network(detail) => Problem::Network(detail),
+        bounded_http::ReadError::Timeout => Problem::Timeout,
+        bounded_http::ReadError::TooLarge { what, limit } => Problem::Oversized { what, limit },
     }
-    let mut raw = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| Problem::Network(e.to_string()))? {
-        if raw.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(Problem::TooLarge);
-        }
-        raw.extend_from_slice(&chunk);
-    }
-    Ok(raw)
 }
 
 /// Every check on an answer: decrypt with the citizen's key, verify against the pinned keys,

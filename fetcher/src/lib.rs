@@ -7,6 +7,8 @@
 //! - [`fetch`]: OAuth2 code + PKCE S256 per organisation, the claims request, and every check on
 //!   the answer (size, decryption, signature, issuer, recipient, nonce, times, FCID validity).
 //!
+//! Every answer is read within a byte limit and a deadline ([`bounded_http`]).
+//!
 //! There is no scheduler, no background task and no retry across time.
 
 pub mod error;

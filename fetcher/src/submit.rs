@@ -5,8 +5,9 @@
 use schemas::arrangement::{ArrangementReceipt, ArrangementStatus};
 use tokio::sync::mpsc::UnboundedSender;
 
+use bounded_http as body;
 use crate::error::{FetchError, Problem};
-use crate::fetch::{FetchOptions, Organisation, Progress, Stage, authorize, http_client};
+use crate::fetch::{FetchOptions, Organisation, Progress, Stage, authorize, http_client, read_problem};
 use crate::login::LoginDriver;
 
 pub use pod_core::answer::{RECEIPT_TYP, STATUS_TYP};
@@ -63,21 +64,13 @@ pub async fn submit_parts<D: LoginDriver>(
                     .post(org.arrangements_endpoint.clone())
                     .bearer_auth(&token)
                     .header("content-type", "application/json")
-                    .body(bytes.clone())
-                    .send();
-                let response = tokio::time::timeout(options.network_timeout, send)
-                    .await
-                    .map_err(|_| Problem::Timeout)?
-                    .map_err(|e| Problem::Network(e.to_string()))?;
-                if response.status().as_u16() != 201 {
-                    let status = response.status().as_u16();
-                    return Err(Problem::Server(
-                        status,
-                        response.text().await.unwrap_or_default().chars().take(200).collect(),
-                    ));
+                    .body(bytes.clone());
+                let answer = body::exchange(send, RECEIPT, options.network_timeout).await.map_err(read_problem)?;
+                if answer.status.as_u16() != 201 {
+                    return Err(Problem::Server(answer.status.as_u16(), answer.detail()));
                 }
                 report(org.id.as_str(), Stage::Verifying);
-                let jws = response.text().await.map_err(|e| Problem::Network(e.to_string()))?;
+                let jws = signed_text(answer.body)?;
                 let receipt = pod_core::answer::verify_receipt(org, &jws, bytes, chrono::Utc::now())?;
                 Ok(Submitted {
                     org: org.id.to_string(),
@@ -129,18 +122,13 @@ pub async fn check_status<D: LoginDriver>(
                     "{}/{receipt_id}",
                     org.arrangements_endpoint.as_str().trim_end_matches('/')
                 );
-                let response = tokio::time::timeout(options.network_timeout, http.get(url).bearer_auth(&token).send())
+                let answer = body::exchange(http.get(url).bearer_auth(&token), STATUS, options.network_timeout)
                     .await
-                    .map_err(|_| Problem::Timeout)?
-                    .map_err(|e| Problem::Network(e.to_string()))?;
-                if !response.status().is_success() {
-                    let status = response.status().as_u16();
-                    return Err(Problem::Server(
-                        status,
-                        response.text().await.unwrap_or_default().chars().take(200).collect(),
-                    ));
+                    .map_err(read_problem)?;
+                if !answer.status.is_success() {
+                    return Err(Problem::Server(answer.status.as_u16(), answer.detail()));
                 }
-                let jws = response.text().await.map_err(|e| Problem::Network(e.to_string()))?;
+                let jws = signed_text(answer.body)?;
                 let status = pod_core::answer::verify_status(org, &jws, receipt_id, chrono::Utc::now())?;
                 Ok(StatusReport {
                     org: org.id.to_string(),
@@ -160,4 +148,18 @@ pub async fn check_status<D: LoginDriver>(
         }
     });
     futures_util::future::join_all(jobs).await
+}
+
+const RECEIPT: body::Limit = body::Limit {
+    what: "its receipt",
+    bytes: body::MAX_SIGNED_BYTES,
+};
+const STATUS: body::Limit = body::Limit {
+    what: "its status",
+    bytes: body::MAX_SIGNED_BYTES,
+};
+
+/// A signed answer is a compact JWS: ASCII text.
+fn signed_text(body: Vec<u8>) -> Result<String, Problem> {
+    String::from_utf8(body).map_err(|_| Problem::BadSignature)
 }

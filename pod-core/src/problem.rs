@@ -19,6 +19,13 @@ pub enum Problem {
     Server(u16, String),
     /// The answer is larger than a claim document may be.
     TooLarge,
+    /// Another answer (a key list, a receipt, a status, a token) is larger than it may be.
+    Oversized {
+        /// What the answer is.
+        what: String,
+        /// The most bytes it may have.
+        limit: usize,
+    },
     /// The answer is not encrypted to this pod's key.
     NotForThisPod,
     /// Signed with a key the pod does not trust (unknown, rotated, revoked or expired).
@@ -41,15 +48,19 @@ pub enum Problem {
 }
 
 impl Problem {
-    /// Why a stored document failed its check when it was read again (see
-    /// [`crate::answer::verify_stored`]), in a few words.
-    pub fn at_rest(&self) -> String {
+    /// The problem in a few words, without the organisation's name and advice: why a stored
+    /// document failed its check when it was read again ([`crate::answer::verify_stored`]), or
+    /// why a read failed.
+    pub fn brief(&self) -> String {
         match self {
             Problem::BadSignature => "its signature does not match".to_owned(),
             Problem::UntrustedKey(kid) => format!("it is signed with key {kid:?}, which is not pinned"),
             Problem::WrongIssuer(issuer) => format!("it names {issuer:?} as its issuer"),
             Problem::Replayed(why) => why.clone(),
             Problem::InvalidDocument { path, problem } => format!("it is invalid at {path}: {problem}"),
+            Problem::Oversized { what, limit } => format!("{what} is larger than {limit} bytes"),
+            Problem::Timeout => "it did not answer in time".to_owned(),
+            Problem::Network(detail) => detail.clone(),
             other => format!("{other:?}"),
         }
     }
@@ -94,6 +105,11 @@ impl fmt::Display for FetchError {
             Problem::TooLarge => write!(
                 f,
                 "{name} sent more than 4 MiB, more than any claim document may be; it was refused unread. Contact {name}."
+            ),
+            Problem::Oversized { what, limit } => write!(
+                f,
+                "{name} sent more than {} KiB as {what}, far more than it can be; it was refused unread. Contact {name}.",
+                limit / 1024
             ),
             Problem::NotForThisPod => write!(
                 f,

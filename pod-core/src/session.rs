@@ -187,7 +187,7 @@ impl Session {
                 .open_document(*id)
                 .ok_or_else(|| SessionError::Damaged(format!("document {id} is damaged")))?;
             answer::verify_stored(org, &recipient, &jws).map_err(|problem| {
-                SessionError::Damaged(format!("document {id} is not as {} signed it: {}", org.name, problem.at_rest()))
+                SessionError::Damaged(format!("document {id} is not as {} signed it: {}", org.name, problem.brief()))
             })?;
         }
         Ok(())

@@ -87,7 +87,7 @@ impl UnlockedPod {
         match pod_core::answer::document_at_rest(scheme, source, &self.recipient().to_string(), &plain) {
             Ok(document) => Ok(Some(document)),
             Err(problem) => {
-                tracing::warn!(%record, source, why = %problem.at_rest(), "a stored document failed its check and is not shown");
+                tracing::warn!(%record, source, why = %problem.brief(), "a stored document failed its check and is not shown");
                 Ok(None)
             }
         }

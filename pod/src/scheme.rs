@@ -63,25 +63,26 @@ pub fn import(current: &LocalScheme, bytes: &[u8], manager_key: &Jwk) -> anyhow:
 /// Reads an organisation's descriptor and JWKS from its `source` server, for `pod scheme add`.
 /// The keys served at `jwks_uri` are the ones that will be pinned.
 pub async fn discover(base: &url::Url) -> anyhow::Result<OrganisationDescriptor> {
+    use bounded_http::{Limit, MAX_KEYS_BYTES, exchange};
+    let deadline = std::time::Duration::from_secs(15);
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(15))
         .build()?;
+    let read = |url: url::Url, what: &'static str| {
+        let request = http.get(url.clone());
+        async move {
+            let answer = exchange(request, Limit { what, bytes: MAX_KEYS_BYTES }, deadline)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot read {what} at {url}: {e}"))?;
+            anyhow::ensure!(answer.status.is_success(), "{url} answered HTTP {}", answer.status);
+            Ok(answer.body)
+        }
+    };
     let url = base.join(pod_core::scheme::DESCRIPTOR_PATH)?;
-    let response = http
-        .get(url.clone())
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot reach {url}: {e}"))?;
-    anyhow::ensure!(
-        response.status().is_success(),
-        "{url} answered HTTP {}",
-        response.status()
-    );
-    let descriptor_json = response.bytes().await?;
+    let descriptor_json = read(url.clone(), "its descriptor").await?;
     let jwks_uri = OrganisationDescriptor::from_json(&descriptor_json)
         .map_err(|e| anyhow::anyhow!("{url} is not a valid descriptor at {e}"))?
         .jwks_uri;
-    let jwks_json = http.get(jwks_uri).send().await?.error_for_status()?.bytes().await?;
+    let jwks_json = read(jwks_uri, "its key list (JWKS)").await?;
     pod_core::scheme::descriptor_to_pin(&descriptor_json, &jwks_json).map_err(|e| anyhow::anyhow!("{url}: {e}"))
 }

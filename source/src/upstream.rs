@@ -43,6 +43,17 @@ pub struct Upstream {
     pending: Mutex<HashMap<String, Pending>>,
 }
 
+/// Every exchange with the provider, body included, ends within this.
+const UPSTREAM_DEADLINE: Duration = Duration::from_secs(10);
+const DISCOVERY: bounded_http::Limit = bounded_http::Limit {
+    what: "the discovery document",
+    bytes: bounded_http::MAX_KEYS_BYTES,
+};
+const USERINFO: bounded_http::Limit = bounded_http::Limit {
+    what: "the userinfo answer",
+    bytes: bounded_http::MAX_KEYS_BYTES,
+};
+
 #[derive(Deserialize)]
 struct Discovery {
     issuer: String,
@@ -60,14 +71,11 @@ impl Upstream {
             .build()?;
         let issuer = settings.issuer.as_str().trim_end_matches('/').to_owned();
         let url = format!("{issuer}/.well-known/openid-configuration");
-        let discovery: Discovery = http
-            .get(&url)
-            .send()
+        let answer = bounded_http::exchange(http.get(&url), DISCOVERY, UPSTREAM_DEADLINE)
             .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| anyhow::anyhow!("cannot reach the upstream provider at {url}: {e}"))?
-            .json()
-            .await
+            .map_err(|e| anyhow::anyhow!("cannot read the upstream provider's discovery document at {url}: {e}"))?;
+        anyhow::ensure!(answer.status.is_success(), "{url} answered HTTP {}", answer.status);
+        let discovery: Discovery = serde_json::from_slice(&answer.body)
             .map_err(|e| anyhow::anyhow!("{url} is not an OpenID discovery document: {e}"))?;
         if discovery.issuer.trim_end_matches('/') != issuer {
             anyhow::bail!(
@@ -119,22 +127,22 @@ impl Upstream {
         if let Some(secret) = &self.settings.client_secret {
             client = client.set_client_secret(ClientSecret::new(secret.clone()));
         }
-        let token = client
+        let token_http = bounded_http::TokenHttp(&self.http);
+        let exchange = client
             .exchange_code(AuthorizationCode::new(code))
             .set_pkce_verifier(verifier)
-            .request_async(&self.http)
+            .request_async(&token_http);
+        let token = tokio::time::timeout(UPSTREAM_DEADLINE, exchange)
             .await
-            .map_err(|e| anyhow::anyhow!("the provider refused the code: {e}"))?;
-        let userinfo: serde_json::Value = self
-            .http
-            .get(&self.userinfo_endpoint)
-            .bearer_auth(token.access_token().secret())
-            .send()
+            .map_err(|_| anyhow::anyhow!("the provider did not answer the code in time"))?
+            .map_err(|e| anyhow::anyhow!("the provider refused the code: {}", bounded_http::error_chain(&e)))?;
+        let request = self.http.get(&self.userinfo_endpoint).bearer_auth(token.access_token().secret());
+        let answer = bounded_http::exchange(request, USERINFO, UPSTREAM_DEADLINE)
             .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| anyhow::anyhow!("the provider's userinfo failed: {e}"))?
-            .json()
-            .await?;
+            .map_err(|e| anyhow::anyhow!("the provider's userinfo failed: {e}"))?;
+        anyhow::ensure!(answer.status.is_success(), "the provider's userinfo answered HTTP {}", answer.status);
+        let userinfo: serde_json::Value = serde_json::from_slice(&answer.body)
+            .map_err(|e| anyhow::anyhow!("the provider's userinfo is not JSON: {e}"))?;
         let value = userinfo
             .get(&self.settings.bsn_claim)
             .and_then(|v| v.as_str())

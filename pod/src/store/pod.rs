@@ -839,13 +839,13 @@ impl UnlockedPod {
                 // Signed with a key the organisation has since replaced: genuine, but no longer
                 // checkable against what is pinned now.
                 Err(problem @ pod_core::problem::Problem::UntrustedKey(_)) => {
-                    tracing::warn!(%id, source, why = %problem.at_rest(), "a stored document can no longer be checked");
+                    tracing::warn!(%id, source, why = %problem.brief(), "a stored document can no longer be checked");
                 }
                 Err(problem) => {
                     return Err(PodError::Tampered(format!(
                         "document {id} is not as {} signed it: {}; restore the pod from a backup",
                         org.name,
-                        problem.at_rest()
+                        problem.brief()
                     )));
                 }
             }

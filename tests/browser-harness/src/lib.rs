@@ -1,11 +1,13 @@
 //! Real headless Chromium for the tests: Debian's `chromium` driven through `chromedriver` by
 //! fantoccini, with the flags this closed network needs, plus the few helpers every browser test
 //! uses (page text, waiting, clicking, axe-core, screenshots). [`load`] has the benches' load
-//! from a second process (wrk) and their baseline, the Community Solid Server.
+//! from a second process (wrk) and their baseline, the Community Solid Server; [`faulty`] has
+//! servers that answer badly, for the fault tests.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+pub mod faulty;
 pub mod load;
 
 pub use fantoccini::{Client, Locator};
