@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::Json;
+use axum::{Extension, Json};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +13,7 @@ use pod_core::matter::MatterDetail;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::security::AnonymousCsrf;
 use super::state::{FetchJob, random_token};
 use super::{App, CSRF_KEY, UNLOCK_KEY};
 use crate::store::{PodError, UnlockedPod};
@@ -77,14 +78,13 @@ pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The session's CSRF token, created on first use.
-pub async fn csrf_token(session: &Session) -> String {
-    if let Ok(Some(token)) = session.get::<String>(CSRF_KEY).await {
-        return token;
+/// The CSRF token forms must send: the session's once the citizen unlocked, before that the
+/// browser's anonymous cookie (which creates no session).
+pub async fn csrf_token(session: &Session, anonymous: &AnonymousCsrf) -> String {
+    match session.get::<String>(CSRF_KEY).await {
+        Ok(Some(token)) => token,
+        _ => anonymous.0.clone(),
     }
-    let token = random_token();
-    let _ = session.insert(CSRF_KEY, &token).await;
-    token
 }
 
 /// The unlocked pod for this session, or 401.
@@ -120,8 +120,8 @@ pub async fn unlock_session(app: &App, session: &Session, passphrase: &str) -> R
 }
 
 /// `GET /api/csrf`: this session's CSRF token, to send as `X-CSRF-Token`.
-pub async fn csrf(State(app): State<Arc<App>>, session: Session) -> Response {
-    let token = csrf_token(&session).await;
+pub async fn csrf(State(app): State<Arc<App>>, session: Session, Extension(anonymous): Extension<AnonymousCsrf>) -> Response {
+    let token = csrf_token(&session, &anonymous).await;
     let unlocked = unlocked(&app, &session).await.is_ok();
     Json(serde_json::json!({"csrf": token, "unlocked": unlocked})).into_response()
 }
@@ -145,14 +145,15 @@ pub async fn unlock(
         ));
     };
     unlock_session(&app, &session, &body.passphrase).await?;
-    let csrf = csrf_token(&session).await;
+    let csrf: String = session.get(CSRF_KEY).await.ok().flatten().unwrap_or_default();
     Ok(Json(serde_json::json!({"unlocked": true, "csrf": csrf})).into_response())
 }
 
 /// `POST /api/lock`.
 pub async fn lock(State(app): State<Arc<App>>, session: Session) -> StatusCode {
     app.lock();
-    let _ = session.remove::<String>(UNLOCK_KEY).await;
+    // A locked browser keeps no session: it is deleted from the store, and the cookie expires.
+    let _ = session.flush().await;
     StatusCode::NO_CONTENT
 }
 

@@ -10,6 +10,7 @@ mod arrangement_page;
 pub use pod_ui::i18n;
 mod pages;
 mod security;
+pub mod sessions;
 pub mod state;
 
 use std::future::Future;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post};
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{MemoryStore, SessionManagerLayer};
+use tower_sessions::{Expiry, SessionManagerLayer};
 
 pub use state::{App, PodOpener, WebConfig};
 
@@ -26,10 +27,13 @@ pub use state::{App, PodOpener, WebConfig};
 const CSRF_KEY: &str = "csrf";
 /// The session key of the unlock token.
 const UNLOCK_KEY: &str = "unlock";
+/// The cookie that holds a locked page's CSRF token (double-submit: the form sends it back).
+const ANONYMOUS_CSRF_COOKIE: &str = "betaalpod_csrf";
 
 /// All routes with their layers.
 pub fn router(app: Arc<App>) -> Router {
-    let sessions = SessionManagerLayer::new(MemoryStore::default())
+    let sessions = SessionManagerLayer::new(app.sessions.clone())
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)))
         .with_name("betaalpod_session")
         .with_path(app.config.cookie_path.clone())
         .with_http_only(true)

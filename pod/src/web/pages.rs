@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::Form;
+use axum::{Extension, Form};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -15,8 +15,9 @@ use schemas::lang::Lang;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::api::{self, ApiError, csrf_token, unlocked};
-use super::{App, UNLOCK_KEY};
+use super::api::{self, ApiError, unlocked};
+use super::security::AnonymousCsrf;
+use super::App;
 
 fn lang_of(headers: &HeaderMap) -> Lang {
     let cookies = headers
@@ -30,11 +31,13 @@ fn lang_of(headers: &HeaderMap) -> Lang {
     }
 }
 
-async fn chrome(lang: Lang, session: &Session, unlocked: bool) -> Chrome {
+/// The chrome of an unlocked citizen's page (its forms carry the session's CSRF token).
+async fn chrome(lang: Lang, session: &Session) -> Chrome {
+    let csrf: Option<String> = session.get(super::CSRF_KEY).await.ok().flatten();
     Chrome {
         lang,
-        unlocked,
-        csrf: csrf_token(session).await,
+        unlocked: true,
+        csrf: csrf.unwrap_or_default(),
         place: Place::Local,
     }
 }
@@ -69,7 +72,7 @@ impl axum::extract::FromRequestParts<Arc<App>> for Citizen {
         Ok(Citizen {
             pod,
             lang,
-            chrome: chrome(lang, &session, true).await,
+            chrome: chrome(lang, &session).await,
         })
     }
 }
@@ -85,20 +88,30 @@ pub fn page(rendered: pod_ui::Rendered) -> Response {
     }
 }
 
-async fn unlock_page(lang: Lang, session: &Session, error: Option<&str>, status: StatusCode) -> Response {
-    let chrome = chrome(lang, session, false).await;
+async fn unlock_page(lang: Lang, anonymous: &AnonymousCsrf, error: Option<&str>, status: StatusCode) -> Response {
+    let chrome = Chrome {
+        lang,
+        unlocked: false,
+        csrf: anonymous.0.clone(),
+        place: Place::Local,
+    };
     (status, page(pod_ui::pages::unlock(&chrome, error))).into_response()
 }
 
 /// `GET /`: the overview when unlocked, else the unlock page.
-pub async fn home(State(app): State<Arc<App>>, session: Session, headers: HeaderMap) -> Response {
+pub async fn home(
+    State(app): State<Arc<App>>,
+    session: Session,
+    Extension(anonymous): Extension<AnonymousCsrf>,
+    headers: HeaderMap,
+) -> Response {
     let lang = lang_of(&headers);
     let Ok(pod) = unlocked(&app, &session).await else {
-        return unlock_page(lang, &session, None, StatusCode::OK).await;
+        return unlock_page(lang, &anonymous, None, StatusCode::OK).await;
     };
     match pod.overview(chrono::Local::now().date_naive(), chrono::Utc::now()) {
         Ok(overview) => page(pod_ui::pages::overview(
-            &chrome(lang, &session, true).await,
+            &chrome(lang, &session).await,
             &overview,
             local_offset(),
         )),
@@ -116,6 +129,7 @@ pub struct UnlockForm {
 pub async fn unlock(
     State(app): State<Arc<App>>,
     session: Session,
+    Extension(anonymous): Extension<AnonymousCsrf>,
     headers: HeaderMap,
     Form(form): Form<UnlockForm>,
 ) -> Response {
@@ -127,7 +141,7 @@ pub async fn unlock(
                 StatusCode::TOO_MANY_REQUESTS => (StatusCode::TOO_MANY_REQUESTS, "wait"),
                 status => (status, "wrong_passphrase"),
             };
-            unlock_page(lang, &session, Some(t(lang, key)), status).await
+            unlock_page(lang, &anonymous, Some(t(lang, key)), status).await
         }
     }
 }
@@ -135,7 +149,7 @@ pub async fn unlock(
 /// `POST /lock`.
 pub async fn lock(State(app): State<Arc<App>>, session: Session) -> Response {
     app.lock();
-    let _ = session.remove::<String>(UNLOCK_KEY).await;
+    let _ = session.flush().await;
     Redirect::to("/").into_response()
 }
 
@@ -238,7 +252,7 @@ pub async fn fetch_progress(
                 .collect()
         })
         .unwrap_or_default();
-    let chrome = chrome(lang, &session, true).await;
+    let chrome = chrome(lang, &session).await;
     page(pod_ui::pages::progress(&chrome, &organisations, !job.finished()))
 }
 
@@ -285,7 +299,7 @@ async fn settings_page_with(
     };
     match pod.scheme() {
         Ok(scheme) => {
-            let chrome = chrome(lang, session, true).await;
+            let chrome = chrome(lang, session).await;
             let rendered = pod_ui::pages::settings(&chrome, &scheme.organisations, message.as_deref(), pending);
             (status, page(rendered)).into_response()
         }

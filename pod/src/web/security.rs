@@ -11,9 +11,55 @@ use tower_sessions::Session;
 use super::App;
 use super::api::ApiError;
 
+/// The CSRF token of a browser that has not unlocked: a random value in a `SameSite=Strict`
+/// cookie, which a form must send back (double submit). It keeps no state on the server, so an
+/// anonymous request creates no session.
+#[derive(Clone, Debug)]
+pub struct AnonymousCsrf(pub String);
+
+/// The anonymous CSRF cookie's value, when it is one we could have made.
+fn anonymous_cookie(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().strip_prefix(super::ANONYMOUS_CSRF_COOKIE)?.strip_prefix('='))
+        .find(|token| token.len() == 48 && token.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_owned)
+}
+
 /// Host check (only the bound address: DNS rebinding), Origin check on state-changing
 /// requests, CSRF token on state-changing requests, and the response headers.
-pub async fn checks(State(app): State<Arc<App>>, session: Session, request: Request, next: Next) -> Response {
+pub async fn checks(State(app): State<Arc<App>>, session: Session, mut request: Request, next: Next) -> Response {
+    let from_cookie = anonymous_cookie(&request);
+    let anonymous = from_cookie.clone().unwrap_or_else(super::state::random_token);
+    let set_cookie = from_cookie.is_none().then(|| {
+        let secure = if app.config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://")) {
+            "; Secure"
+        } else {
+            ""
+        };
+        format!(
+            "{}={anonymous}; Path={}; HttpOnly; SameSite=Strict{secure}",
+            super::ANONYMOUS_CSRF_COOKIE,
+            app.config.cookie_path
+        )
+    });
+    request.extensions_mut().insert(AnonymousCsrf(anonymous));
+    let response = checked(&app, session, from_cookie, request, next).await;
+    with_cookie(response, set_cookie)
+}
+
+fn with_cookie(mut response: Response, cookie: Option<String>) -> Response {
+    if let Some(value) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn checked(app: &App, session: Session, anonymous: Option<String>, request: Request, next: Next) -> Response {
     let listen = app.config.listen;
     let allowed_hosts = match &app.config.public_origin {
         Some(origin) => vec![origin.split("://").nth(1).unwrap_or_default().to_owned()],
@@ -41,7 +87,8 @@ pub async fn checks(State(app): State<Arc<App>>, session: Session, request: Requ
             return ApiError::new(StatusCode::FORBIDDEN, "csrf", "a request from another site was refused")
                 .into_response();
         }
-        let expected: Option<String> = session.get(super::CSRF_KEY).await.ok().flatten();
+        let from_session: Option<String> = session.get(super::CSRF_KEY).await.ok().flatten();
+        let expected = from_session.or(anonymous);
         let (request, sent) = csrf_from(request).await;
         match (expected, sent) {
             (Some(expected), Some(sent)) if crate::web::api::same(&expected, &sent) => {

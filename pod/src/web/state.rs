@@ -105,6 +105,8 @@ pub struct App {
     pub config: WebConfig,
     /// Catches the browser's OAuth callbacks.
     pub browser: Arc<BrowserLogin>,
+    /// The browser sessions (only of citizens who unlocked), bounded.
+    pub sessions: super::sessions::BoundedStore,
     unlocked: Mutex<Option<Unlocked>>,
     fetches: Mutex<HashMap<String, Arc<FetchJob>>>,
     unlock_window: Mutex<(Instant, u32)>,
@@ -137,6 +139,7 @@ impl App {
             opener,
             config,
             browser,
+            sessions: Default::default(),
             unlocked: Mutex::new(None),
             fetches: Mutex::new(HashMap::new()),
             unlock_window: Mutex::new((Instant::now(), 0)),

@@ -92,3 +92,53 @@ pub fn report(figure: &str, value: f64, unit: &str) {
         let _ = writeln!(file, "{line}");
     }
 }
+
+/// The resident memory of process `pid`, in KiB (`VmRSS` in `/proc/PID/status`).
+pub fn resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the process is running");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/PID/status")
+}
+
+/// Sends `count` GET requests to `urls` in turn, one at a time and without cookies, as that many
+/// first visits; each must answer 2xx.
+pub async fn first_visits(urls: &[String], count: usize) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for i in 0..count {
+        let url = &urls[i % urls.len()];
+        let answer = client.get(url).send().await.unwrap();
+        assert!(answer.status().is_success(), "{url}: {}", answer.status());
+        answer.bytes().await.unwrap();
+    }
+}
+
+/// Resident memory of `pid` after 1,000 first visits to `urls` and after 10,000, in KiB; panics
+/// when the second is more than 10% above the first. `what` names the server in the message.
+pub async fn assert_first_visits_keep_memory_flat(what: &str, pid: u32, urls: &[String]) -> (u64, u64) {
+    first_visits(urls, 1_000).await;
+    let after_1000 = resident_kib(pid);
+    first_visits(urls, 9_000).await;
+    let after_10000 = resident_kib(pid);
+    println!("{what} resident memory: {after_1000} KiB after 1,000 first visits, {after_10000} KiB after 10,000");
+    assert!(
+        after_10000 * 10 <= after_1000 * 11,
+        "{what}: resident memory grew from {after_1000} KiB to {after_10000} KiB"
+    );
+    (after_1000, after_10000)
+}
+
+/// A child process that is killed when this is dropped, also when a test fails.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
