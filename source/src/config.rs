@@ -40,6 +40,11 @@ pub struct Config {
     /// Delegate citizen login to an external OpenID provider.
     #[serde(default)]
     pub upstream_oidc: Option<UpstreamOidc>,
+    /// The reverse proxies in front of this server (addresses or blocks, `["10.0.0.0/8"]`). Only
+    /// from them is `X-Forwarded-For` believed, to count each citizen's requests separately
+    /// [default: none, so the TCP peer is the client].
+    #[serde(default)]
+    pub trusted_proxies: Vec<crate::client_addr::IpBlock>,
 }
 
 /// One registered OAuth client.
@@ -77,6 +82,8 @@ pub struct RateLimits {
     pub token_per_minute: u32,
     /// Claims fetches per citizen.
     pub claims_per_minute: u32,
+    /// Arrangement parts one citizen may submit per day (UTC).
+    pub arrangements_per_day: u32,
 }
 
 impl Default for RateLimits {
@@ -85,6 +92,7 @@ impl Default for RateLimits {
             login_per_minute: 20,
             token_per_minute: 60,
             claims_per_minute: 20,
+            arrangements_per_day: 10,
         }
     }
 }

@@ -6,6 +6,8 @@
 //! - [`backend`]: the [`backend::ClaimsBackend`] trait and the JSON-file backend.
 //! - [`arrangements`]: stored parts, operator decisions, and how accepted ones enter documents.
 //! - [`server`]: state, routes and discovery documents.
+//! - [`ratelimit`], [`client_addr`]: limits per client (behind trusted proxies, IPv6 per /64) and
+//!   the lockout per citizen.
 //! - [`demo_data`]: realistic generated sample data.
 //!
 //! The protocol is `betaalpod-source/1`, described in `docs/PROTOCOL.md`.
@@ -21,5 +23,6 @@ pub mod keys;
 pub mod local;
 pub mod oauth;
 pub mod ratelimit;
+pub mod client_addr;
 pub mod server;
 pub mod upstream;

@@ -333,6 +333,7 @@ pub struct LoginForm {
 pub async fn authorize_post(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     if !state.config.dev_login {
@@ -349,7 +350,7 @@ pub async fn authorize_post(
     };
     if let Err(wait) = state.limiter.check(
         Limited::Login,
-        &peer.ip().to_string(),
+        &state.client_key(peer, &headers),
         state.config.rate_limits.login_per_minute,
         Instant::now(),
     ) {
@@ -377,12 +378,24 @@ pub async fn authorize_post(
             );
         }
     };
-    if !state.backend.check_pin(&bsn, &form.pin) {
+    let subject = state.subject_hash(&bsn);
+    if let Some(wait) = state.lockout.wait(&subject, Instant::now()) {
         state.audit.record(&AuditEvent {
             time: state.now().to_rfc3339(),
             event: "login",
             client_id: Some(&request.client_id),
-            subject: Some(&state.subject_hash(&bsn)),
+            subject: Some(&subject),
+            outcome: "locked_out",
+        }).await;
+        return locked_out(&state, &request, &form.bsn, wait);
+    }
+    if !state.backend.check_pin(&bsn, &form.pin) {
+        state.lockout.failed(&subject, Instant::now());
+        state.audit.record(&AuditEvent {
+            time: state.now().to_rfc3339(),
+            event: "login",
+            client_id: Some(&request.client_id),
+            subject: Some(&subject),
             outcome: "wrong_pin",
         }).await;
         return login_page(
@@ -393,7 +406,21 @@ pub async fn authorize_post(
             StatusCode::UNAUTHORIZED,
         );
     }
+    state.lockout.succeeded(&subject);
     issue_code(&state, request, bsn)
+}
+
+/// The login page for a citizen whose login is locked for `wait` after too many wrong PINs.
+fn locked_out(state: &AppState, request: &ValidRequest, bsn: &str, wait: std::time::Duration) -> Response {
+    let minutes = wait.as_secs().div_ceil(60);
+    let message = format!(
+        "Te vaak een verkeerde pincode voor dit BSN. Probeer het over {minutes} minuten opnieuw. / Too many wrong PINs for this BSN; try again in {minutes} minutes."
+    );
+    let mut response = login_page(state, request, bsn, Some(&message), StatusCode::TOO_MANY_REQUESTS);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+    response
 }
 
 /// Issues a code for an authenticated citizen and sends the browser back to the client.
@@ -503,7 +530,7 @@ pub async fn token(
 ) -> Response {
     if let Err(wait) = state.limiter.check(
         Limited::Token,
-        &peer.ip().to_string(),
+        &state.client_key(peer, &headers),
         state.config.rate_limits.token_per_minute,
         Instant::now(),
     ) {

@@ -45,6 +45,59 @@ impl RateLimiter {
     }
 }
 
+/// Wrong logins per citizen (hashed subject), with back-off, whatever address they come from.
+/// The first [`FREE_FAILURES`] cost nothing; after that each attempt waits 30 s, doubling with
+/// every further failure up to an hour. A successful login clears the count; a day without
+/// failures forgets it.
+#[derive(Default)]
+pub struct SubjectLockout {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+/// Failures before the back-off starts.
+pub const FREE_FAILURES: u32 = 5;
+const FIRST_WAIT: Duration = Duration::from_secs(30);
+const LONGEST_WAIT: Duration = Duration::from_secs(3600);
+const FORGET_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// At most this many subjects are tracked; past it the oldest go first.
+const MAX_SUBJECTS: usize = 100_000;
+
+impl SubjectLockout {
+    /// How long `subject` must wait before the next attempt, if at all.
+    pub fn wait(&self, subject: &str, now: Instant) -> Option<Duration> {
+        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let (count, last) = *failures.get(subject)?;
+        if count < FREE_FAILURES {
+            return None;
+        }
+        let doublings = (count - FREE_FAILURES).min(16);
+        let wait = FIRST_WAIT.saturating_mul(1 << doublings).min(LONGEST_WAIT);
+        (last + wait).checked_duration_since(now).filter(|left| !left.is_zero())
+    }
+
+    /// Counts a failed login of `subject`.
+    pub fn failed(&self, subject: &str, now: Instant) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if failures.len() >= MAX_SUBJECTS {
+            failures.retain(|_, (_, last)| now.duration_since(*last) < FORGET_AFTER);
+            while failures.len() >= MAX_SUBJECTS {
+                let Some(oldest) = failures.iter().min_by_key(|(_, (_, last))| *last).map(|(k, _)| k.clone()) else { break };
+                failures.remove(&oldest);
+            }
+        }
+        let entry = failures.entry(subject.to_owned()).or_insert((0, now));
+        if now.duration_since(entry.1) >= FORGET_AFTER {
+            entry.0 = 0;
+        }
+        *entry = (entry.0 + 1, now);
+    }
+
+    /// A successful login clears the count.
+    pub fn succeeded(&self, subject: &str) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(subject);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +118,27 @@ mod tests {
             "other kinds are separate"
         );
         assert!(limiter.check(Limited::Login, "1.2.3.4", 2, now + WINDOW).is_ok());
+    }
+
+    #[test]
+    fn a_subject_backs_off_after_five_failures_and_a_success_clears_it() {
+        let lockout = SubjectLockout::default();
+        let start = Instant::now();
+        for i in 0..FREE_FAILURES {
+            assert_eq!(lockout.wait("s", start), None, "failure {i} is free");
+            lockout.failed("s", start);
+        }
+        assert_eq!(lockout.wait("s", start), Some(Duration::from_secs(30)));
+        assert_eq!(lockout.wait("s", start + Duration::from_secs(30)), None);
+        assert_eq!(lockout.wait("other", start), None, "per subject");
+        let later = start + Duration::from_secs(31);
+        lockout.failed("s", later);
+        assert_eq!(lockout.wait("s", later), Some(Duration::from_secs(60)), "doubles");
+        for _ in 0..20 {
+            lockout.failed("s", later);
+        }
+        assert_eq!(lockout.wait("s", later), Some(Duration::from_secs(3600)), "at most an hour");
+        lockout.succeeded("s");
+        assert_eq!(lockout.wait("s", later), None);
     }
 }

@@ -52,6 +52,8 @@ pub struct Source {
     pub audit: AuditLog,
     /// Rate limits.
     pub limiter: RateLimiter,
+    /// Wrong logins per citizen, with back-off.
+    pub lockout: crate::ratelimit::SubjectLockout,
     /// Authorization codes not yet redeemed.
     pub codes: CodeStore,
     /// The upstream OpenID provider, when login is delegated.
@@ -85,6 +87,7 @@ impl Source {
             arrangements,
             audit,
             limiter: RateLimiter::default(),
+            lockout: Default::default(),
             codes: Mutex::new(HashMap::new()),
             upstream,
             clock,
@@ -103,6 +106,12 @@ impl Source {
         B64.encode(Sha256::digest(
             format!("{}:{}", self.config.id, bsn.as_str()).as_bytes(),
         ))
+    }
+
+    /// The key the rate limits count a request from `peer` under (see [`crate::client_addr`]).
+    pub fn client_key(&self, peer: std::net::SocketAddr, headers: &axum::http::HeaderMap) -> String {
+        let ip = crate::client_addr::client_ip(peer.ip(), headers, &self.config.trusted_proxies);
+        crate::client_addr::limit_key(ip)
     }
 
     /// Our organisation descriptor (`/.well-known/betaalpod-source`).

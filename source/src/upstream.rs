@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use oauth2::basic::BasicClient;
 use oauth2::{
@@ -24,11 +24,32 @@ use crate::server::{AppState, html_page};
 
 /// How long a citizen may take at the upstream provider.
 const PENDING_LIFETIME: Duration = Duration::from_secs(600);
+/// Logins in progress at once; past it a new one is refused until some finish or expire.
+pub const MAX_PENDING: usize = 10_000;
+/// The cookie that ties a login at the provider to the browser that started it.
+const BROWSER_COOKIE: &str = "source_upstream_login";
 
 struct Pending {
     request: ValidRequest,
     verifier: PkceCodeVerifier,
     started: Instant,
+    /// SHA-256 of the browser cookie's value.
+    browser: [u8; 32],
+}
+
+fn digest(value: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(value.as_bytes()).into()
+}
+
+/// The value of the browser cookie, if the request carries it.
+fn browser_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(BROWSER_COOKIE)?.strip_prefix('=').map(str::to_owned))
 }
 
 /// A discovered upstream provider.
@@ -95,8 +116,9 @@ impl Upstream {
         })
     }
 
-    /// Sends the citizen to the provider, remembering the pod's request.
-    pub async fn start(&self, _state: &AppState, request: ValidRequest) -> Response {
+    /// Sends the citizen to the provider, remembering the pod's request and, in a cookie, the
+    /// browser it came from: the provider's answer counts only in that browser.
+    pub async fn start(&self, state: &AppState, request: ValidRequest) -> Response {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let client = BasicClient::new(ClientId::new(self.settings.client_id.clone()))
             .set_auth_uri(self.authorization_endpoint.clone())
@@ -106,17 +128,42 @@ impl Upstream {
             .add_scope(Scope::new("openid".to_owned()))
             .set_pkce_challenge(challenge)
             .url();
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        pending.retain(|_, p| p.started.elapsed() < PENDING_LIFETIME);
-        pending.insert(
-            csrf.secret().clone(),
-            Pending {
-                request,
-                verifier,
-                started: Instant::now(),
-            },
+        let mut browser = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut browser);
+        let browser: String = browser.iter().map(|b| format!("{b:02x}")).collect();
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            pending.retain(|_, p| p.started.elapsed() < PENDING_LIFETIME);
+            if pending.len() >= MAX_PENDING {
+                tracing::warn!(pending = pending.len(), "too many upstream logins in progress; refusing a new one");
+                return html_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &ErrorPage {
+                        message: "Het is nu te druk om in te loggen; probeer het over een paar minuten opnieuw. / Too many logins at once; try again in a few minutes.".to_owned(),
+                    },
+                );
+            }
+            pending.insert(
+                csrf.secret().clone(),
+                Pending {
+                    request,
+                    verifier,
+                    started: Instant::now(),
+                    browser: digest(&browser),
+                },
+            );
+        }
+        // SameSite=Lax: the provider sends the browser back with a top-level GET, which carries it.
+        let secure = if state.config.public_url.scheme() == "https" { "; Secure" } else { "" };
+        let cookie = format!(
+            "{BROWSER_COOKIE}={browser}; Path=/upstream/callback; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+            PENDING_LIFETIME.as_secs()
         );
-        Redirect::to(url.as_str()).into_response()
+        let mut response = Redirect::to(url.as_str()).into_response();
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+        response
     }
 
     async fn citizen(&self, code: String, verifier: PkceCodeVerifier) -> anyhow::Result<Bsn> {
@@ -166,7 +213,7 @@ pub struct CallbackParams {
 }
 
 /// `GET /upstream/callback`: the provider's answer; on success, a code for the pod.
-pub async fn callback(State(state): State<AppState>, Query(params): Query<CallbackParams>) -> Response {
+pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<CallbackParams>) -> Response {
     let Some(upstream) = &state.upstream else {
         return html_page(
             StatusCode::NOT_FOUND,
@@ -175,10 +222,28 @@ pub async fn callback(State(state): State<AppState>, Query(params): Query<Callba
             },
         );
     };
-    let pending = params
-        .state
-        .as_deref()
-        .and_then(|s| upstream.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(s));
+    // The state alone is not enough: an answer in another browser than the one that started the
+    // login (login CSRF, or a stolen link) gives nothing, and leaves the login to its browser.
+    let browser = browser_cookie(&headers).map(|value| digest(&value));
+    let mut other_browser = false;
+    let pending = params.state.as_deref().and_then(|s| {
+        let mut pending = upstream.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let ours = pending.get(s)?;
+        if browser.is_none_or(|b| !crate::backend::constant_time_eq(&b, &ours.browser)) {
+            other_browser = true;
+            return None;
+        }
+        pending.remove(s)
+    });
+    if other_browser {
+        tracing::warn!("an upstream login answer arrived in another browser than the one that started it");
+        return html_page(
+            StatusCode::BAD_REQUEST,
+            &ErrorPage {
+                message: "Deze inlogpoging is in een andere browser begonnen; begin opnieuw. / This login was started in another browser; start again.".to_owned(),
+            },
+        );
+    }
     let Some(pending) = pending.filter(|p| p.started.elapsed() < PENDING_LIFETIME) else {
         return html_page(
             StatusCode::BAD_REQUEST,
@@ -215,7 +280,17 @@ pub async fn callback(State(state): State<AppState>, Query(params): Query<Callba
         return deny("the login provider sent no code".to_owned());
     };
     match upstream.citizen(code, pending.verifier).await {
-        Ok(bsn) => issue_code(&state, pending.request, bsn),
+        Ok(bsn) => {
+            let subject = state.subject_hash(&bsn);
+            if let Some(wait) = state.lockout.wait(&subject, Instant::now()) {
+                return deny(format!(
+                    "too many wrong logins for this citizen; try again in {} minutes",
+                    wait.as_secs().div_ceil(60)
+                ));
+            }
+            state.lockout.succeeded(&subject);
+            issue_code(&state, pending.request, bsn)
+        }
         Err(e) => {
             tracing::warn!(error = %e, "upstream login failed");
             deny(e.to_string())

@@ -75,14 +75,15 @@ async fn login_through(server: &TestServer, issuer: &str) -> (std::collections::
     assert_eq!(to_provider.status(), 303, "sent to the provider");
     let location = url::Url::parse(to_provider.headers()["location"].to_str().unwrap()).unwrap();
     let state = location.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let cookie = to_provider.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let callback = format!("{}/upstream/callback", server.url);
+    let query = [("code", "a-code"), ("state", state.as_str()), ("iss", issuer)];
+    // The provider's answer in another browser (without the cookie) counts for nothing.
+    let elsewhere = server.http.get(&callback).query(&query).send().await.unwrap();
+    assert_eq!(elsewhere.status(), 400);
+    assert!(elsewhere.text().await.unwrap().contains("started in another browser"));
     let started = Instant::now();
-    let back = server
-        .http
-        .get(format!("{}/upstream/callback", server.url))
-        .query(&[("code", "a-code"), ("state", state.as_str()), ("iss", issuer)])
-        .send()
-        .await
-        .unwrap();
+    let back = server.http.get(&callback).query(&query).header("cookie", cookie).send().await.unwrap();
     let took = started.elapsed();
     assert!(back.status().is_redirection(), "{}", back.status());
     let to_pod = url::Url::parse(back.headers()["location"].to_str().unwrap()).unwrap();

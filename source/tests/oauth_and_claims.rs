@@ -451,3 +451,75 @@ async fn claims_requests_are_validated() {
         .unwrap();
     assert_eq!(huge.status(), 413);
 }
+
+/// Posts the dev-login form as if through a proxy that says the client is `client`.
+async fn post_login_from(server: &TestServer, client: &str, bsn: &str, pin: &str) -> reqwest::Response {
+    let pkce = pkce();
+    let mut form: Vec<(&str, &str)> = auth_params(&pkce, "s", "claims:read");
+    form.push(("bsn", bsn));
+    form.push(("pin", pin));
+    server
+        .http
+        .post(format!("{}/authorize", server.url))
+        .header("x-forwarded-for", client)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
+    let limits = "[rate_limits]\nlogin_per_minute = 3\ntoken_per_minute = 60\nclaims_per_minute = 20\n";
+    let proxied = TestServer::start_with("00000001001234567000", &format!("trusted_proxies = [\"127.0.0.1\"]\n{limits}")).await;
+    let wrong = |index: usize| (citizen(index).0, "99999");
+    // Each client behind the proxy is counted on its own, not all together as the proxy.
+    for (client, index) in [("198.51.100.1", 0), ("198.51.100.2", 1)] {
+        let (bsn, pin) = wrong(index);
+        for _ in 0..3 {
+            assert_eq!(post_login_from(&proxied, client, &bsn, pin).await.status(), 401, "{client}");
+        }
+    }
+    let (bsn, pin) = wrong(2);
+    assert_eq!(post_login_from(&proxied, "198.51.100.1", &bsn, pin).await.status(), 429);
+    assert_eq!(post_login_from(&proxied, "198.51.100.3", &bsn, pin).await.status(), 401);
+    // IPv6 clients are counted per /64: a new address in the same block is the same client.
+    let (bsn, pin) = wrong(3);
+    for i in 1..=3 {
+        assert_eq!(post_login_from(&proxied, &format!("2001:db8:0:7::{i}"), &bsn, pin).await.status(), 401);
+    }
+    assert_eq!(post_login_from(&proxied, "2001:db8:0:7::ff", &bsn, pin).await.status(), 429, "same /64");
+    assert_eq!(post_login_from(&proxied, "2001:db8:0:8::1", &bsn, pin).await.status(), 401, "next /64");
+
+    // Without trusted proxies, X-Forwarded-For is the client's own say-so and changes nothing.
+    let direct = TestServer::start_with("00000001001234567000", limits).await;
+    for i in 1..=3 {
+        assert_eq!(post_login_from(&direct, &format!("203.0.113.{i}"), &citizen(4).0, "99999").await.status(), 401);
+    }
+    assert_eq!(post_login_from(&direct, "203.0.113.99", &citizen(4).0, "99999").await.status(), 429);
+}
+
+#[tokio::test]
+async fn wrong_pins_lock_out_the_citizen_from_every_address() {
+    let server = TestServer::start_with(
+        "00000001001234567000",
+        "trusted_proxies = [\"127.0.0.1\"]\n[rate_limits]\nlogin_per_minute = 100\n",
+    )
+    .await;
+    let (bsn, pin) = citizen(0);
+    for i in 1..=5 {
+        let answer = post_login_from(&server, &format!("198.51.100.{i}"), &bsn, "99999").await;
+        assert_eq!(answer.status(), 401, "wrong PIN {i} from its own address");
+    }
+    // Even the right PIN, from a new address, now waits.
+    let locked = post_login_from(&server, "198.51.100.77", &bsn, &pin).await;
+    assert_eq!(locked.status(), 429);
+    let wait: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&wait), "{wait}");
+    assert!(locked.text().await.unwrap().contains("Too many wrong PINs for this BSN"));
+    // Another citizen is not affected.
+    let (other, other_pin) = citizen(1);
+    assert_eq!(post_login_from(&server, "198.51.100.77", &other, &other_pin).await.status(), 303);
+    let audit = std::fs::read_to_string(server.dir.join("audit.jsonl")).unwrap();
+    assert!(audit.contains("\"locked_out\""), "the lockout is in the audit log");
+}
