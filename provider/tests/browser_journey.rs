@@ -199,9 +199,7 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
     assert!(statuses.values().all(|s| s["state"] == json!("received")), "{checked}");
     // Each organisation received only its own part.
     for (dir, descriptor) in dirs.iter().zip(&descriptors) {
-        let parts: Vec<PathBuf> = std::fs::read_dir(dir.join("arrangements"))
-            .map(|entries| entries.map(|e| e.unwrap().path()).collect())
-            .unwrap_or_default();
+        let parts: Vec<PathBuf> = browser_harness::files_under(&dir.join("arrangements")).into_iter().map(|(path, _)| path).collect();
         assert_eq!(parts.len(), 1, "{} received one part", descriptor["id"]);
         let part = std::fs::read_to_string(&parts[0]).unwrap();
         assert!(part.contains(descriptor["id"].as_str().unwrap()));

@@ -33,11 +33,23 @@ pub struct StoredArrangement {
     pub updated_at: DateTime<FixedOffset>,
 }
 
-/// A folder of arrangements. Every write is atomic (write, sync, rename), so the server and
-/// the operator's CLI can work on it at the same time.
+/// A folder of arrangements, one folder per citizen (their hashed subject) with one file per
+/// part:
+///
+/// ```text
+/// DIR/<subject hash>/<receipt id>.json
+/// DIR/damaged/                          files that could not be read when the store was opened
+/// ```
+///
+/// A claims fetch reads only its own citizen's folder, and a damaged file affects only its own
+/// part: it is skipped (and logged) when a citizen's parts are listed. Every write is atomic
+/// (write, sync, rename), so the server and the operator's CLI can work on it at the same time.
 #[derive(Clone, Debug)]
 pub struct ArrangementStore {
     dir: PathBuf,
+    /// Held while a citizen's parts are counted and a new one is saved, so the daily quota holds
+    /// under concurrent submissions.
+    intake: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 /// Receipt ids are 32 lowercase hex digits; anything else is never used as a file name.
@@ -45,22 +57,63 @@ pub fn is_receipt_id(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// A hashed subject (base64url) is used as a folder name; anything else never is.
+fn is_subject_folder(subject: &str) -> bool {
+    (20..=100).contains(&subject.len()) && subject.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+const DAMAGED: &str = "damaged";
+
 impl ArrangementStore {
-    /// Opens (creating) the folder.
+    /// Opens (creating) the folder. Parts kept flat in it (before parts were kept per citizen)
+    /// are moved into their citizen's folder; one that cannot be read is moved to `damaged/`.
     pub fn open(dir: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-        Ok(Self { dir: dir.to_path_buf() })
+        let store = Self {
+            dir: dir.to_path_buf(),
+            intake: Default::default(),
+        };
+        store.move_flat_parts()?;
+        Ok(store)
     }
 
-    fn path(&self, id: &str) -> Option<PathBuf> {
-        is_receipt_id(id).then(|| self.dir.join(format!("{id}.json")))
+    fn move_flat_parts(&self) -> anyhow::Result<()> {
+        for entry in std::fs::read_dir(&self.dir)? {
+            let path = entry?.path();
+            let Some(id) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json")) else {
+                continue;
+            };
+            if !path.is_file() || !is_receipt_id(id) {
+                continue;
+            }
+            match read_part(&path) {
+                Ok(part) if is_subject_folder(&part.subject_hash) => {
+                    self.save(&part)?;
+                    std::fs::remove_file(&path)?;
+                }
+                Ok(_) | Err(_) => {
+                    let damaged = self.dir.join(DAMAGED);
+                    std::fs::create_dir_all(&damaged)?;
+                    tracing::warn!(file = %path.display(), "an arrangement file cannot be read; moved to damaged/");
+                    std::fs::rename(&path, damaged.join(format!("{id}.json")))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn path(&self, subject: &str, id: &str) -> Option<PathBuf> {
+        (is_subject_folder(subject) && is_receipt_id(id)).then(|| self.dir.join(subject).join(format!("{id}.json")))
     }
 
     /// Saves (or replaces) one arrangement.
     pub fn save(&self, arrangement: &StoredArrangement) -> anyhow::Result<()> {
         let path = self
-            .path(&arrangement.receipt_id)
-            .ok_or_else(|| anyhow::anyhow!("invalid receipt id"))?;
+            .path(&arrangement.subject_hash, &arrangement.receipt_id)
+            .ok_or_else(|| anyhow::anyhow!("invalid receipt id or subject"))?;
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder)?;
+        }
         let tmp = path.with_extension("json.tmp");
         {
             use std::io::Write;
@@ -72,29 +125,92 @@ impl ArrangementStore {
         Ok(())
     }
 
-    /// Loads one arrangement, if it exists.
-    pub fn load(&self, id: &str) -> anyhow::Result<Option<StoredArrangement>> {
-        let Some(path) = self.path(id) else { return Ok(None) };
-        match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(
-                serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{} is damaged: {e}", path.display()))?,
-            )),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
+    /// Saves a new part of `arrangement.subject_hash`, unless that citizen already submitted
+    /// `per_day` parts on the same (UTC) day. Returns whether it was saved.
+    pub fn save_within_quota(&self, arrangement: &StoredArrangement, per_day: u32) -> anyhow::Result<bool> {
+        let _intake = self.intake.lock().unwrap_or_else(|p| p.into_inner());
+        let day = arrangement.received_at.with_timezone(&chrono::Utc).date_naive();
+        let today = self
+            .list_for(&arrangement.subject_hash)?
+            .iter()
+            .filter(|a| a.received_at.with_timezone(&chrono::Utc).date_naive() == day)
+            .count();
+        if today >= per_day as usize {
+            return Ok(false);
+        }
+        self.save(arrangement)?;
+        Ok(true)
+    }
+
+    /// Loads one arrangement of `subject`, if it exists.
+    pub fn load_for(&self, subject: &str, id: &str) -> anyhow::Result<Option<StoredArrangement>> {
+        let Some(path) = self.path(subject, id) else { return Ok(None) };
+        match read_part(&path) {
+            Ok(part) => Ok(Some(part)),
+            Err(ReadError::Missing) => Ok(None),
+            Err(ReadError::Damaged(why)) => Err(anyhow::anyhow!("{} is damaged: {why}", path.display())),
         }
     }
 
-    /// Every arrangement, oldest first.
+    /// Finds one arrangement by its receipt id alone, in any citizen's folder (for the operator).
+    pub fn find(&self, id: &str) -> anyhow::Result<Option<StoredArrangement>> {
+        for subject in self.subjects()? {
+            if let Some(found) = self.load_for(&subject, id)? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+
+    fn subjects(&self) -> anyhow::Result<Vec<String>> {
+        let mut subjects = Vec::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            if let Some(name) = entry.file_name().to_str().filter(|n| is_subject_folder(n))
+                && entry.file_type()?.is_dir()
+            {
+                subjects.push(name.to_owned());
+            }
+        }
+        Ok(subjects)
+    }
+
+    /// Every readable arrangement of one citizen, oldest first. A damaged file is skipped and
+    /// logged: it affects only its own part.
+    pub fn list_for(&self, subject: &str) -> anyhow::Result<Vec<StoredArrangement>> {
+        if !is_subject_folder(subject) {
+            return Ok(Vec::new());
+        }
+        let folder = self.dir.join(subject);
+        let entries = match std::fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut all = Vec::new();
+        for entry in entries {
+            let path = entry?.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            match read_part(&path) {
+                Ok(part) if part.subject_hash == subject => all.push(part),
+                Ok(_) => tracing::warn!(file = %path.display(), "an arrangement file is in another citizen's folder; skipped"),
+                Err(ReadError::Missing) => {}
+                Err(ReadError::Damaged(why)) => {
+                    tracing::warn!(file = %path.display(), %why, "a damaged arrangement file is skipped")
+                }
+            }
+        }
+        all.sort_by_key(|a| a.received_at);
+        Ok(all)
+    }
+
+    /// Every readable arrangement, oldest first (for the operator).
     pub fn list(&self) -> anyhow::Result<Vec<StoredArrangement>> {
         let mut all = Vec::new();
-        for entry in std::fs::read_dir(&self.dir)? {
-            let name = entry?.file_name();
-            let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
-                continue;
-            };
-            if let Some(arrangement) = self.load(id)? {
-                all.push(arrangement);
-            }
+        for subject in self.subjects()? {
+            all.extend(self.list_for(&subject)?);
         }
         all.sort_by_key(|a| a.received_at);
         Ok(all)
@@ -109,7 +225,7 @@ impl ArrangementStore {
         now: DateTime<FixedOffset>,
     ) -> anyhow::Result<StoredArrangement> {
         let mut arrangement = self
-            .load(id)?
+            .find(id)?
             .ok_or_else(|| anyhow::anyhow!("there is no arrangement {id}; see `source arrangements list`"))?;
         if state == ArrangementState::Rejected && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
             anyhow::bail!("a rejection needs a --reason the citizen can act on");
@@ -120,6 +236,20 @@ impl ArrangementStore {
         self.save(&arrangement)?;
         Ok(arrangement)
     }
+}
+
+enum ReadError {
+    Missing,
+    Damaged(String),
+}
+
+fn read_part(path: &Path) -> Result<StoredArrangement, ReadError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::Missing),
+        Err(e) => return Err(ReadError::Damaged(e.to_string())),
+    };
+    serde_json::from_slice(&bytes).map_err(|e| ReadError::Damaged(e.to_string()))
 }
 
 /// Shows accepted arrangements in a claim document, the way FCID allows: events are immutable,

@@ -182,12 +182,7 @@ fn citizen_document(state: &AppState, bsn: &Bsn, subject: &str) -> anyhow::Resul
             false,
         ),
     };
-    let mine: Vec<StoredArrangement> = state
-        .arrangements
-        .list()?
-        .into_iter()
-        .filter(|a| a.subject_hash == subject)
-        .collect();
+    let mine: Vec<StoredArrangement> = state.arrangements.list_for(subject)?;
     if validated && mine.is_empty() {
         return Ok(document);
     }
@@ -231,13 +226,37 @@ pub async fn submit_arrangement(State(state): State<AppState>, headers: HeaderMa
         reason: None,
         updated_at: now,
     };
-    if let Err(e) = state.arrangements.save(&stored) {
-        tracing::error!(error = %e, "could not store an arrangement");
-        return json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "the arrangement could not be stored; try again",
-        );
+    let per_day = state.config.rate_limits.arrangements_per_day;
+    match state.arrangements.save_within_quota(&stored, per_day) {
+        Ok(true) => {}
+        Ok(false) => {
+            state.audit.record(&AuditEvent {
+                time: now.to_rfc3339_opts(SecondsFormat::Secs, true),
+                event: "arrangement_submit",
+                client_id: Some(&token.client_id),
+                subject: Some(&subject),
+                outcome: "quota",
+            }).await;
+            let tomorrow = (now.with_timezone(&chrono::Utc).date_naive() + chrono::Days::new(1))
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc());
+            let wait = tomorrow.map_or(3600, |t| (t - now.with_timezone(&chrono::Utc)).num_seconds().max(1));
+            let mut response = json_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "slow_down",
+                &format!("at most {per_day} arrangement requests per day; try again tomorrow"),
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            return response;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not store an arrangement");
+            return json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "the arrangement could not be stored; try again",
+            );
+        }
     }
     let Ok(organisation) = OrganisationId::parse(state.config.id.as_str()) else {
         return json_error(
@@ -280,8 +299,8 @@ pub async fn arrangement_status(State(state): State<AppState>, headers: HeaderMa
     };
     let subject = state.subject_hash(&bsn);
     // Someone else's arrangement looks exactly like a missing one.
-    let stored = match state.arrangements.load(&id) {
-        Ok(Some(stored)) if stored.subject_hash == subject => stored,
+    let stored = match state.arrangements.load_for(&subject, &id) {
+        Ok(Some(stored)) => stored,
         Ok(_) => return json_error(StatusCode::NOT_FOUND, "not_found", "no such arrangement"),
         Err(e) => {
             tracing::error!(error = %e, "could not read an arrangement");

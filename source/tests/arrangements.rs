@@ -225,3 +225,101 @@ async fn parts_are_validated() {
         .unwrap();
     assert_eq!(bad_id.status(), 404);
 }
+
+async fn submit(server: &TestServer, token: &str, body: &serde_json::Value) -> reqwest::Response {
+    server
+        .http
+        .post(format!("{}/arrangements", server.url))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(body).unwrap())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_citizen_has_a_daily_quota_and_a_damaged_part_affects_only_itself() {
+    let server = TestServer::start_with("00000001001234567000", "[rate_limits]\narrangements_per_day = 2\n").await;
+    let token_a = token_for(&server, 0, "claims:read arrangement:submit").await;
+    let token_b = token_for(&server, 1, "claims:read arrangement:submit").await;
+    let case_a = fetch_claims(&server, &token_a).await["document"]["body"]["financiele_zaken"][0]["zaakkenmerk"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut receipts = Vec::new();
+    for _ in 0..2 {
+        let answer = submit(&server, &token_a, &part("00000001001234567000", &case_a)).await;
+        assert_eq!(answer.status(), 201);
+        let receipt = String::from_utf8(answer.bytes().await.unwrap().to_vec()).unwrap();
+        let (payload, _) = schemas::jws::verify_compact(&receipt, "betaalpod-receipt+jwt", &keys(&server).await, chrono::Utc::now()).unwrap();
+        let receipt: ArrangementReceipt = serde_json::from_slice(&payload).unwrap();
+        receipts.push(receipt.receipt_id);
+    }
+    let over = submit(&server, &token_a, &part("00000001001234567000", &case_a)).await;
+    assert_eq!(over.status(), 429, "a third part on one day");
+    let wait: i64 = over.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&wait), "until tomorrow: {wait}");
+    assert!(over.text().await.unwrap().contains("at most 2 arrangement requests per day"));
+    // Another citizen has a quota of their own.
+    let case_b = fetch_claims(&server, &token_b).await["document"]["body"]["financiele_zaken"][0]["zaakkenmerk"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(submit(&server, &token_b, &part("00000001001234567000", &case_b)).await.status(), 201);
+    // The next day, the quota starts again.
+    server.advance_clock(24 * 3600);
+    let token_a = token_for(&server, 0, "claims:read arrangement:submit").await;
+    assert_eq!(submit(&server, &token_a, &part("00000001001234567000", &case_a)).await.status(), 201);
+
+    // One of citizen A's parts is damaged on disk: only that part is affected.
+    let dir = server.dir.join("arrangements");
+    let damaged = browser_harness::files_under(&dir).into_iter().map(|(path, _)| path).collect::<Vec<_>>().into_iter().find(|p| p.ends_with(format!("{}.json", receipts[0]))).unwrap();
+    std::fs::write(&damaged, b"{ not json").unwrap();
+    let stray_a = damaged.parent().unwrap().join("00000000000000000000000000000000.json");
+    std::fs::write(&stray_a, b"\x00\xff").unwrap();
+    let status = |token: String, id: String| {
+        let server = &server;
+        async move {
+            server
+                .http
+                .get(format!("{}/arrangements/{id}", server.url))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(status(token_a.clone(), receipts[0].clone()).await, 500, "the damaged part itself");
+    assert_eq!(status(token_a.clone(), receipts[1].clone()).await, 200, "the citizen's other part");
+    let document = fetch_claims(&server, &token_a).await;
+    assert_eq!(document["document"]["body"]["bsn"], citizen(0).0.as_str(), "the citizen's fetch still works");
+    let token_b = token_for(&server, 1, "claims:read arrangement:submit").await;
+    assert_eq!(fetch_claims(&server, &token_b).await["document"]["body"]["bsn"], citizen(1).0.as_str());
+}
+
+#[tokio::test]
+async fn parts_kept_flat_by_an_older_source_are_moved_to_their_citizen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("arrangements");
+    std::fs::create_dir_all(&dir).unwrap();
+    let server = TestServer::start_in(tmp.path(), "00000001001234567000", "").await;
+    let token = token_for(&server, 0, "claims:read arrangement:submit").await;
+    let case = fetch_claims(&server, &token).await["document"]["body"]["financiele_zaken"][0]["zaakkenmerk"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(submit(&server, &token, &part("00000001001234567000", &case)).await.status(), 201);
+    // Lay the stored part out flat, as an older source did, next to a damaged flat file.
+    let stored = browser_harness::files_under(&dir).into_iter().map(|(path, _)| path).collect::<Vec<_>>().pop().unwrap();
+    let id = stored.file_stem().unwrap().to_str().unwrap().to_owned();
+    std::fs::rename(&stored, dir.join(format!("{id}.json"))).unwrap();
+    std::fs::write(dir.join("ffffffffffffffffffffffffffffffff.json"), b"garbage").unwrap();
+    let store = source::arrangements::ArrangementStore::open(&dir).unwrap();
+    let moved = store.find(&id).unwrap().expect("moved into its citizen's folder");
+    assert_eq!(moved.receipt_id, id);
+    assert!(!dir.join(format!("{id}.json")).exists());
+    assert!(dir.join("damaged/ffffffffffffffffffffffffffffffff.json").exists(), "the damaged file is set aside");
+    assert_eq!(store.list().unwrap().len(), 1);
+}

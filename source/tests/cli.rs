@@ -133,7 +133,7 @@ async fn operators_list_and_decide_arrangements() {
         &server.dir,
     );
     assert!(rejected.status.success(), "{}", text(&rejected.stderr));
-    let stored = server.state.arrangements.load(&id).unwrap().unwrap();
+    let stored = server.state.arrangements.find(&id).unwrap().unwrap();
     assert_eq!(stored.state, schemas::arrangement::ArrangementState::Rejected);
     assert_eq!(stored.reason.as_deref(), Some("Eerst inkomensgegevens sturen"));
     let unknown = source(
