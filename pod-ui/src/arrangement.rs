@@ -163,7 +163,10 @@ impl ArrangementForm {
 
 struct PlanView {
     outcome: String,
+    /// The offer's monthly total and term; empty when the outcome is no plan.
     monthly: String,
+    /// What a case with no plan would take, said to be no offer.
+    not_an_offer: String,
     shares: Vec<String>,
     chart: String,
     chart_label: String,
@@ -276,14 +279,18 @@ pub fn page(
     .render()
 }
 
-fn plan_view(lang: Lang, input: &ArrangementInput, plan: &ArrangementPlan) -> PlanView {
-    let money = |cents: i64| format_cents(cents, lang);
-    let outcome_key = match plan.outcome {
+fn outcome_key(outcome: Outcome) -> &'static str {
+    match outcome {
         Outcome::Plan => "o_plan",
         Outcome::OverTermCap => "o_over_term_cap",
         Outcome::PauseAndReferral => "o_pause_and_referral",
         Outcome::MinShareNotMet => "o_min_share_not_met",
-    };
+    }
+}
+
+fn plan_view(lang: Lang, input: &ArrangementInput, plan: &ArrangementPlan) -> PlanView {
+    let money = |cents: i64| format_cents(cents, lang);
+    let outcome_key = outcome_key(plan.outcome);
     let total: i64 = input.claims.iter().map(|c| c.outstanding_cents).sum();
     let months = plan.schedule.len().max(1) as i64;
     let chart = if plan.schedule.is_empty() || total == 0 {
@@ -297,13 +304,27 @@ fn plan_view(lang: Lang, input: &ArrangementInput, plan: &ArrangementPlan) -> Pl
     };
     PlanView {
         outcome: t(lang, outcome_key).to_owned(),
-        monthly: format!(
-            "{} {} · {} {}",
-            money(plan.monthly_total_cents),
-            t(lang, "per_month"),
-            plan.term_months,
-            t(lang, "months")
-        ),
+        monthly: if plan.outcome == Outcome::Plan {
+            format!(
+                "{} {} · {} {}",
+                money(plan.monthly_total_cents),
+                t(lang, "per_month"),
+                plan.term_months,
+                t(lang, "months")
+            )
+        } else {
+            String::new()
+        },
+        not_an_offer: plan.not_an_offer.as_ref().map_or_else(String::new, |would_be| {
+            format!(
+                "{}: {} {} · {} {}.",
+                t(lang, "not_an_offer"),
+                money(would_be.monthly_total_cents),
+                t(lang, "per_month"),
+                would_be.term_months,
+                t(lang, "months")
+            )
+        }),
         shares: plan
             .shares
             .iter()
@@ -415,13 +436,17 @@ pub fn saved(
         base: chrome.base(),
         id: id.to_owned(),
         heading: t(lang, "saved_plan").to_owned(),
-        summary: format!(
-            "{} {} · {} {}",
-            money(saved.plan.monthly_total_cents),
-            t(lang, "per_month"),
-            saved.plan.term_months,
-            t(lang, "months")
-        ),
+        summary: if saved.plan.outcome == Outcome::Plan {
+            format!(
+                "{} {} · {} {}",
+                money(saved.plan.monthly_total_cents),
+                t(lang, "per_month"),
+                saved.plan.term_months,
+                t(lang, "months")
+            )
+        } else {
+            t(lang, outcome_key(saved.plan.outcome)).to_owned()
+        },
         organisation_label: t(lang, "organisation").to_owned(),
         monthly_label: t(lang, "monthly").to_owned(),
         receipt_label: t(lang, "receipt").to_owned(),

@@ -179,6 +179,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Te weinig om elke organisatie te betalen",
         "Too little to pay every organisation",
     ),
+    (
+        "not_an_offer",
+        "Geen aanbod. Alleen om met een schuldhulpverlener te bespreken: zo zou het eruitzien als de organisaties toch instemmen",
+        "Not an offer. Only to discuss with a debt counsellor: what it would look like if the organisations agreed anyway",
+    ),
     ("per_month", "per maand", "a month"),
     ("months", "maanden", "months"),
     ("r_debt_help", "Start schuldhulp", "Start of debt help"),

@@ -204,18 +204,38 @@ pub struct ArrangementPlan {
     pub capacity_cents: i64,
     /// What the engine concluded.
     pub outcome: Outcome,
-    /// The total monthly instalment in the first paying month.
+    /// The total monthly instalment in the first paying month; 0 unless the outcome is `plan`.
     pub monthly_total_cents: i64,
-    /// Months of pause at the start.
+    /// Months of pause at the start; 0 unless the outcome is `plan`.
     pub pause_months: u32,
-    /// The whole term, the pause included.
+    /// The whole term, the pause included; 0 unless the outcome is `plan`.
     pub term_months: u32,
-    /// The shares in the first paying month.
+    /// The shares in the first paying month; none unless the outcome is `plan`, so nothing of
+    /// another outcome can be sent or read as an arrangement.
     pub shares: Vec<Share>,
-    /// Every month until all is paid.
+    /// Every month until all is paid; none unless the outcome is `plan`.
     pub schedule: Vec<ScheduleMonth>,
+    /// For `over_term_cap` and `min_share_not_met`: what the instalments would be if the
+    /// organisations took it on anyway, for the citizen and a debt counsellor to discuss. Never
+    /// an offer, and never part of what an organisation receives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_an_offer: Option<NotAnOffer>,
     /// How every figure was computed.
     pub explanation: Explanation,
+}
+
+/// What a plan would have been, where the engine found none ([`ArrangementPlan::not_an_offer`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotAnOffer {
+    /// The total monthly instalment it would take in the first paying month.
+    pub monthly_total_cents: i64,
+    /// The whole term it would take, the pause included (0 when longer than the engine schedules).
+    pub term_months: u32,
+    /// The shares it would give in the first paying month.
+    pub shares: Vec<Share>,
+    /// Every month it would take (empty when longer than the engine schedules).
+    pub schedule: Vec<ScheduleMonth>,
 }
 
 format_tag!(

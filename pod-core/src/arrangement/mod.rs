@@ -9,7 +9,7 @@ pub mod records;
 use std::collections::{BTreeMap, HashSet};
 
 use schemas::arrangement::{
-    ArrangementInput, ArrangementPlan, Explanation, Household, Outcome, Payment, ScheduleMonth, Share,
+    ArrangementInput, ArrangementPlan, Explanation, Household, NotAnOffer, Outcome, Payment, ScheduleMonth, Share,
 };
 use schemas::lang::{Lang, format_cents};
 
@@ -268,21 +268,42 @@ pub fn plan_with(input: &ArrangementInput, norms: &Norms, config: &EngineConfig)
             &short_orgs,
         ),
     };
-    let offered = !matches!(outcome, Outcome::PauseAndReferral);
-    Ok(ArrangementPlan {
+    // Only a plan is an offer. The figures of a case that is too long or too small are kept
+    // apart, under a name that says so; with no capacity at all there are none.
+    let mut plan = ArrangementPlan {
         norm_cents: applied.norm_cents,
         norm_valid_from: applied.norm_valid_from,
         bvv_max_cents: applied.bvv_max_cents,
         floor_cents: floor,
         capacity_cents: capacity,
         outcome,
-        monthly_total_cents: if offered { monthly_total } else { 0 },
-        pause_months: if schedule.is_empty() { 0 } else { pause_months },
-        term_months,
-        shares: if offered { shares } else { Vec::new() },
-        schedule,
+        monthly_total_cents: 0,
+        pause_months: 0,
+        term_months: 0,
+        shares: Vec::new(),
+        schedule: Vec::new(),
+        not_an_offer: None,
         explanation,
-    })
+    };
+    match plan.outcome {
+        Outcome::Plan => {
+            plan.monthly_total_cents = monthly_total;
+            plan.pause_months = pause_months;
+            plan.term_months = term_months;
+            plan.shares = shares;
+            plan.schedule = schedule;
+        }
+        Outcome::OverTermCap | Outcome::MinShareNotMet => {
+            plan.not_an_offer = Some(NotAnOffer {
+                monthly_total_cents: monthly_total,
+                term_months,
+                shares,
+                schedule,
+            });
+        }
+        Outcome::PauseAndReferral => {}
+    }
+    Ok(plan)
 }
 
 fn schedule(input: &ArrangementInput, weights: &[i64], capacity: i64, pause_months: u32) -> Vec<ScheduleMonth> {
@@ -501,6 +522,58 @@ mod tests {
         assert_eq!(plan.outcome, Outcome::PauseAndReferral);
         assert!(plan.schedule.is_empty() && plan.shares.is_empty() && plan.monthly_total_cents == 0);
         assert!(plan.explanation.en.contains("never offer a €0 plan"));
+    }
+
+    #[test]
+    fn only_a_plan_is_an_offer() {
+        // 70.07 a month against 2,000,000.00: affordable, far longer than the cap.
+        let too_long = plan(&input(serde_json::json!({
+            "date": "2026-02-01", "household": "single", "aow": false, "net_income_cents": 140150,
+            "claims": [{"org": "cjib", "ref": "A", "outstanding_cents": 200_000_000}]
+        })))
+        .unwrap();
+        assert_eq!(too_long.outcome, Outcome::OverTermCap);
+        assert_eq!(too_long.monthly_total_cents, 0);
+        assert!(too_long.shares.is_empty() && too_long.schedule.is_empty());
+        assert_eq!((too_long.term_months, too_long.pause_months), (0, 0));
+        let would_be = too_long.not_an_offer.as_ref().expect("the figures, under their own name");
+        assert_eq!(would_be.monthly_total_cents, 7007);
+        assert_eq!(would_be.shares.len(), 1);
+        // Nothing of it becomes a part an organisation receives.
+        let saved = parts::SavedArrangement {
+            saved_at: "2026-02-01T10:00:00Z".parse().unwrap(),
+            input: input(serde_json::json!({
+                "date": "2026-02-01", "household": "single", "aow": false, "net_income_cents": 140150,
+                "claims": [{"org": "cjib", "ref": "A", "outstanding_cents": 200_000_000}]
+            })),
+            plan: too_long.clone(),
+        };
+        assert!(prepare_parts(&saved, "arr", false).is_empty());
+        let json = serde_json::to_value(&too_long).unwrap();
+        assert_eq!(json["monthly_total_cents"], 0);
+        assert_eq!(json["not_an_offer"]["monthly_total_cents"], 7007);
+
+        // Too little for every organisation's minimum share.
+        let too_small = plan(&input(serde_json::json!({
+            "date": "2026-02-01", "household": "single", "aow": false, "net_income_cents": 140150, "min_share_cents": 5000,
+            "claims": [{"org": "cjib", "ref": "A", "outstanding_cents": 60000}, {"org": "duo", "ref": "B", "outstanding_cents": 60000}]
+        })))
+        .unwrap();
+        assert_eq!(too_small.outcome, Outcome::MinShareNotMet);
+        assert!(too_small.shares.is_empty() && too_small.monthly_total_cents == 0);
+        assert!(too_small.not_an_offer.is_some());
+
+        // A plan has no such figures, and an older saved plan without the field still reads.
+        let offer = plan(&input(serde_json::json!({
+            "date": "2026-02-01", "household": "single", "aow": false, "net_income_cents": 140150,
+            "claims": [{"org": "cjib", "ref": "A", "outstanding_cents": 60000}]
+        })))
+        .unwrap();
+        assert_eq!(offer.outcome, Outcome::Plan);
+        assert!(offer.not_an_offer.is_none());
+        let json = serde_json::to_value(&offer).unwrap();
+        assert!(json.get("not_an_offer").is_none());
+        assert_eq!(serde_json::from_value::<ArrangementPlan>(json).unwrap(), offer);
     }
 
     #[test]

@@ -86,6 +86,13 @@ pub fn run(command: ArrangementCommand) -> ExitCode {
             );
         }
     }
+    if let Some(would_be) = &plan.not_an_offer {
+        println!(
+            "Not an offer, only to discuss with a debt counsellor: {} a month for {} months if the organisations agreed anyway",
+            m(would_be.monthly_total_cents),
+            would_be.term_months
+        );
+    }
     println!();
     println!("{}", plan.explanation.en);
     ExitCode::SUCCESS
