@@ -1,6 +1,8 @@
 //! What the fuzz targets and `make_seeds` share: the fixed scheme-manager key and clock.
 
 use chrono::{DateTime, TimeZone, Utc};
+
+pub mod source_harness;
 use ed25519_dalek::SigningKey;
 use schemas::jws::{Jwk, Signer};
 
@@ -28,4 +30,11 @@ pub fn split_at_nul(data: &[u8]) -> (&[u8], &[u8]) {
         Some(i) => (&data[..i], &data[i + 1..]),
         None => (data, &[]),
     }
+}
+
+/// A fixed age identity for the targets that bind something to one. A test key: it is public.
+pub fn identity() -> age::x25519::Identity {
+    "AGE-SECRET-KEY-1WMJX7N0P0LZ2CKG234CJGRKD5V8EMTYYTA4K5HWTR642CYYLCGRSZJRXV5"
+        .parse()
+        .expect("a valid age identity")
 }

@@ -21,7 +21,7 @@ pub enum Change {
 }
 
 /// Why the backend failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum BackendError {
     /// The files are not a readable store.
     #[error("the store at {path} is damaged or not a Betaalpod store ({detail}); restore it from a backup")]
@@ -37,6 +37,11 @@ pub enum BackendError {
     /// The write would exceed the pod's quota at its provider; nothing was written.
     #[error("{0}")]
     Quota(String),
+    /// The disk the store is on is full; nothing of the write was stored.
+    #[error(
+        "the disk is full ({0}), so nothing of this change was stored and everything stored before is kept; free some space, then start Betaalpod again"
+    )]
+    DiskFull(String),
 }
 
 /// The storage seam. Implementations must make [`Store::commit`] atomic (all changes or none,
@@ -54,6 +59,11 @@ pub trait Store: Send + Sync {
 pub struct SledStore {
     db: sled::Db,
     trees: [sled::Tree; 3],
+    path: std::path::PathBuf,
+    /// The first write error, after which no write is tried again: sled 0.34 does not recover
+    /// from a failed log write, and its next flush waits for ever (seen with a full disk).
+    /// Reopening the store (lock and unlock) starts afresh from what is durable.
+    broken: std::sync::Mutex<Option<BackendError>>,
 }
 
 impl SledStore {
@@ -71,7 +81,15 @@ impl SledStore {
             Ok::<_, sled::Error>((db, trees))
         });
         match opened {
-            Ok(Ok((db, trees))) => Ok(Self { db, trees }),
+            Ok(Ok((db, trees))) => Ok(Self {
+                db,
+                trees,
+                path: path.to_path_buf(),
+                broken: std::sync::Mutex::new(None),
+            }),
+            Ok(Err(sled::Error::Io(e))) if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) => {
+                Err(BackendError::DiskFull(path.display().to_string()))
+            }
             Ok(Err(sled::Error::Io(e))) if e.kind() != std::io::ErrorKind::InvalidData => Err(BackendError::Io(
                 format!("cannot open the store at {}: {e}", path.display()),
             )),
@@ -118,8 +136,38 @@ fn remove_unfinished_snapshots(path: &Path) -> usize {
     removed
 }
 
+impl SledStore {
+    /// A storage error, with a full disk said as such.
+    fn storage_error(&self, error: sled::Error) -> BackendError {
+        match &error {
+            sled::Error::Io(e) if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) => {
+                BackendError::DiskFull(self.path.display().to_string())
+            }
+            _ => io(error),
+        }
+    }
+}
+
 fn io(e: impl std::fmt::Display) -> BackendError {
     BackendError::Io(e.to_string())
+}
+
+impl Drop for SledStore {
+    /// A store whose write failed is not flushed on the way out: sled 0.34 would wait for ever
+    /// for the failed log write. Its handles are left to the process's exit instead; what was
+    /// durable before the failure is what the next open finds.
+    fn drop(&mut self) {
+        let broken = self.broken.get_mut().unwrap_or_else(|p| p.into_inner()).is_some();
+        if broken {
+            tracing::warn!(path = %self.path.display(), "a store whose write failed is left unflushed");
+            let db = self.db.clone();
+            let trees = self.trees.clone();
+            std::mem::forget(db);
+            std::mem::forget(trees);
+            // The fields themselves still drop below; keeping clones alive keeps their last
+            // reference from flushing.
+        }
+    }
 }
 
 impl Store for SledStore {
@@ -135,6 +183,20 @@ impl Store for SledStore {
     }
 
     fn commit(&self, changes: Vec<Change>) -> Result<(), BackendError> {
+        let mut broken = self.broken.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(error) = broken.as_ref() {
+            return Err(error.clone());
+        }
+        let committed = self.commit_changes(changes);
+        if let Err(error) = &committed {
+            *broken = Some(error.clone());
+        }
+        committed
+    }
+}
+
+impl SledStore {
+    fn commit_changes(&self, changes: Vec<Change>) -> Result<(), BackendError> {
         use sled::Transactional;
         let [meta, records, index] = &self.trees;
         (meta, records, index)
@@ -156,8 +218,11 @@ impl Store for SledStore {
                 }
                 Ok(())
             })
-            .map_err(|e: sled::transaction::TransactionError<()>| io(format!("{e:?}")))?;
-        self.db.flush().map_err(io)?;
+            .map_err(|e: sled::transaction::TransactionError<()>| match e {
+                sled::transaction::TransactionError::Storage(e) => self.storage_error(e),
+                other => io(format!("{other:?}")),
+            })?;
+        self.db.flush().map_err(|e| self.storage_error(e))?;
         Ok(())
     }
 }
