@@ -74,7 +74,7 @@ impl LocalOrganisation {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         let mut config_text = format!(
-            "listen = \"{}\"\npublic_url = \"{url}\"\nid = \"{}\"\nname = \"{}\"\nsigning_key = \"org.key\"\ndata = \"data.json\"\ndev_login = true\naudit_log = \"audit.jsonl\"\n[rate_limits]\nlogin_per_minute = 600\ntoken_per_minute = 600\nclaims_per_minute = 600\n[[clients]]\nclient_id = \"betaalpod\"\nredirect_uris = [\"http://127.0.0.1/oauth/callback\"]\n",
+            "listen = \"{}\"\npublic_url = \"{url}\"\nid = \"{}\"\nname = \"{}\"\nsigning_key = \"org.key\"\ndata = \"data.json\"\ndev_login = true\naudit_log = \"audit.jsonl\"\n[rate_limits]\nlogin_per_minute = 600\ntoken_per_minute = 600\nclaims_per_minute = 600\narrangements_per_day = 1000\n[[clients]]\nclient_id = \"betaalpod\"\nredirect_uris = [\"http://127.0.0.1/oauth/callback\"]\n",
             listener.local_addr()?,
             org.oin(),
             org.name()

@@ -421,22 +421,7 @@ async fn run() -> Observation {
     let mut pages = vec![citizen.page("/").await, citizen.page(&format!("/matters/{cjib_id}:0")).await];
 
     // An arrangement over everything owed, submitted to each organisation, then its status.
-    let claims: Vec<serde_json::Value> = overview["organisations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|o| {
-            let org = o["id"].clone();
-            o["matters"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|m| m["outstanding_cents"].as_i64().unwrap() > 0)
-                .map(move |m| {
-                    serde_json::json!({"org": org, "ref": m["zaakkenmerk"], "outstanding_cents": m["outstanding_cents"], "preferent": false})
-                })
-        })
-        .collect();
+    let claims = browser_harness::open_claims(&overview);
     let input = serde_json::json!({
         "date": "2026-11-15", "household": "single", "net_income_cents": 300000, "term_cap_months": 600,
         "claims": claims, "pause": {"months": 2, "reason": "income_loss", "motivation": "Baan kwijt bij Bakkerij Observatorium"}

@@ -209,3 +209,22 @@ pub fn expected_outstanding(dirs: &[std::path::PathBuf], bsn: &str, as_of: chron
         })
         .sum()
 }
+
+/// Every matter with something open in an overview (its JSON), as the claims of an arrangement
+/// input: `{org, ref, outstanding_cents}`.
+pub fn open_claims(overview: &serde_json::Value) -> Vec<serde_json::Value> {
+    let organisations = overview["organisations"].as_array().cloned().unwrap_or_default();
+    organisations
+        .iter()
+        .flat_map(|o| {
+            let org = o["id"].clone();
+            o["matters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|m| m["outstanding_cents"].as_i64().unwrap_or(0) > 0)
+                .map(move |m| serde_json::json!({"org": org, "ref": m["zaakkenmerk"], "outstanding_cents": m["outstanding_cents"]}))
+        })
+        .collect()
+}
