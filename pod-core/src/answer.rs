@@ -108,9 +108,14 @@ pub fn stored_document(jws: &[u8]) -> Result<fcid::Document, Problem> {
 
 /// Reads a stored answer again as [`verify_claims`] did when it arrived, without the checks that
 /// belong to the moment of fetching (the nonce, and the time window): the signature against the
-/// organisation's pinned keys as they were when it was signed, the issuer, the recipient and the
-/// FCID document. A record that fails this was not fetched from `org` by this pod.
-pub fn verify_stored(org: &OrganisationDescriptor, recipient: &str, jws: &[u8]) -> Result<fcid::Document, Problem> {
+/// organisation's pinned keys as they were when it was signed, the issuer, the recipient (one
+/// this pod has had, so a document from before a key rotation stays genuine) and the FCID
+/// document. A record that fails this was not fetched from `org` by this pod.
+pub fn verify_stored(
+    org: &OrganisationDescriptor,
+    recipients: &crate::recipients::Recipients,
+    jws: &[u8],
+) -> Result<fcid::Document, Problem> {
     let malformed = |why: String| Problem::InvalidDocument {
         path: "$".to_owned(),
         problem: why,
@@ -130,7 +135,7 @@ pub fn verify_stored(org: &OrganisationDescriptor, recipient: &str, jws: &[u8]) 
     if payload.iss != org.id.as_str() {
         return Err(Problem::WrongIssuer(payload.iss));
     }
-    if payload.recipient != recipient {
+    if !recipients.contains(&payload.recipient) {
         return Err(Problem::Replayed("it was made for another recipient".to_owned()));
     }
     let document = parse_document(&payload.document)?;
@@ -146,11 +151,11 @@ pub fn verify_stored(org: &OrganisationDescriptor, recipient: &str, jws: &[u8]) 
 pub fn document_at_rest(
     scheme: &crate::scheme::LocalScheme,
     source: &str,
-    recipient: &str,
+    recipients: &crate::recipients::Recipients,
     jws: &[u8],
 ) -> Result<fcid::Document, Problem> {
     match scheme.organisations.iter().find(|org| org.id.as_str() == source) {
-        Some(org) => verify_stored(org, recipient, jws),
+        Some(org) => verify_stored(org, recipients, jws),
         None => stored_document(jws),
     }
 }

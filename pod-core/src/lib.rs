@@ -4,7 +4,9 @@
 //!
 //! - [`identity`]: the citizen's age identity, wrapped by a passphrase or recovery code (scrypt).
 //! - [`seal`], [`records`]: record values compressed, padded and sealed under the pod's data key.
-//! - [`integrity`]: the store bound to the citizen's secret key, and its manifest and guard.
+//! - [`integrity`]: the store bound to the citizen's secret key, and its manifest and guard;
+//!   [`recipients`]: the recipients a pod has had, so documents from before a key rotation
+//!   stay genuine.
 //! - [`document_record`]: how a claim document is kept in a record (in full, or pointing at an
 //!   earlier identical one).
 //! - [`answer`]: every check on an organisation's answer (decrypt, JWS against pinned keys,
@@ -32,6 +34,7 @@ pub mod matter;
 pub mod overview;
 pub mod problem;
 pub mod provider_login;
+pub mod recipients;
 pub mod records;
 pub mod scheme;
 pub mod seal;

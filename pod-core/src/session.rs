@@ -21,6 +21,7 @@ use crate::identity::{self, KdfCost, KeyError};
 use crate::integrity::{self, MANIFEST_NAME, Manifest};
 use crate::overview::{self, LatestDocument, Overview};
 use crate::problem::Problem;
+use crate::recipients::{FORMER_RECIPIENTS_NAME, Recipients};
 use crate::records::{self, DATA_KEY_NAME, IndexEntry, RecordId, RecordKind};
 use crate::scheme::{LocalScheme, SCHEME_RECORD};
 use crate::seal::DataKey;
@@ -70,6 +71,8 @@ pub struct Session {
     keeps_manifest: bool,
     /// The manifest, once loaded.
     manifest: Option<Manifest>,
+    /// The recipients stored documents may be for (more than one after a key rotation).
+    recipients: Recipients,
     /// Index entries and sealed payloads loaded so far, by record id.
     entries: BTreeMap<RecordId, IndexEntry>,
     payloads: BTreeMap<RecordId, Vec<u8>>,
@@ -95,6 +98,7 @@ impl Session {
             data_key_write: (data_key_name(), integrity::wrap_data_key(&data_key, &new_identity, false)),
         };
         let session = Self {
+            recipients: Recipients::only(new_identity.to_public().to_string()),
             identity: new_identity,
             requires_bound_store: true,
             data_key,
@@ -117,6 +121,7 @@ impl Session {
         integrity::require_binding(unwrapped.binding, opened.requires_bound_store)
             .map_err(|e| SessionError::Damaged(e.to_string()))?;
         Ok(Self {
+            recipients: Recipients::only(opened.identity.to_public().to_string()),
             identity: opened.identity,
             requires_bound_store: opened.requires_bound_store,
             data_key: unwrapped.key,
@@ -175,7 +180,6 @@ impl Session {
     /// keys ([`answer::verify_stored`]).
     fn verify_documents(&self) -> Result<(), SessionError> {
         let scheme = self.scheme();
-        let recipient = self.recipient();
         for (id, entry) in &self.entries {
             let Some(org) = entry.source.as_deref().and_then(|source| scheme.organisations.iter().find(|o| o.id.as_str() == source)) else {
                 continue;
@@ -186,7 +190,7 @@ impl Session {
             let jws = self
                 .open_document(*id)
                 .ok_or_else(|| SessionError::Damaged(format!("document {id} is damaged")))?;
-            answer::verify_stored(org, &recipient, &jws).map_err(|problem| {
+            answer::verify_stored(org, &self.recipients, &jws).map_err(|problem| {
                 SessionError::Damaged(format!("document {id} is not as {} signed it: {}", org.name, problem.brief()))
             })?;
         }
@@ -240,6 +244,11 @@ impl Session {
             Space::Meta if name.key() == MANIFEST_NAME => {
                 let manifest = Manifest::open(&self.data_key, bytes).map_err(|e| SessionError::Damaged(e.to_string()))?;
                 self.manifest = Some(manifest);
+                Ok(())
+            }
+            Space::Meta if name.key() == FORMER_RECIPIENTS_NAME => {
+                self.recipients = Recipients::open(self.recipient(), &self.data_key, Some(bytes))
+                    .map_err(|e| SessionError::Damaged(e.to_string()))?;
                 Ok(())
             }
             Space::Meta => Ok(()),
@@ -476,13 +485,13 @@ impl Session {
     /// The latest document of each organisation, opened, checked against its pinned keys
     /// ([`answer::document_at_rest`]) and parsed; one that fails the check is `None`.
     pub fn latest_documents(&self) -> BTreeMap<String, LatestDocument> {
-        let (scheme, recipient) = (self.scheme(), self.recipient());
+        let scheme = self.scheme();
         self.latest_document_records()
             .into_iter()
             .map(|(source, (fetched_at, id))| {
                 let document = self
                     .open_document(id)
-                    .and_then(|jws| answer::document_at_rest(&scheme, &source, &recipient, &jws).ok());
+                    .and_then(|jws| answer::document_at_rest(&scheme, &source, &self.recipients, &jws).ok());
                 (source, LatestDocument { fetched_at, document })
             })
             .collect()

@@ -84,7 +84,7 @@ impl UnlockedPod {
         record: &crate::store::records::RecordId,
     ) -> Result<Option<schemas::fcid::Document>, PodError> {
         let plain = self.open_document(record)?;
-        match pod_core::answer::document_at_rest(scheme, source, &self.recipient().to_string(), &plain) {
+        match pod_core::answer::document_at_rest(scheme, source, &self.recipients()?, &plain) {
             Ok(document) => Ok(Some(document)),
             Err(problem) => {
                 tracing::warn!(%record, source, why = %problem.brief(), "a stored document failed its check and is not shown");

@@ -81,6 +81,41 @@ fn data_key_of(dir: &PodDir) -> DataKey {
     pod_core::integrity::unwrap_data_key(&wrapped, &identity).unwrap().key
 }
 
+/// The CJIB on loopback, and a citizen who can log in to it.
+struct Cjib {
+    _org: source::local::LocalOrganisation,
+    descriptor: schemas::descriptor::OrganisationDescriptor,
+    login: fetcher::login::DevLogin,
+    options: fetcher::FetchOptions,
+}
+
+impl Cjib {
+    async fn start(root: &Path) -> Self {
+        use source::demo_data::{self, DemoOrg};
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let org = source::local::LocalOrganisation::start(DemoOrg::Cjib, 3, 5, &root.join("cjib")).await.unwrap();
+        let (bsn, pin) = demo_data::citizen(5, 0);
+        Self {
+            descriptor: org.descriptor().unwrap(),
+            _org: org,
+            login: fetcher::login::DevLogin::new(bsn.to_string(), pin),
+            options: fetcher::FetchOptions::new("http://127.0.0.1:49152/oauth/callback".parse().unwrap()),
+        }
+    }
+
+    /// `dir` unlocked, with the CJIB pinned and fetched from.
+    async fn fetched_pod(&self, dir: &PodDir) -> pod::store::UnlockedPod {
+        let pod = dir.unlock(&secret()).unwrap();
+        let mut scheme = pod.scheme().unwrap();
+        scheme.pin(self.descriptor.clone());
+        pod.save_scheme(&scheme).unwrap();
+        pod::fetching::fetch_and_store(&pod, std::slice::from_ref(&self.descriptor), &self.login, &self.options, None)
+            .await
+            .unwrap();
+        pod
+    }
+}
+
 #[test]
 fn a_store_made_with_only_the_public_recipient_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
@@ -335,26 +370,11 @@ fn a_flipped_byte_in_a_backup_is_refused_and_nothing_is_written() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_document_changed_at_rest_is_not_shown_and_not_restored() {
-    use fetcher::FetchOptions;
-    use fetcher::login::DevLogin;
-    use source::demo_data::{self, DemoOrg};
-    use source::local::LocalOrganisation;
-
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let tmp = tempfile::tempdir().unwrap();
-    let org = LocalOrganisation::start(DemoOrg::Cjib, 3, 5, &tmp.path().join("cjib")).await.unwrap();
-    let descriptor = org.descriptor().unwrap();
-    let (bsn, pin) = demo_data::citizen(5, 0);
-    let login = DevLogin::new(bsn.to_string(), pin);
-    let options = FetchOptions::new("http://127.0.0.1:49152/oauth/callback".parse().unwrap());
+    let cjib = Cjib::start(tmp.path()).await;
+    let descriptor = &cjib.descriptor;
     let dir = new_pod(tmp.path());
-    let pod = dir.unlock(&secret()).unwrap();
-    let mut scheme = pod.scheme().unwrap();
-    scheme.pin(descriptor.clone());
-    pod.save_scheme(&scheme).unwrap();
-    pod::fetching::fetch_and_store(&pod, std::slice::from_ref(&descriptor), &login, &options, None)
-        .await
-        .unwrap();
+    let pod = cjib.fetched_pod(&dir).await;
     let (record, entry) = pod.latest_documents().unwrap().remove(descriptor.id.as_str()).unwrap();
     let now = chrono::Utc::now();
     let overview = pod.overview(now.date_naive(), now).unwrap();
@@ -403,4 +423,81 @@ async fn a_document_changed_at_rest_is_not_shown_and_not_restored() {
         other => panic!("expected the backup to be refused, got {other:?}"),
     }
     assert!(!target.root().exists());
+}
+
+/// Documents fetched before a key rotation were signed for the recipient the pod had then. They
+/// stay genuine through rotations (and through a backup and restore), because the pod keeps its
+/// former recipients sealed under its data key; a genuine document signed for another pod is
+/// still refused, and so is a list of former recipients that the pod did not seal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_from_before_a_key_rotation_stay_genuine_and_another_pods_do_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cjib = Cjib::start(tmp.path()).await;
+    let descriptor = &cjib.descriptor;
+    let now = chrono::Utc::now();
+    let dir = new_pod(tmp.path());
+    let pod = cjib.fetched_pod(&dir).await;
+    let (record, entry) = pod.latest_documents().unwrap().remove(descriptor.id.as_str()).unwrap();
+    let total = pod.overview(now.date_naive(), now).unwrap().totals.outstanding_cents;
+    assert!(total > 0);
+    let first_recipient = pod.recipient().to_string();
+
+    // Two rotations: the document was made for the first of three recipients.
+    pod.rotate_key(&secret(), KdfCost::InsecureForTests).unwrap();
+    let pod = dir.unlock(&secret()).unwrap();
+    pod.rotate_key(&secret(), KdfCost::InsecureForTests).unwrap();
+    let pod = dir.unlock(&secret()).unwrap();
+    assert_ne!(pod.recipient().to_string(), first_recipient);
+    assert!(pod.recipients().unwrap().contains(&first_recipient));
+    assert_eq!(pod.verify().unwrap(), 3, "the scheme, the document and its log entry");
+    assert_eq!(pod.overview(now.date_naive(), now).unwrap().totals.outstanding_cents, total, "still shown");
+    pod.lock();
+    let file = tmp.path().join("rotated.backup");
+    dir.backup(&file).unwrap();
+    let restored = PodDir::new(tmp.path().join("restored"));
+    assert_eq!(restored.restore(&file, &secret()).unwrap(), 3, "a backup of a rotated pod restores");
+    let pod = restored.unlock(&secret()).unwrap();
+    assert_eq!(pod.overview(now.date_naive(), now).unwrap().totals.outstanding_cents, total);
+    pod.lock();
+
+    // Another pod of the same citizen fetches the same document, signed for its own recipient.
+    // Put in place of this pod's document (sealed under this pod's key, under the same id), it
+    // is refused: the organisation signed it, but not for this pod.
+    let other = cjib.fetched_pod(&new_pod(&tmp.path().join("other"))).await;
+    let (other_record, _) = other.latest_documents().unwrap().remove(descriptor.id.as_str()).unwrap();
+    let foreign = other.open_document(&other_record).unwrap().to_vec();
+    other.lock();
+    let key = data_key_of(&dir);
+    let sealed = pod_core::records::seal_record(&key, record, &entry, &pod_core::document_record::encode_signed(&foreign));
+    let original = SledStore::open(&dir.store_path()).unwrap().get(Space::Records, record.as_bytes()).unwrap().unwrap();
+    let store = SledStore::open(&dir.store_path()).unwrap();
+    store.commit(vec![Change::Put(Space::Records, record.as_bytes().to_vec(), sealed.payload)]).unwrap();
+    drop(store);
+    let pod = dir.unlock(&secret()).unwrap();
+    assert_eq!(pod.overview(now.date_naive(), now).unwrap().totals.outstanding_cents, 0, "not shown");
+    match pod.verify() {
+        Err(PodError::Tampered(message)) => assert_eq!(
+            message,
+            format!("document {record} is not as Centraal Justitieel Incassobureau (CJIB) signed it: it was made for another recipient; restore the pod from a backup")
+        ),
+        other => panic!("expected another pod's document to be refused, got {other:?}"),
+    }
+    pod.lock();
+
+    // A list of former recipients that this pod did not seal (here: under another key, naming
+    // that other pod) is refused as a whole, and adds nobody.
+    let store = SledStore::open(&dir.store_path()).unwrap();
+    store.commit(vec![Change::Put(Space::Records, record.as_bytes().to_vec(), original)]).unwrap();
+    let forged_list = pod_core::recipients::Recipients::only("age1someoneelse").seal_after_rotation(&DataKey::generate());
+    store
+        .commit(vec![Change::Put(Space::Meta, pod_core::recipients::FORMER_RECIPIENTS_NAME.to_vec(), forged_list)])
+        .unwrap();
+    drop(store);
+    let pod = dir.unlock(&secret()).unwrap();
+    match pod.verify() {
+        Err(PodError::Tampered(message)) => {
+            assert_eq!(message, "your pod's list of former keys is damaged; restore your pod from a backup")
+        }
+        other => panic!("expected the forged list to be refused, got {other:?}"),
+    }
 }

@@ -27,6 +27,7 @@ use super::seal::DataKey;
 use super::throttle;
 use pod_core::document_record;
 use pod_core::integrity::{Binding, BindingKey, UnwrappedDataKey};
+use pod_core::recipients::{FORMER_RECIPIENTS_NAME, Recipients};
 
 /// The Meta key under which the data key is stored, age-encrypted to the citizen's recipient.
 pub(crate) const DATA_KEY: &[u8] = pod_core::records::DATA_KEY_NAME;
@@ -595,6 +596,14 @@ impl UnlockedPod {
         &self.recipient
     }
 
+    /// Every recipient this pod has had: the current one, and those it had before key
+    /// rotations. A stored document made for any of them was made for this pod.
+    pub fn recipients(&self) -> Result<Recipients, PodError> {
+        let sealed = self.store.get(Space::Meta, FORMER_RECIPIENTS_NAME)?;
+        Recipients::open(self.recipient.to_string(), &self.data_key, sealed.as_deref())
+            .map_err(|e| PodError::Tampered(e.to_string()))
+    }
+
     /// The proof that the citizen asked for a fetch, borrowing the unlocked identity. Only an
     /// unlocked pod can make one, which is why nothing can fetch in the background.
     pub fn citizen_request(&self) -> fetcher::CitizenRequest<'_> {
@@ -825,7 +834,7 @@ impl UnlockedPod {
             ));
         }
         let scheme = self.scheme()?;
-        let recipient = self.recipient.to_string();
+        let recipients = self.recipients()?;
         for (id, entry) in &index {
             self.get(id)?;
             let Some(source) = entry.source.as_deref().filter(|_| entry.kind == RecordKind::Document) else {
@@ -834,7 +843,7 @@ impl UnlockedPod {
             let Some(org) = scheme.organisations.iter().find(|org| org.id.as_str() == source) else {
                 continue;
             };
-            match pod_core::answer::verify_stored(org, &recipient, &self.open_document(id)?) {
+            match pod_core::answer::verify_stored(org, &recipients, &self.open_document(id)?) {
                 Ok(_) => {}
                 // Signed with a key the organisation has since replaced: genuine, but no longer
                 // checkable against what is pinned now.

@@ -2,7 +2,8 @@
 //! destroyed. Crash-safe by construction:
 //!
 //! 1. build `store.next/` (new data key, every record re-sealed, documents re-encrypted to the
-//!    new recipient) and `identity.next.age` / `identity.recovery.next.age`;
+//!    new recipient, the old recipient added to the former ones) and `identity.next.age` /
+//!    `identity.recovery.next.age`;
 //! 2. **commit**: rename `identity.next.age` over `identity.age` (one atomic rename);
 //! 3. swap `store.next/` into place and shred the old store.
 //!
@@ -20,6 +21,7 @@ use super::records::RecordKind;
 use super::seal::DataKey;
 use pod_core::document_record::{self, DocumentRecord};
 use pod_core::integrity::{MANIFEST_NAME, Manifest, UnwrappedDataKey};
+use pod_core::recipients::FORMER_RECIPIENTS_NAME;
 
 /// Records re-sealed per commit while building the new store.
 const BATCH: usize = 256;
@@ -74,11 +76,15 @@ impl UnlockedPod {
         let next_path = dir.path(NEXT_STORE);
         keys::shred_dir(&next_path).map_err(io_error("clear", &next_path))?;
         let next = SledStore::open(&next_path)?;
-        next.commit(vec![Change::Put(
-            Space::Meta,
-            DATA_KEY.to_vec(),
-            wrap_data_key(&new_key, &new_identity),
-        )])?;
+        // Documents fetched so far were made for the recipient being replaced.
+        next.commit(vec![
+            Change::Put(Space::Meta, DATA_KEY.to_vec(), wrap_data_key(&new_key, &new_identity)),
+            Change::Put(
+                Space::Meta,
+                FORMER_RECIPIENTS_NAME.to_vec(),
+                self.recipients()?.seal_after_rotation(&new_key),
+            ),
+        ])?;
         let index = self.index()?;
         for chunk in index.chunks(BATCH) {
             let mut changes = Vec::with_capacity(chunk.len() * 2);
