@@ -178,6 +178,7 @@ export function start(core) {
       const pod = core.Pod.create(form.get('passphrase'), code);
       const { podId, firstWrites } = await provider.signUp(core, pod, form.get('passphrase'), code);
       const session = await provider.logIn(core, podId, form.get('passphrase'));
+      session.attach(pod);
       await session.batch(firstWrites);
       Object.assign(state, { pod, session, welcome: { podId, code } });
       localStorage.setItem(POD_ID_KEY, podId);
@@ -258,9 +259,11 @@ export function start(core) {
     },
     async '/account/delete'(form) {
       if (form.get('confirm') !== 'yes') return;
+      const guardKey = state.session.guardKey();
       await provider.deletePod(state.session);
       forget();
       localStorage.removeItem(POD_ID_KEY);
+      localStorage.removeItem(guardKey);
       go('/');
     },
   };

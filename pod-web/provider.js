@@ -61,9 +61,9 @@ export async function importBackup(core, bytes, passphrase) {
   const material = JSON.parse(pod.importMaterial(recoveryCode));
   const podId = await registerPod(core, material, passphrase, recoveryCode);
   const session = await logIn(core, podId, passphrase);
-  // Batches stay well under the provider's limit: a document is about half a MiB sealed.
-  for (let i = 0; i < material.writes.length; i += 16) {
-    await session.batch(material.writes.slice(i, i + 16));
+  session.attach(pod);
+  for (const batch of material.batches) {
+    await session.batch(batch);
   }
   return { podId, recoveryCode, session, pod };
 }
@@ -94,13 +94,33 @@ export async function logIn(core, podId, passphrase, credential = 'passphrase') 
   } })).json();
   const done = JSON.parse(login.finish(passphrase, b64.decode(started.response)));
   await call('/login/finish', { method: 'POST', json: { login_id: started.login_id, finalization: done.finalization } });
-  return new Session(done.token);
+  return new Session(done.token, podId);
 }
 
-/** A signed-in session: its bearer token lives in this page's memory only. */
+/**
+ * A signed-in session: its bearer token lives in this page's memory only. Once a pod is
+ * attached (`attach`, or `loadInto`), every batch carries the pod's next manifest, and this
+ * browser keeps the pod's guard, so a record the provider drops or an older copy it serves is
+ * noticed when the pod is opened here again.
+ */
 export class Session {
-  constructor(token) {
+  constructor(token, podId) {
     this.token = token;
+    this.podId = podId;
+    this.pod = null;
+    // The version of every record this session has seen: each write names the one it replaces.
+    this.versions = new Map();
+    // Batches go one at a time, each built on the manifest the one before left.
+    this.queue = Promise.resolve();
+  }
+
+  /** Writes of `pod` go through this session from now on. */
+  attach(pod) {
+    this.pod = pod;
+  }
+
+  guardKey() {
+    return 'betaalpod-guard:' + this.pod.guardName(window.location.origin + '/' + this.podId);
   }
 
   async info() {
@@ -117,14 +137,47 @@ export class Session {
   }
 
   /** Writes all together or none (`writes` as the pod core returns them). */
-  async batch(writes) {
-    return (await call('/batch', { method: 'POST', token: this.token, json: { writes } })).json();
+  batch(writes) {
+    const sent = this.queue.then(() => this.send(writes));
+    this.queue = sent.catch(() => {});
+    return sent;
   }
 
-  /** Reads every record into the pod core. */
+  async send(writes) {
+    const pod = this.pod;
+    if (!pod) return (await call('/batch', { method: 'POST', token: this.token, json: { writes } })).json();
+    const sealed = JSON.parse(pod.sealBatch(JSON.stringify(writes), new Date().toISOString()))
+      .map((write) => ({ ...write, expect: this.versions.has(write.name) ? { version: this.versions.get(write.name) } : 'absent' }));
+    let done;
+    try {
+      done = await (await call('/batch', { method: 'POST', token: this.token, json: { writes: sealed } })).json();
+    } catch (e) {
+      pod.abandonBatch();
+      throw e;
+    }
+    for (const write of sealed) if (write.bytes === null) this.versions.delete(write.name);
+    for (const record of done.records) this.versions.set(record.name, record.version);
+    const guard = pod.confirmBatch();
+    if (guard) localStorage.setItem(this.guardKey(), guard);
+    return done;
+  }
+
+  /**
+   * Reads every record into the pod core and checks the pod: it must hold what its manifest
+   * lists and be no older than this browser saw it. A pod from before manifests gets one now.
+   */
   async loadInto(pod) {
     for (const record of await this.list()) {
       pod.load(record.name, await this.get(record.name));
+      this.versions.set(record.name, record.version);
+    }
+    this.pod = pod;
+    const start = JSON.parse(pod.checkIntegrity(localStorage.getItem(this.guardKey()), new Date().toISOString()));
+    if (start.length > 0) {
+      await this.batch(start);
+    } else {
+      const guard = pod.guard();
+      if (guard) localStorage.setItem(this.guardKey(), guard);
     }
   }
 

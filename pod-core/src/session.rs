@@ -67,10 +67,14 @@ pub struct Session {
     /// Whether the identity file says the store must be bound to it.
     requires_bound_store: bool,
     data_key: DataKey,
-    /// Whether the store keeps a manifest (a native pod's does; one the browser writes does not).
+    /// Whether the store keeps a manifest (every pod does, except one the browser wrote before
+    /// browsers kept one; [`Session::check_integrity`] starts it for such a pod).
     keeps_manifest: bool,
-    /// The manifest, once loaded.
+    /// The manifest, once loaded: the last one the provider confirmed.
     manifest: Option<Manifest>,
+    /// The manifest of the batch being written ([`Session::seal_batch`]), until the provider
+    /// confirms it or the batch fails.
+    pending_manifest: Option<Manifest>,
     /// The recipients stored documents may be for (more than one after a key rotation).
     recipients: Recipients,
     /// Index entries and sealed payloads loaded so far, by record id.
@@ -81,6 +85,11 @@ pub struct Session {
 /// The name under which the wrapped data key is stored.
 pub fn data_key_name() -> RecordName {
     RecordName::new(Space::Meta, DATA_KEY_NAME).expect("a short constant key")
+}
+
+/// The name under which the manifest is stored.
+pub fn manifest_name() -> RecordName {
+    RecordName::new(Space::Meta, MANIFEST_NAME).expect("a short constant key")
 }
 
 impl Session {
@@ -95,15 +104,16 @@ impl Session {
             recipient: new_identity.to_public().to_string(),
             identity_file: identity::wrap_identity(&new_identity, passphrase, cost),
             recovery_file: identity::wrap_identity(&new_identity, &recovery_code, cost),
-            data_key_write: (data_key_name(), integrity::wrap_data_key(&data_key, &new_identity, false)),
+            data_key_write: (data_key_name(), integrity::wrap_data_key(&data_key, &new_identity, true)),
         };
         let session = Self {
             recipients: Recipients::only(new_identity.to_public().to_string()),
             identity: new_identity,
             requires_bound_store: true,
             data_key,
-            keeps_manifest: false,
-            manifest: None,
+            keeps_manifest: true,
+            manifest: Some(Manifest::empty(DateTime::UNIX_EPOCH)),
+            pending_manifest: None,
             entries: BTreeMap::new(),
             payloads: BTreeMap::new(),
         };
@@ -127,6 +137,7 @@ impl Session {
             data_key: unwrapped.key,
             keeps_manifest: unwrapped.keeps_manifest,
             manifest: None,
+            pending_manifest: None,
             entries: BTreeMap::new(),
             payloads: BTreeMap::new(),
         })
@@ -138,7 +149,7 @@ impl Session {
     /// entry, the store must hold exactly what its manifest lists, and every document of a
     /// pinned organisation must carry that organisation's signature. Returns the session, the
     /// backup's identity file and every stored value as writes (for a provider, pass them through
-    /// [`Session::provider_writes`]).
+    /// [`Session::provider_batches`]).
     pub fn from_backup(bytes: &[u8], passphrase: &SecretString) -> Result<(Self, Vec<u8>, Vec<SealedWrite>), SessionError> {
         let backup = crate::backup::read(bytes, "the file").map_err(SessionError::Damaged)?;
         let wrapped_key = backup
@@ -197,22 +208,38 @@ impl Session {
         Ok(())
     }
 
-    /// What a provider keeps of a verified backup: a pod the browser writes keeps no manifest
-    /// yet, so the manifest is left out and the data key is wrapped again to say so (still bound
-    /// to the identity).
-    pub fn provider_writes(&self, writes: Vec<SealedWrite>) -> Vec<SealedWrite> {
+    /// What a provider keeps of a verified backup, as a new pod there, in batches of at most
+    /// `per_batch` writes: first the meta values (the data key wrapped again to say the store
+    /// keeps a manifest), then each record with its index entry, never split. The backup's
+    /// manifest is left out: [`Session::seal_batch`] writes a new one with each batch, so an
+    /// upload that stops half-way leaves a pod that lists exactly what arrived.
+    pub fn provider_batches(&mut self, writes: Vec<SealedWrite>, per_batch: usize) -> Vec<Vec<SealedWrite>> {
         let data_key = data_key_name();
-        writes
-            .into_iter()
-            .filter(|(name, _)| !(name.space() == Space::Meta && name.key() == MANIFEST_NAME))
-            .map(|(name, bytes)| {
-                if name == data_key {
-                    (name, integrity::wrap_data_key(&self.data_key, &self.identity, false))
-                } else {
-                    (name, bytes)
+        self.keeps_manifest = true;
+        self.manifest = Some(Manifest::empty(DateTime::UNIX_EPOCH));
+        self.pending_manifest = None;
+        let mut meta = Vec::new();
+        let mut pairs: BTreeMap<Vec<u8>, Vec<SealedWrite>> = BTreeMap::new();
+        for (name, bytes) in writes {
+            match name.space() {
+                Space::Meta if name.key() == MANIFEST_NAME => {}
+                Space::Meta if name == data_key => {
+                    meta.push((name, integrity::wrap_data_key(&self.data_key, &self.identity, true)));
                 }
-            })
-            .collect()
+                Space::Meta => meta.push((name, bytes)),
+                Space::Records | Space::Index => pairs.entry(name.key().to_vec()).or_default().push((name, bytes)),
+            }
+        }
+        let mut batches = vec![meta];
+        for pair in pairs.into_values() {
+            let last = batches.last_mut().expect("there is a first batch");
+            if last.len() + pair.len() > per_batch.max(2) {
+                batches.push(pair);
+            } else {
+                last.extend(pair);
+            }
+        }
+        batches
     }
 
     /// Whether the identity file requires a bound store (see [`integrity`]).
@@ -264,6 +291,112 @@ impl Session {
                 Ok(())
             }
         }
+    }
+
+    /// Checks the store once every record is loaded: it must hold exactly what its manifest
+    /// lists, and be no older than `guard` (what this device saw last, from [`Session::guard`]).
+    /// A pod the browser wrote before browsers kept a manifest gets one now: the writes to send
+    /// (the data key, wrapped again to say so; [`Session::seal_batch`] adds the manifest).
+    pub fn check_integrity(&mut self, guard: Option<&[u8]>, now: DateTime<Utc>) -> Result<Vec<SealedWrite>, SessionError> {
+        let damaged = |e: integrity::IntegrityError| SessionError::Damaged(e.to_string());
+        let seen = guard.and_then(|bytes| integrity::Guard::from_bytes(bytes, &integrity::BindingKey::derive(&self.identity)));
+        if self.keeps_manifest {
+            let manifest = self.manifest.as_ref().ok_or_else(|| damaged(integrity::IntegrityError::NoManifest))?;
+            manifest.check_records(self.payloads.keys()).map_err(damaged)?;
+            manifest.check_records(self.entries.keys()).map_err(damaged)?;
+            return match manifest.check_not_rolled_back(seen.as_ref()) {
+                Ok(()) => Ok(Vec::new()),
+                Err(integrity::IntegrityError::RolledBack { to, counter, seen, seen_at }) => Err(SessionError::Damaged(format!(
+                    "your pod at the provider was rolled back to {to}: this browser last saw it on {seen_at}, after {seen} changes, and the provider now serves only {counter}. Ask your provider what happened, or import your newest backup into a new pod"
+                ))),
+                Err(other) => Err(damaged(other)),
+            };
+        }
+        // A pod that keeps a manifest once cannot lose it: a data key without the flag, served to
+        // a device that saw a manifest, was put back from before.
+        if let Some(seen) = seen.filter(|seen| seen.counter > 0) {
+            return Err(SessionError::Damaged(format!(
+                "your pod at the provider was rolled back: this browser last saw it on {}, after {} changes, and the provider now serves a copy from before it kept a list of its records. Ask your provider what happened, or import your newest backup into a new pod",
+                seen.written_at, seen.counter
+            )));
+        }
+        if self.payloads.keys().ne(self.entries.keys()) {
+            return Err(SessionError::Damaged("the index and the records disagree; import your newest backup into a new pod".to_owned()));
+        }
+        self.keeps_manifest = true;
+        self.manifest = Some(Manifest {
+            counter: 0,
+            written_at: now,
+            records: self.payloads.keys().copied().collect(),
+        });
+        Ok(vec![(data_key_name(), integrity::wrap_data_key(&self.data_key, &self.identity, true))])
+    }
+
+    /// The manifest write that goes with one batch of writes (`(name, deleted)` for each), to send
+    /// in the same batch: the next counter, and the records after the batch. Then
+    /// [`Session::confirm_batch`] when the provider has stored the batch, or
+    /// [`Session::abandon_batch`] when it has not. One batch at a time.
+    pub fn seal_batch<'a>(
+        &mut self,
+        batch: impl IntoIterator<Item = (&'a RecordName, bool)>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SealedWrite>, SessionError> {
+        if !self.keeps_manifest {
+            return Ok(None);
+        }
+        if self.pending_manifest.is_some() {
+            return Err(SessionError::Damaged("another batch is still being written; wait for it".to_owned()));
+        }
+        let manifest = self
+            .manifest
+            .as_ref()
+            .ok_or_else(|| SessionError::Damaged(integrity::IntegrityError::NoManifest.to_string()))?;
+        let (mut added, mut removed) = (Vec::new(), Vec::new());
+        for (name, deleted) in batch {
+            match name.space() {
+                Space::Meta if name.key() == MANIFEST_NAME => {
+                    return Err(SessionError::Damaged("a batch may not write the manifest itself".to_owned()));
+                }
+                Space::Records => {
+                    let id = RecordId::from_key(name.key())
+                        .ok_or_else(|| SessionError::Damaged(format!("{name} is not a record id")))?;
+                    if deleted { removed.push(id) } else { added.push(id) }
+                }
+                _ => {}
+            }
+        }
+        let next = manifest.next(added, removed, now);
+        let write = (manifest_name(), next.seal(&self.data_key));
+        self.pending_manifest = Some(next);
+        Ok(Some(write))
+    }
+
+    /// The provider stored the batch: its manifest is the current one. The guard to keep on
+    /// this device (see [`Session::guard`]).
+    pub fn confirm_batch(&mut self) -> Option<Vec<u8>> {
+        if let Some(next) = self.pending_manifest.take() {
+            self.manifest = Some(next);
+        }
+        self.guard()
+    }
+
+    /// The batch was not stored: the next one builds on the last confirmed manifest.
+    pub fn abandon_batch(&mut self) {
+        self.pending_manifest = None;
+    }
+
+    /// What this device keeps to notice a rollback: the current manifest's counter, tagged with a
+    /// key derived from the identity (so the page's storage cannot forge one). `None` for a pod
+    /// that keeps no manifest yet.
+    pub fn guard(&self) -> Option<Vec<u8>> {
+        let manifest = self.manifest.as_ref().filter(|_| self.keeps_manifest)?;
+        Some(manifest.guard().to_bytes(&integrity::BindingKey::derive(&self.identity)))
+    }
+
+    /// The name under which this device keeps the guard of this pod at `place` (the provider and
+    /// the pod id).
+    pub fn guard_name(&self, place: &str) -> String {
+        integrity::guard_name(&self.recipient(), place)
     }
 
     /// Seals a new record and keeps it; the two writes for the provider.
@@ -576,6 +709,31 @@ mod tests {
         SecretString::from(text.to_owned())
     }
 
+    /// What a provider keeps of one pod, written as the browser writes it: each batch with its
+    /// manifest, confirmed once stored.
+    #[derive(Clone, Default)]
+    struct Provider(BTreeMap<RecordName, Vec<u8>>);
+
+    impl Provider {
+        fn send(&mut self, session: &mut Session, writes: Vec<SealedWrite>, now: DateTime<Utc>) -> Option<Vec<u8>> {
+            let manifest = session.seal_batch(writes.iter().map(|(name, _)| (name, false)), now).unwrap();
+            self.0.extend(writes.into_iter().chain(manifest));
+            session.confirm_batch()
+        }
+
+        fn open(&self, identity_file: &[u8], passphrase: &SecretString) -> Session {
+            let mut session = Session::open(identity_file, passphrase, &self.0[&data_key_name()]).unwrap();
+            for (name, bytes) in &self.0 {
+                session.load(name, bytes).unwrap();
+            }
+            session
+        }
+
+        fn entries(&self) -> Vec<(Space, Vec<u8>, Vec<u8>)> {
+            self.0.iter().map(|(name, bytes)| (name.space(), name.key().to_vec(), bytes.clone())).collect()
+        }
+    }
+
     #[test]
     fn a_created_pod_reopens_from_what_the_provider_keeps() {
         let passphrase = secret("correct horse battery staple");
@@ -587,41 +745,49 @@ mod tests {
             "../../schemas/tests/fixtures/documents/descriptor/valid-pinned-keys.json"
         ))
         .unwrap();
+        let mut provider = Provider::default();
+        provider.send(&mut first, vec![pod.data_key_write.clone()], now);
         let mut writes = first.record_failure(&org, "it was down", "f1", now, now);
         writes.extend(first.put(RecordKind::Settings, None, b"settings", now));
+        let index_write = writes.iter().find(|(n, _)| n.space() == Space::Index).cloned().unwrap();
+        provider.send(&mut first, writes, now);
 
-        let reopened = Session::open(&pod.identity_file, &passphrase, &pod.data_key_write.1);
-        let mut second = reopened.unwrap();
+        let mut second = provider.open(&pod.identity_file, &passphrase);
         assert_eq!(second.recipient(), pod.recipient);
-        for (name, bytes) in &writes {
-            second.load(name, bytes).unwrap();
-        }
+        assert_eq!(second.check_integrity(None, now).unwrap(), Vec::new());
         let log = second.fetch_log();
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].message.as_deref(), Some("it was down"));
         assert!(second.overview(now.date_naive(), now).organisations.is_empty(), "nothing pinned yet");
         let pinned = second.pin(vec![org.clone()], now);
-        let mut third = Session::open(&pod.identity_file, &passphrase, &pod.data_key_write.1).unwrap();
-        for (name, bytes) in writes.iter().chain(&pinned) {
-            third.load(name, bytes).unwrap();
-        }
+        provider.send(&mut second, pinned, now);
+        let mut third = provider.open(&pod.identity_file, &passphrase);
+        third.check_integrity(None, now).unwrap();
         assert_eq!(third.scheme().organisations, vec![org.clone()]);
         let overview = third.overview(now.date_naive(), now);
         assert_eq!(overview.organisations.len(), 1);
         assert_eq!(overview.organisations[0].status, crate::overview::DataStatus::Failed);
 
         // A backup of it imports, verified; a tampered one does not.
-        let mut entries: Vec<(Space, Vec<u8>, Vec<u8>)> = writes
-            .iter()
-            .chain(&pinned)
-            .map(|(name, bytes)| (name.space(), name.key().to_vec(), bytes.clone()))
-            .collect();
-        entries.push((Space::Meta, DATA_KEY_NAME.to_vec(), pod.data_key_write.1.clone()));
+        let entries = provider.entries();
         let backup = crate::backup::write(&pod.identity_file, &pod.recovery_file, &entries);
-        let (imported, identity_file, imported_writes) = Session::from_backup(&backup, &passphrase).unwrap();
+        let (mut imported, identity_file, imported_writes) = Session::from_backup(&backup, &passphrase).unwrap();
         assert_eq!(identity_file, pod.identity_file);
         assert_eq!(imported_writes.len(), entries.len());
         assert_eq!(imported.fetch_log().len(), 1);
+        // Uploaded to a new pod in batches, it lists exactly what arrived after each.
+        let batches = imported.provider_batches(imported_writes, 3);
+        assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), entries.len() - 1, "without the backup's manifest");
+        assert_eq!(batches[0][0].0, data_key_name(), "the data key first");
+        assert!(batches.len() >= 3 && batches.iter().all(|batch| batch.len() <= 3));
+        let mut new_home = Provider::default();
+        for batch in batches {
+            new_home.send(&mut imported, batch, now);
+            new_home.open(&identity_file, &passphrase).check_integrity(None, now).unwrap();
+        }
+        let mut reopened = new_home.open(&identity_file, &passphrase);
+        reopened.check_integrity(None, now).unwrap();
+        assert_eq!(reopened.scheme().organisations, vec![org.clone()]);
         let mut tampered = entries.clone();
         let last = tampered.iter_mut().rfind(|(space, _, _)| *space == Space::Records).unwrap();
         *last.2.last_mut().unwrap() ^= 1;
@@ -646,9 +812,86 @@ mod tests {
             Session::open(&pod.identity_file, &secret("wrong horse battery staple"), &pod.data_key_write.1),
             Err(SessionError::WrongSecret)
         ));
-        let (index_name, index_bytes) = writes.iter().find(|(n, _)| n.space() == Space::Index).unwrap();
+        let (index_name, index_bytes) = index_write;
         let other_id = RecordName::new(Space::Index, RecordId::random().as_bytes()).unwrap();
-        assert!(second.load(&other_id, index_bytes).is_err(), "{index_name} moved to another id");
+        assert!(second.load(&other_id, &index_bytes).is_err(), "{index_name} moved to another id");
+    }
+
+    /// A provider that drops a record, adds one back, serves an older copy, or serves the data key
+    /// from before the pod kept a manifest, is found when the browser opens the pod. A batch that
+    /// fails is not listed by the next one.
+    #[test]
+    fn the_browser_finds_records_a_provider_dropped_or_an_older_copy() {
+        let passphrase = secret("correct horse battery staple");
+        let code = secret("abcd efgh ijkl mnop qrst uvwx yz23 4567");
+        let t = |s: &str| -> DateTime<Utc> { s.parse().unwrap() };
+        let (mut session, pod) = Session::create(&passphrase, &code, KdfCost::InsecureForTests).unwrap();
+        let mut provider = Provider::default();
+        provider.send(&mut session, vec![pod.data_key_write.clone()], t("2026-12-01T10:00:00Z"));
+        let first = session.put(RecordKind::Settings, None, b"one", t("2026-12-01T10:00:00Z"));
+        provider.send(&mut session, first.clone(), t("2026-12-01T10:00:00Z"));
+        let yesterday = provider.clone();
+        let second = session.put(RecordKind::Settings, None, b"two", t("2026-12-02T10:00:00Z"));
+        let guard = provider.send(&mut session, second.clone(), t("2026-12-02T10:00:00Z")).unwrap();
+        let guard = Some(guard.as_slice());
+        let now = t("2026-12-02T11:00:00Z");
+        assert!(provider.open(&pod.identity_file, &passphrase).check_integrity(guard, now).is_ok());
+
+        let mut dropped = provider.clone();
+        dropped.0.remove(&first[0].0);
+        let error = dropped.open(&pod.identity_file, &passphrase).check_integrity(guard, now).unwrap_err().to_string();
+        assert!(error.starts_with(&format!("record {} is missing from your pod", RecordId::from_key(first[0].0.key()).unwrap())), "{error}");
+
+        let mut added = provider.clone();
+        let mut other = Session::open(&pod.identity_file, &passphrase, &pod.data_key_write.1).unwrap();
+        added.0.extend(other.put(RecordKind::Settings, None, b"put back", now));
+        let error = added.open(&pod.identity_file, &passphrase).check_integrity(guard, now).unwrap_err().to_string();
+        assert!(error.contains("which its manifest does not list"), "{error}");
+
+        let error = yesterday.open(&pod.identity_file, &passphrase).check_integrity(guard, now).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "your pod at the provider was rolled back to 2026-12-01 10:00:00 UTC: this browser last saw it on 2026-12-02 10:00:00 UTC, after 3 changes, and the provider now serves only 2. Ask your provider what happened, or import your newest backup into a new pod"
+        );
+        assert!(yesterday.open(&pod.identity_file, &passphrase).check_integrity(None, now).is_ok(), "a browser without a guard cannot tell");
+        let forged_guard = br#"{"counter":1,"written_at":"2026-12-01T10:00:00Z","tag":"AAAA"}"#;
+        assert!(provider.open(&pod.identity_file, &passphrase).check_integrity(Some(forged_guard), now).is_ok(), "an untagged guard counts for nothing");
+
+        // A data key from before manifests, served to a browser that saw one, is a rollback.
+        let mut downgraded = provider.clone();
+        downgraded.0.remove(&manifest_name());
+        downgraded.0.insert(data_key_name(), integrity::wrap_data_key(&session.data_key, &session.identity, false));
+        let error = downgraded.open(&pod.identity_file, &passphrase).check_integrity(guard, now).unwrap_err().to_string();
+        assert!(error.starts_with("your pod at the provider was rolled back: this browser last saw it on 2026-12-02 10:00:00 UTC, after 3 changes"), "{error}");
+
+        // Without a guard such a pod is one from before manifests: it starts one, and from then on
+        // a dropped record is found.
+        let mut old = downgraded.open(&pod.identity_file, &passphrase);
+        let start = old.check_integrity(None, now).unwrap();
+        assert_eq!(start.len(), 1);
+        assert_eq!(start[0].0, data_key_name());
+        downgraded.send(&mut old, start, now);
+        assert!(downgraded.open(&pod.identity_file, &passphrase).check_integrity(None, now).is_ok());
+        downgraded.0.remove(&second[0].0);
+        assert!(downgraded.open(&pod.identity_file, &passphrase).check_integrity(None, now).is_err());
+
+        // A batch that was not stored is not listed by the next one.
+        let lost = session.put(RecordKind::Settings, None, b"lost", now);
+        let sealed = session.seal_batch(lost.iter().map(|(n, _)| (n, false)), now).unwrap();
+        assert!(sealed.is_some());
+        assert!(session.seal_batch([], now).is_err(), "one batch at a time");
+        session.abandon_batch();
+        let kept = session.put(RecordKind::Settings, None, b"kept", now);
+        provider.send(&mut session, kept, now);
+        let mut reopened = Session::open(&pod.identity_file, &passphrase, &pod.data_key_write.1).unwrap();
+        for (name, bytes) in &provider.0 {
+            reopened.load(name, bytes).unwrap();
+        }
+        reopened.check_integrity(guard, now).unwrap();
+        assert_eq!(reopened.entries.len(), 3, "one, two and kept");
+
+        // A batch may not write the manifest itself.
+        assert!(session.seal_batch([(&manifest_name(), false)], now).is_err());
     }
 
     #[test]

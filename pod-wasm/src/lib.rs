@@ -178,6 +178,7 @@ impl Login {
     }
 }
 
+/// Writes as the provider's batch takes them; `provider.js` sets each `expect` when it sends them.
 fn writes_json(writes: &[pod_core::session::SealedWrite]) -> Result<String, JsError> {
     use base64::Engine as _;
     let writes: Vec<serde_json::Value> = writes
@@ -233,7 +234,7 @@ pub struct Pod {
 /// A verified backup, waiting to be uploaded.
 struct ImportedBackup {
     identity_file: Vec<u8>,
-    writes: Vec<pod_core::session::SealedWrite>,
+    batches: Vec<Vec<pod_core::session::SealedWrite>>,
 }
 
 #[wasm_bindgen]
@@ -265,11 +266,12 @@ impl Pod {
     /// anything is sent anywhere. Read what to upload with [`Pod::import_material`].
     #[wasm_bindgen(js_name = fromBackup)]
     pub fn from_backup(bytes: &[u8], passphrase: &str) -> Result<Pod, JsError> {
-        let (session, identity_file, writes) =
+        let (mut session, identity_file, writes) =
             pod_core::session::Session::from_backup(bytes, &SecretString::from(passphrase.to_owned()))
                 .map_err(|e| JsError::new(&format!("this backup cannot be imported: {e}")))?;
-        let writes = session.provider_writes(writes);
-        let imported = ImportedBackup { identity_file, writes };
+        // Batches stay well under the provider's limit: a document is about half a MiB sealed.
+        let batches = session.provider_batches(writes, 16);
+        let imported = ImportedBackup { identity_file, batches };
         Ok(Pod {
             session,
             created: None,
@@ -280,7 +282,7 @@ impl Pod {
 
     /// An imported backup's sign-up material as JSON: `recipient`, the backup's `identity_file`,
     /// a `recovery_file` for `new_recovery_code` (the old code is not known here), and every
-    /// stored value as batch writes.
+    /// stored value as `batches` of writes, to send in order.
     #[wasm_bindgen(js_name = importMaterial)]
     pub fn import_material(&self, new_recovery_code: &str) -> Result<String, JsError> {
         use base64::Engine as _;
@@ -289,13 +291,16 @@ impl Pod {
         let recovery_file = self
             .session
             .wrap_identity(&checked_secret(new_recovery_code, true)?, pod_core::identity::KdfCost::Standard);
-        let writes: serde_json::Value =
-            serde_json::from_str(&writes_json(&imported.writes)?).map_err(|e| JsError::new(&e.to_string()))?;
+        let batches = imported
+            .batches
+            .iter()
+            .map(|batch| serde_json::from_str(&writes_json(batch)?).map_err(|e| JsError::new(&e.to_string())))
+            .collect::<Result<Vec<serde_json::Value>, JsError>>()?;
         to_json(&serde_json::json!({
             "recipient": self.session.recipient(),
             "identity_file": b64(&imported.identity_file),
             "recovery_file": b64(&recovery_file),
-            "writes": writes,
+            "batches": batches,
         }))
     }
 
@@ -364,6 +369,72 @@ impl Pod {
     pub fn load(&mut self, name: &str, bytes: &[u8]) -> Result<(), JsError> {
         let name = provider_api::RecordName::parse(name).ok_or_else(|| JsError::new("the provider served a record with a malformed name"))?;
         self.session.load(&name, bytes).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Checks the pod once every record is loaded: it holds exactly what its manifest lists, and
+    /// is no older than `guard` (what this browser kept from [`Pod::guard`], or nothing). Returns
+    /// the writes (JSON) that start a manifest for a pod written before browsers kept one, else
+    /// `[]`. An error names what is wrong.
+    #[wasm_bindgen(js_name = checkIntegrity)]
+    pub fn check_integrity(&mut self, guard: Option<String>, now: &str) -> Result<String, JsError> {
+        let writes = self
+            .session
+            .check_integrity(guard.as_deref().map(str::as_bytes), parse_time(now)?)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        writes_json(&writes)
+    }
+
+    /// One batch (JSON `[{name, expect, bytes}]`, `bytes: null` to delete) with the manifest
+    /// write added, to send as it is; then [`Pod::confirm_batch`] or [`Pod::abandon_batch`].
+    #[wasm_bindgen(js_name = sealBatch)]
+    pub fn seal_batch(&mut self, batch_json: &str, now: &str) -> Result<String, JsError> {
+        #[derive(serde::Deserialize)]
+        struct Write {
+            name: String,
+            #[serde(default)]
+            bytes: Option<String>,
+        }
+        let mut writes: Vec<serde_json::Value> =
+            serde_json::from_str(batch_json).map_err(|e| JsError::new(&format!("a batch is malformed: {e}")))?;
+        let mut names = Vec::with_capacity(writes.len());
+        for write in &writes {
+            let write: Write = serde_json::from_value(write.clone()).map_err(|e| JsError::new(&format!("a batch write is malformed: {e}")))?;
+            let name = provider_api::RecordName::parse(&write.name)
+                .ok_or_else(|| JsError::new(&format!("{:?} is not a record name", write.name)))?;
+            names.push((name, write.bytes.is_none()));
+        }
+        let manifest = self
+            .session
+            .seal_batch(names.iter().map(|(name, deleted)| (name, *deleted)), parse_time(now)?)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        if let Some(manifest) = manifest {
+            let written: serde_json::Value = serde_json::from_str(&writes_json(&[manifest])?).map_err(|e| JsError::new(&e.to_string()))?;
+            writes.extend(written.as_array().cloned().unwrap_or_default());
+        }
+        to_json(&writes)
+    }
+
+    /// The provider stored the batch. The guard to keep in this browser, if the pod keeps one.
+    #[wasm_bindgen(js_name = confirmBatch)]
+    pub fn confirm_batch(&mut self) -> Option<String> {
+        self.session.confirm_batch().and_then(|guard| String::from_utf8(guard).ok())
+    }
+
+    /// The batch was not stored.
+    #[wasm_bindgen(js_name = abandonBatch)]
+    pub fn abandon_batch(&mut self) {
+        self.session.abandon_batch()
+    }
+
+    /// The guard of the pod as it is now, to keep in this browser.
+    pub fn guard(&self) -> Option<String> {
+        self.session.guard().and_then(|guard| String::from_utf8(guard).ok())
+    }
+
+    /// The name under which this browser keeps the guard of this pod at `place`.
+    #[wasm_bindgen(js_name = guardName)]
+    pub fn guard_name(&self, place: &str) -> String {
+        self.session.guard_name(place)
     }
 
     /// The claims request's body for this pod, and its nonce, as JSON `{body, nonce}`.

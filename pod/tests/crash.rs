@@ -32,6 +32,7 @@ fn crash_writer_child() {
     };
     let start: u64 = std::env::var("POD_CRASH_WRITER_START").unwrap().parse().unwrap();
     let pod = PodDir::new(dir).unlock(&secret()).expect("the child unlocks");
+    println!("ready");
     let mut n = start;
     loop {
         if n.is_multiple_of(4) {
@@ -79,11 +80,15 @@ fn kill_9_during_writes_never_loses_or_tears_a_record() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let (ready_tx, ready) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
             let mut committed = Vec::new();
             let mut batches = Vec::new();
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("committed ")
+                // The harness prints "test crash_writer_child ... " on the same line first.
+                if line.ends_with("ready") {
+                    let _ = ready_tx.send(());
+                } else if let Some(rest) = line.strip_prefix("committed ")
                     && let Some((n, id)) = rest.split_once(' ')
                     && let (Ok(n), Some(id)) = (n.parse::<u64>(), RecordId::parse(id))
                 {
@@ -98,7 +103,12 @@ fn kill_9_during_writes_never_loses_or_tears_a_record() {
             }
             (committed, batches)
         });
-        // A random moment: sometimes during unlock, mostly in the middle of writing.
+        // A random moment: in every fifth round from the start (often during unlock), else in
+        // the middle of writing. Counted from when the child is unlocked, so that a slow, busy
+        // machine still kills writers, not processes that are starting.
+        if round % 5 != 0 {
+            ready.recv_timeout(Duration::from_secs(60)).expect("the child unlocks within a minute");
+        }
         std::thread::sleep(Duration::from_millis(rng.gen_range(5..120)));
         child.kill().unwrap(); // SIGKILL on Unix.
         child.wait().unwrap();

@@ -63,6 +63,8 @@ fn old_record(data_key: &[u8; 32], kind: RecordKind, source: &str, payload: &[u8
 async fn a_pod_written_before_compression_keeps_working() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let tmp = tempfile::tempdir().unwrap();
+    // The only test in this binary, so no other thread reads the environment.
+    unsafe { std::env::set_var("BETAALPOD_STATE_DIR", tmp.path().join("state")) };
     let org = LocalOrganisation::start(DemoOrg::Cjib, 3, SEED, &tmp.path().join("cjib")).await.unwrap();
     let descriptor = org.descriptor().unwrap();
     let (bsn, pin) = demo_data::citizen(SEED, 0);
@@ -107,6 +109,9 @@ async fn a_pod_written_before_compression_keeps_working() {
     changes.extend(old_record(&data_key, RecordKind::FetchLog, descriptor.id.as_str(), log.to_string().as_bytes(), 1024));
     store.commit(changes).unwrap();
     drop(store);
+    // Nor did old pods keep a rollback guard. The one the new pod above wrote would (rightly)
+    // call this unbound copy a rollback.
+    std::fs::remove_dir_all(tmp.path().join("state/guards")).unwrap();
 
     // It unlocks, every record opens, and the overview reads the old document. The store is
     // bound to the identity on the way, and the identity file requires that from now on.

@@ -285,6 +285,50 @@ fn a_store_rolled_back_to_yesterday_is_refused_until_the_citizen_accepts_it() {
     assert_eq!(pod.index().unwrap().len(), 1);
 }
 
+/// A copy from before the store was bound (an unbound data key, no manifest, and the identity
+/// file of then, which does not require binding) looks like a pod from an older Betaalpod. Put
+/// back on a machine whose guard saw the bound store, it is a rollback: refused, unless the
+/// citizen accepts it.
+#[test]
+fn a_copy_from_before_binding_put_back_is_a_rollback() {
+    use age::secrecy::ExposeSecret;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = new_pod(tmp.path());
+    let pod = dir.unlock(&secret()).unwrap();
+    pod.put(RecordKind::FetchLog, Some("cjib"), b"a fetch").unwrap();
+    pod.put(RecordKind::FetchLog, Some("duo"), b"another fetch").unwrap();
+    pod.lock();
+
+    let identity_file = std::fs::read(dir.identity_path()).unwrap();
+    let identity = pod::store::keys::unwrap_identity(&identity_file, &secret(), "identity.age").unwrap();
+    let mut cheap = age::scrypt::Recipient::new(secret());
+    cheap.set_work_factor(10);
+    let unbound_identity_file = age::encrypt(&cheap, identity.to_string().expose_secret().as_bytes()).unwrap();
+    std::fs::write(dir.identity_path(), unbound_identity_file).unwrap();
+    let key = data_key_of(&dir);
+    let store = SledStore::open(&dir.store_path()).unwrap();
+    store
+        .commit(vec![
+            Change::Put(Space::Meta, b"data_key".to_vec(), age::encrypt(&identity.to_public(), key.as_bytes()).unwrap()),
+            Change::Delete(Space::Meta, b"manifest".to_vec()),
+        ])
+        .unwrap();
+    drop(store);
+
+    let before = contents(&dir);
+    let message = tampered(dir.unlock(&secret()));
+    assert!(message.starts_with("your pod was rolled back: this device last saw it on "), "{message}");
+    assert!(message.contains("after 2 changes, and it is now a copy from before it kept a list of its records"), "{message}");
+    assert_eq!(contents(&dir), before, "nothing is overwritten");
+
+    let root = dir.root().to_str().unwrap();
+    let accepted = pod_cli(&["verify", "--dir", root, "--accept-rollback"]);
+    assert!(accepted.status.success(), "{}", String::from_utf8_lossy(&accepted.stderr));
+    let mut pod = dir.unlock(&secret()).unwrap();
+    assert!(pod.take_notices().is_empty(), "bound when it was accepted");
+    assert_eq!(pod.index().unwrap().len(), 2);
+}
+
 /// A backup file with one stored value changed by `edit`.
 fn edited_backup(backup: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
     let mut json: serde_json::Value = serde_json::from_slice(backup).unwrap();

@@ -111,6 +111,7 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
          const pod = core.Pod.create(arguments[0], code);
          const { podId, firstWrites } = await provider.signUp(core, pod, arguments[0], code);
          const session = await provider.logIn(core, podId, arguments[0]);
+         session.attach(pod);
          await session.batch(firstWrites);
          await session.batch(JSON.parse(pod.pin(JSON.stringify(arguments[1]), new Date().toISOString())));
          window.journey = { pod, session, podId, code };

@@ -114,11 +114,26 @@ impl SledStore {
 /// summarise is kept until then, so an unfinished one can go: sled then starts from the last
 /// finished snapshot and replays the log, losing nothing.
 pub fn open_sled(path: &Path) -> sled::Result<sled::Db> {
-    match sled::Config::new().path(path).open() {
+    match open_sled_waiting_for_lock(path) {
         Err(sled::Error::Corruption { .. }) if remove_unfinished_snapshots(path) > 0 => {
             sled::Config::new().path(path).open()
         }
         other => other,
+    }
+}
+
+/// Opens the database, waiting up to two seconds for its file lock. A `Db` that was just dropped
+/// releases the lock only when sled's flusher thread ends, a moment later; the pod's own process
+/// lock already keeps other processes out, so a held lock here is almost always that moment.
+fn open_sled_waiting_for_lock(path: &Path) -> sled::Result<sled::Db> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match sled::Config::new().path(path).open() {
+            Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
     }
 }
 

@@ -91,12 +91,14 @@ pub enum Rollback {
 }
 
 impl Integrity {
-    /// A store without a manifest (a pod at a provider, written by the browser).
-    pub(crate) fn without_manifest() -> Self {
-        Self {
+    /// A store without a manifest (a pod at a provider, written by a browser before browsers
+    /// kept one). Refused when this machine has seen the pod keep one.
+    pub(crate) fn without_manifest(guard: Option<GuardFile>) -> Result<Self, PodError> {
+        refuse_if_guarded(guard.as_ref())?;
+        Ok(Self {
             manifest: Mutex::new(None),
             guard: None,
-        }
+        })
     }
 
     /// Opens the manifest of `store` and checks the store against it and against the guard.
@@ -135,7 +137,16 @@ impl Integrity {
 
     /// Binds an older, unbound store: the manifest lists what it holds now. The changes to commit
     /// with the new data key, and the integrity to open with after they are committed.
-    pub(crate) fn first(store: &dyn Store, key: &DataKey, guard: Option<GuardFile>) -> Result<(Vec<Change>, Self), PodError> {
+    pub(crate) fn first(
+        store: &dyn Store,
+        key: &DataKey,
+        guard: Option<GuardFile>,
+        rollback: Rollback,
+    ) -> Result<(Vec<Change>, Self), PodError> {
+        match refuse_if_guarded(guard.as_ref()) {
+            Err(e) if rollback == Rollback::Accept => tracing::warn!(%e, "the citizen accepted an older copy of the store"),
+            other => other?,
+        }
         let records = ids_in(store, Space::Records)?;
         let index = ids_in(store, Space::Index)?;
         if records != index {
@@ -189,6 +200,18 @@ impl Integrity {
     /// The manifest's counter, if the store keeps one.
     pub fn counter(&self) -> Option<u64> {
         self.manifest.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|m| m.counter)
+    }
+}
+
+/// A store that keeps no manifest, opened where this machine has seen it keep one: a copy from
+/// before (its data key or identity file put back from then).
+fn refuse_if_guarded(guard: Option<&GuardFile>) -> Result<(), PodError> {
+    match guard.and_then(GuardFile::read) {
+        Some(seen) if seen.counter > 0 => Err(PodError::Tampered(format!(
+            "your pod was rolled back: this device last saw it on {}, after {} changes, and it is now a copy from before it kept a list of its records. Restore your newest backup",
+            seen.written_at, seen.counter
+        ))),
+        _ => Ok(()),
     }
 }
 

@@ -371,7 +371,7 @@ impl PodDir {
         let guard = GuardFile::new(BindingKey::derive(&identity), &recipient.to_string(), &place.display().to_string());
         let data_key = unwrapped.key;
         let integrity = if unwrapped.binding == Binding::Unbound || !unwrapped.keeps_manifest {
-            let (mut changes, integrity) = Integrity::first(&store, &data_key, guard)?;
+            let (mut changes, integrity) = Integrity::first(&store, &data_key, guard, rollback)?;
             changes.push(Change::Put(Space::Meta, DATA_KEY.to_vec(), wrap_data_key(&data_key, &identity)));
             store.commit(changes)?;
             tracing::info!(dir = %self.root.display(), "the store is now bound to the identity and keeps a manifest");
@@ -556,11 +556,11 @@ impl UnlockedPod {
             .map_err(|e| PodError::Tampered(e.to_string()))?;
         let recipient = identity.to_public();
         let data_key = unwrapped.key;
+        let guard = GuardFile::new(BindingKey::derive(&identity), &recipient.to_string(), url);
         let integrity = if unwrapped.keeps_manifest {
-            let guard = GuardFile::new(BindingKey::derive(&identity), &recipient.to_string(), url);
             Integrity::check(store.as_ref(), &data_key, guard, Rollback::Refuse)?
         } else {
-            Integrity::without_manifest()
+            Integrity::without_manifest(guard)?
         };
         Ok(Self {
             home: Home::Provider { url: url.to_owned() },

@@ -207,7 +207,7 @@ pub async fn setup_at_provider() -> (Setup, String, String) {
     // Sign-up, as the browser does it: the keys are made here; the provider gets OPAQUE
     // registrations, the wrapped identity files and the data key wrapped to the recipient.
     let code = pod_core::identity::generate_recovery_code();
-    let (_, new_pod) = pod_core::session::Session::create(
+    let (mut session, new_pod) = pod_core::session::Session::create(
         &SecretString::from(PASSPHRASE.to_owned()),
         &code,
         KdfCost::InsecureForTests,
@@ -256,7 +256,16 @@ pub async fn setup_at_provider() -> (Setup, String, String) {
         url: provider_url.parse().unwrap(),
         pod_id: pod_id.clone(),
     };
+    // As the browser sends it: with the pod's first manifest.
     let data_key = new_pod.data_key_write;
+    let manifest = session
+        .seal_batch([(&data_key.0, false)], chrono::Utc::now())
+        .unwrap()
+        .expect("a new pod keeps a manifest");
+    let first_writes: Vec<serde_json::Value> = [&data_key, &manifest]
+        .iter()
+        .map(|(name, bytes)| serde_json::json!({"name": name.to_string(), "expect": "absent", "bytes": b64(bytes)}))
+        .collect();
     let login = pod_core::provider_login::Login::start(passphrase).unwrap();
     let started: serde_json::Value = http
         .post(format!("{provider_url}/api/v1/login/start"))
@@ -279,7 +288,7 @@ pub async fn setup_at_provider() -> (Setup, String, String) {
     let stored = http
         .post(format!("{provider_url}/api/v1/batch"))
         .bearer_auth(done.token.as_str())
-        .json(&serde_json::json!({"writes": [{"name": data_key.0.to_string(), "expect": "absent", "bytes": b64(&data_key.1)}]}))
+        .json(&serde_json::json!({"writes": first_writes}))
         .send()
         .await
         .unwrap();

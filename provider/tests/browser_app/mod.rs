@@ -1,7 +1,7 @@
 //! What the browser tests of the hosted pod share: the app built once, the real `provider`
 //! process, organisations that record what reached them, and the citizen's logins in the
 //! windows the app opens.
-#![allow(dead_code)] // each test binary uses its own part
+#![allow(dead_code, unused_imports)] // each test binary uses its own part
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
