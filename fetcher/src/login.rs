@@ -9,6 +9,12 @@ use schemas::descriptor::OrganisationDescriptor;
 use tokio::sync::oneshot;
 use url::Url;
 
+/// The largest login page [`DevLogin`] reads (the reference one is about 3 KiB).
+pub const MAX_LOGIN_PAGE_BYTES: usize = 256 * 1024;
+
+/// How long [`DevLogin`] waits for a login page to arrive whole.
+const LOGIN_PAGE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub use pod_core::authorization::Callback;
 
 /// Why a login did not complete.
@@ -87,10 +93,17 @@ impl DevLogin {
         if !page.status().is_success() {
             return Err(format!("the login page answered HTTP {}", page.status()).into());
         }
-        let html = page
-            .text()
+        // The organisation's page is outside input too: read within a size and a time limit.
+        let limit = bounded_http::Limit {
+            what: "the login page",
+            bytes: MAX_LOGIN_PAGE_BYTES,
+        };
+        let html = tokio::time::timeout(LOGIN_PAGE_DEADLINE, bounded_http::read(page, limit))
             .await
-            .map_err(|e| unreachable("the login page could not be read", e))?;
+            .map_err(|_| bounded_http::ReadError::Timeout)
+            .and_then(|read| read)
+            .map_err(|e| LoginError::Unreachable(format!("the login page could not be read: {e}")))?;
+        let html = String::from_utf8_lossy(&html.body);
         let (action, fields) = read_form(&html).ok_or("the login page has no form")?;
         let mut form: Vec<(String, String)> = fields
             .into_iter()

@@ -421,3 +421,37 @@ async fn a_malicious_organisation_cannot_slip_anything_past() {
     malicious_signer_swap(&malicious);
     assert_eq!(problem(&run(Trick::Replay).await), Problem::BadSignature);
 }
+
+/// A login page that never ends is refused at its size limit, with a message that says so; the
+/// test driver never holds more of it than the limit.
+#[tokio::test]
+async fn an_endless_login_page_is_refused_at_its_limit() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url: url::Url = format!("http://{}/oauth/authorize?state=x", listener.local_addr().unwrap()).parse().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = [0u8; 4096];
+        let _ = socket.read(&mut request).await;
+        socket
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<form action=\"/x\">")
+            .await
+            .unwrap();
+        let chunk = vec![b'a'; 64 * 1024];
+        let mut sent = 0usize;
+        while socket.write_all(&chunk).await.is_ok() {
+            sent += chunk.len();
+        }
+        sent
+    });
+    let error = DevLogin::new("123456782", "12345").follow(url).await.unwrap_err();
+    assert_eq!(
+        error,
+        fetcher::login::LoginError::Unreachable(format!(
+            "the login page could not be read: the login page is larger than {} bytes",
+            fetcher::login::MAX_LOGIN_PAGE_BYTES
+        ))
+    );
+    let sent = server.await.unwrap();
+    assert!(sent >= fetcher::login::MAX_LOGIN_PAGE_BYTES, "the server kept sending: {sent}");
+}

@@ -1,6 +1,5 @@
 //! The provider's state, routes and middleware, and how it runs.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -165,14 +164,11 @@ async fn log_request(request: Request, next: Next) -> Response {
     response
 }
 
-/// Serves until Ctrl-C or SIGTERM, finishing requests under way.
+/// Serves until Ctrl-C or SIGTERM, finishing requests under way. A client gets 10 s to send a
+/// request's headers (`bounded_http::server`), so slow clients cannot hold connections.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+    let limits = bounded_http::server::ServerLimits::default();
+    bounded_http::server::serve(listener, router(state), limits, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

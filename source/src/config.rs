@@ -45,6 +45,40 @@ pub struct Config {
     /// [default: none, so the TCP peer is the client].
     #[serde(default)]
     pub trusted_proxies: Vec<crate::client_addr::IpBlock>,
+    /// What one client may hold of the server's connections.
+    #[serde(default)]
+    pub connections: ConnectionLimits,
+}
+
+/// Limits on connections, against clients that hold them open (slowloris).
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConnectionLimits {
+    /// Seconds a client has to send a request's headers; then the connection is closed.
+    pub header_read_timeout_secs: u64,
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        let defaults = bounded_http::server::ServerLimits::default();
+        Self {
+            header_read_timeout_secs: defaults.header_read_timeout.as_secs(),
+            max_connections: defaults.max_connections,
+        }
+    }
+}
+
+impl ConnectionLimits {
+    /// The limits for [`bounded_http::server::serve`].
+    pub fn server_limits(&self) -> bounded_http::server::ServerLimits {
+        bounded_http::server::ServerLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1),
+            ..Default::default()
+        }
+    }
 }
 
 /// One registered OAuth client.

@@ -89,7 +89,8 @@ impl LocalOrganisation {
         let backend = Arc::new(JsonFileBackend::load(&config.data)?);
         let state = Arc::new(Source::new(config, backend, Arc::new(chrono::Utc::now)).await?);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(server::serve_router(wrap(server::router(state.clone())), listener, async {
+        let limits = state.config.connections.server_limits();
+        tokio::spawn(server::serve_router(wrap(server::router(state.clone())), listener, limits, async {
             let _ = rx.await;
         }));
         Ok(Self {

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use askama::Template;
@@ -167,18 +166,19 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_router(router(state), listener, shutdown).await
+    let limits = state.config.connections.server_limits();
+    serve_router(router(state), listener, limits, shutdown).await
 }
 
-/// Serves an already built (perhaps wrapped) [`router`] until `shutdown` completes.
+/// Serves an already built (perhaps wrapped) [`router`] until `shutdown` completes, closing
+/// connections whose request headers do not arrive within `limits`.
 pub async fn serve_router(
     router: Router,
     listener: tokio::net::TcpListener,
+    limits: bounded_http::server::ServerLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    bounded_http::server::serve(listener, router, limits, shutdown).await
 }
 
 async fn count_request(
