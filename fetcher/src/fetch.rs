@@ -227,7 +227,10 @@ async fn fetch_one<D: LoginDriver>(
     let mut nonce = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let nonce = B64.encode(nonce);
-    let body = serde_json::json!({"recipient": request.recipient().to_string(), "nonce": nonce});
+    let body = schemas::protocol::ClaimsRequest {
+        recipient: request.recipient().to_string(),
+        nonce: nonce.clone(),
+    };
     let raw_age_file = tokio::time::timeout(options.network_timeout, post_claims(http, org, &token, &body))
         .await
         .map_err(|_| Problem::Timeout)??;
@@ -277,7 +280,7 @@ async fn post_claims(
     http: &reqwest::Client,
     org: &Organisation,
     token: &str,
-    body: &serde_json::Value,
+    body: &schemas::protocol::ClaimsRequest,
 ) -> Result<Vec<u8>, Problem> {
     let mut attempt = 0;
     let response = loop {

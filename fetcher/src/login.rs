@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
+use parking_lot::Mutex;
 
 use schemas::descriptor::OrganisationDescriptor;
 use tokio::sync::oneshot;
@@ -215,7 +215,6 @@ impl BrowserLogin {
     pub fn is_waiting_for(&self, state: &str) -> bool {
         self.waiting
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .contains_key(state)
     }
 
@@ -225,7 +224,7 @@ impl BrowserLogin {
         let Some(state) = callback.state.clone() else {
             return false;
         };
-        let sender = self.waiting.lock().unwrap_or_else(|p| p.into_inner()).remove(&state);
+        let sender = self.waiting.lock().remove(&state);
         sender.is_some_and(|s| s.send(callback).is_ok())
     }
 }
@@ -240,7 +239,6 @@ impl LoginDriver for BrowserLogin {
         let (sender, receiver) = oneshot::channel();
         self.waiting
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .insert(state.clone(), sender);
         // Removes the entry however this ends: answered, abandoned, or dropped by a timeout.
         let _waiting = Waiting { logins: self, state };
@@ -261,7 +259,6 @@ impl Drop for Waiting<'_> {
         self.logins
             .waiting
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .remove(&self.state);
     }
 }

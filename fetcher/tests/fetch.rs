@@ -284,7 +284,7 @@ async fn served_keys_must_match_the_pinned_ones() {
             "{what}"
         );
     }
-    assert_eq!(org.state.codes.lock().unwrap().len(), 0, "no login was even started");
+    assert_eq!(org.state.codes.lock().len(), 0, "no login was even started");
 }
 
 /// What the malicious claims endpoint does with a request.

@@ -11,28 +11,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Utc};
 use schemas::descriptor::OrganisationDescriptor;
 use schemas::fcid;
-use serde::Deserialize;
 
 use crate::problem::Problem;
 
-/// The `typ` of a claims answer.
-pub const CLAIMS_TYP: &str = "betaalpod-claims+jwt";
-/// The `typ` of an arrangement receipt.
-pub const RECEIPT_TYP: &str = "betaalpod-receipt+jwt";
-/// The `typ` of an arrangement status.
-pub const STATUS_TYP: &str = "betaalpod-status+jwt";
+pub use schemas::protocol::{CLAIMS_TYP, RECEIPT_TYP, STATUS_TYP};
+use schemas::protocol::ClaimsPayload;
+
 /// Larger answers are refused before they are decrypted.
 pub const MAX_RESPONSE_BYTES: usize = fcid::MAX_DOCUMENT_BYTES;
-
-#[derive(Deserialize)]
-struct ClaimsPayload {
-    iss: String,
-    iat: i64,
-    exp: i64,
-    nonce: String,
-    recipient: String,
-    document: serde_json::Value,
-}
 
 /// What a claims answer must be bound to.
 pub struct Expected<'a> {
@@ -178,7 +164,7 @@ pub fn verify_signed<T: serde::de::DeserializeOwned>(
 /// SHA-256 of `bytes` in lower-case hex, as the transparency log records it.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 fn parse_document(document: &serde_json::Value) -> Result<fcid::Document, Problem> {

@@ -155,7 +155,11 @@ impl Authorization {
 /// The claims request's JSON body for `recipient`, and the fresh nonce it carries.
 pub fn claims_request(recipient: &str) -> (String, String) {
     let nonce = random_token();
-    let body = serde_json::json!({ "recipient": recipient, "nonce": nonce }).to_string();
+    let request = schemas::protocol::ClaimsRequest {
+        recipient: recipient.to_owned(),
+        nonce: nonce.clone(),
+    };
+    let body = serde_json::to_string(&request).expect("two strings serialise");
     (body, nonce)
 }
 

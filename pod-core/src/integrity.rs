@@ -407,7 +407,7 @@ pub fn guard_name(recipient: &str, place: &str) -> String {
         .chain_update([0])
         .chain_update(place.as_bytes())
         .finalize();
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    hex::encode(&digest[..16])
 }
 
 #[cfg(test)]

@@ -112,6 +112,13 @@ pub enum DataStatus {
     Never,
 }
 
+schemas::wire_names!("data status", DataStatus {
+    Ok => "ok",
+    Stale => "stale",
+    Failed => "failed",
+    Never => "never",
+});
+
 /// One organisation in the overview.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OrganisationOverview {
@@ -273,6 +280,14 @@ pub fn build(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn data_statuses_are_named_as_serde_names_them() {
+        for status in DataStatus::ALL {
+            assert_eq!(serde_json::to_value(status).unwrap(), serde_json::Value::String(status.to_string()));
+            assert_eq!(status.as_str().parse::<DataStatus>().unwrap(), *status);
+        }
+    }
+
     use super::*;
 
     #[test]

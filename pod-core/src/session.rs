@@ -505,7 +505,7 @@ impl Session {
         let saved = self.arrangement(plan_record)?;
         let mut id = [0u8; 12];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
-        let arrangement_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        let arrangement_id: String = hex::encode(id);
         let parts = prepare_parts(&saved, &arrangement_id, share_everything);
         Some((arrangement_id, parts))
     }
@@ -904,7 +904,7 @@ mod tests {
         let document: serde_json::Value =
             serde_json::from_slice(include_bytes!("../../schemas/tests/fixtures/fcid/valid_v41_reminder_paid_in_full.json"))
                 .unwrap();
-        let payload = serde_json::json!({"iss": "x", "iat": 0, "exp": 0, "nonce": "n", "recipient": "r", "document": document});
+        let payload = serde_json::json!({"iss": "x", "sub_hash": "h", "iat": 0, "exp": 0, "nonce": "n", "recipient": "r", "document": document});
         let jws = format!("eyJhbGciOiJFZERTQSJ9.{}.c2ln", B64.encode(payload.to_string())).into_bytes();
         let t = |s: &str| -> DateTime<Utc> { s.parse().unwrap() };
         session.put(RecordKind::Document, Some("cjib"), &document_record::encode_signed(&jws), t("2026-12-01T10:00:00Z"));

@@ -130,12 +130,10 @@ impl ArrangementForm {
                 preferent: false,
             });
         }
-        let household: Household = serde_json::from_value(serde_json::Value::String(self.household.clone()))
-            .map_err(|_| "household".to_owned())?;
+        let household: Household = self.household.parse().map_err(|_| "household".to_owned())?;
         let pause = (self.pause > 0).then(|| PauseRequest {
             months: self.pause,
-            reason: serde_json::from_value(serde_json::Value::String(self.reason.clone()))
-                .unwrap_or(PauseReason::Other),
+            reason: self.reason.parse().unwrap_or(PauseReason::Other),
             motivation: self.motivation.clone(),
         });
         Ok(ArrangementInput {
@@ -408,13 +406,7 @@ pub fn saved(
                     let status = statuses.get(&s.receipt_id).map_or_else(
                         || t(lang, "st_received").to_owned(),
                         |st| {
-                            let key = format!(
-                                "st_{}",
-                                serde_json::to_value(st.state)
-                                    .ok()
-                                    .and_then(|v| v.as_str().map(str::to_owned))
-                                    .unwrap_or_default()
-                            );
+                            let key = format!("st_{}", st.state);
                             match &st.reason {
                                 Some(reason) => format!("{}: {reason}", t(lang, &key)),
                                 None => t(lang, &key).to_owned(),

@@ -40,7 +40,7 @@ pub async fn fetch_and_store<D: LoginDriver>(
     let started_at = Utc::now();
     let mut id = [0u8; 8];
     rand::rngs::OsRng.fill_bytes(&mut id);
-    let fetch_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let fetch_id: String = hex::encode(id);
     let request = pod.citizen_request();
     // The fetcher says "done" once a document is verified; the citizen must only see it once the
     // document is stored, so that "done" everywhere means the overview is complete.

@@ -3,7 +3,9 @@
 //! keeps them, parsed, until the pod changes.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use chrono::{DateTime, NaiveDate, Utc};
 pub use pod_core::overview::*;
@@ -28,19 +30,19 @@ struct Inputs {
 impl Derived {
     /// The pod changed: what was derived is dropped, and a derivation under way is not kept.
     pub fn changed(&self) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.lock();
         state.0 += 1;
         state.1 = None;
     }
 
     fn get(&self) -> (u64, Option<Arc<Inputs>>) {
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let state = self.state.lock();
         (state.0, state.1.clone())
     }
 
     /// Keeps `inputs`, unless the pod changed since `generation` was read.
     fn keep(&self, generation: u64, inputs: Arc<Inputs>) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.lock();
         if state.0 == generation {
             state.1 = Some(inputs);
         }

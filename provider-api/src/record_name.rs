@@ -80,7 +80,7 @@ impl fmt::Display for RecordName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.space.name())?;
         f.write_str(".")?;
-        self.key.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        f.write_str(&hex::encode(&self.key))
     }
 }
 

@@ -424,3 +424,48 @@ pub struct ArrangementStatus {
     #[serde(with = "crate::fcid::wire::rfc3339")]
     pub updated_at: DateTime<FixedOffset>,
 }
+
+crate::wire_names!("household", Household {
+    Single => "single",
+    SingleParent => "single_parent",
+    Couple => "couple",
+    CoupleWithChildren => "couple_with_children",
+});
+
+crate::wire_names!("reason for a pause", PauseReason {
+    DebtHelp => "debt_help",
+    IncomeLoss => "income_loss",
+    Illness => "illness",
+    Bereavement => "bereavement",
+    Separation => "separation",
+    Birth => "birth",
+    Detention => "detention",
+    Disaster => "disaster",
+    Other => "other",
+});
+
+crate::wire_names!("outcome", Outcome {
+    Plan => "plan",
+    OverTermCap => "over_term_cap",
+    PauseAndReferral => "pause_and_referral",
+    MinShareNotMet => "min_share_not_met",
+});
+
+crate::wire_names!("arrangement state", ArrangementState {
+    Received => "received",
+    Accepted => "accepted",
+    Rejected => "rejected",
+});
+
+#[cfg(test)]
+mod wire_name_tests {
+    #[test]
+    fn wire_names_are_the_serde_names() {
+        use crate::wire_names::assert_matches_serde;
+        assert_matches_serde(super::Household::ALL);
+        assert_matches_serde(super::PauseReason::ALL);
+        assert_matches_serde(super::Outcome::ALL);
+        assert_matches_serde(super::ArrangementState::ALL);
+        assert!("nonsense".parse::<super::Outcome>().is_err());
+    }
+}

@@ -158,17 +158,22 @@ impl fmt::Debug for Signer {
 }
 
 /// Why a signature or key was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum JwsError {
     /// The document has no signature.
+    #[error("the document is not signed")]
     Missing,
     /// The JWS is not a detached compact JWS we accept.
+    #[error("the signature is malformed: {0}")]
     Malformed(String),
     /// No trusted key has this kid.
+    #[error("the document was signed with key {0:?}, which is not among the trusted keys")]
     UnknownKey(String),
     /// The key is revoked or past its `not_after`.
+    #[error("the signing key {0:?} is revoked or expired")]
     InactiveKey(String),
     /// The key itself is unusable.
+    #[error("key {kid:?} is unusable: {why}")]
     BadKey {
         /// The key's id.
         kid: String,
@@ -176,31 +181,12 @@ pub enum JwsError {
         why: String,
     },
     /// The signature does not match the document: it was changed, or signed by another key.
+    #[error("the signature does not match: the document was changed or signed by another key")]
     BadSignature,
     /// The document could not be serialised.
+    #[error("the document could not be serialised: {0}")]
     Serialize(String),
 }
-
-impl fmt::Display for JwsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            JwsError::Missing => f.write_str("the document is not signed"),
-            JwsError::Malformed(why) => write!(f, "the signature is malformed: {why}"),
-            JwsError::UnknownKey(kid) => write!(
-                f,
-                "the document was signed with key {kid:?}, which is not among the trusted keys"
-            ),
-            JwsError::InactiveKey(kid) => write!(f, "the signing key {kid:?} is revoked or expired"),
-            JwsError::BadKey { kid, why } => write!(f, "key {kid:?} is unusable: {why}"),
-            JwsError::BadSignature => {
-                f.write_str("the signature does not match: the document was changed or signed by another key")
-            }
-            JwsError::Serialize(why) => write!(f, "the document could not be serialised: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for JwsError {}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,6 +6,8 @@
 //! - [`descriptor`], [`scheme`]: who takes part, and the scheme manager's signed list of them.
 //! - [`arrangement`]: the documents of a joint payment arrangement.
 //! - [`jws`]: the one signing format for our own documents (Ed25519 JWS, detached payload).
+//! - [`protocol`]: the fetch protocol's bodies and signed-answer types, for both sides.
+//! - [`wire_names`]: unit enums by their wire names (`Display`, `FromStr`).
 //!
 //! Every document has a JSON Schema in `schemas/json/`; the tests check both agree.
 
@@ -16,4 +18,6 @@ pub mod fcid;
 pub mod ids;
 pub mod jws;
 pub mod lang;
+pub mod protocol;
 pub mod scheme;
+pub mod wire_names;

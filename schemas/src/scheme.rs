@@ -43,24 +43,15 @@ pub struct Scheme {
 }
 
 /// Why a scheme was refused.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum SchemeError {
     /// The JSON is not a valid scheme.
+    #[error("invalid scheme at {0}")]
     Invalid(InvalidDocument),
     /// The manager's signature does not check out.
+    #[error("the scheme's signature is not valid: {0}")]
     Signature(JwsError),
 }
-
-impl std::fmt::Display for SchemeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SchemeError::Invalid(e) => write!(f, "invalid scheme at {e}"),
-            SchemeError::Signature(e) => write!(f, "the scheme's signature is not valid: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for SchemeError {}
 
 impl Scheme {
     /// Reads a scheme from untrusted bytes and checks its structure (not yet its signature).

@@ -49,7 +49,7 @@ pub struct ArrangementStore {
     dir: PathBuf,
     /// Held while a citizen's parts are counted and a new one is saved, so the daily quota holds
     /// under concurrent submissions.
-    intake: std::sync::Arc<std::sync::Mutex<()>>,
+    intake: std::sync::Arc<parking_lot::Mutex<()>>,
 }
 
 /// Receipt ids are 32 lowercase hex digits; anything else is never used as a file name.
@@ -128,7 +128,7 @@ impl ArrangementStore {
     /// Saves a new part of `arrangement.subject_hash`, unless that citizen already submitted
     /// `per_day` parts on the same (UTC) day. Returns whether it was saved.
     pub fn save_within_quota(&self, arrangement: &StoredArrangement, per_day: u32) -> anyhow::Result<bool> {
-        let _intake = self.intake.lock().unwrap_or_else(|p| p.into_inner());
+        let _intake = self.intake.lock();
         let day = arrangement.received_at.with_timezone(&chrono::Utc).date_naive();
         let today = self
             .list_for(&arrangement.subject_hash)?

@@ -16,7 +16,7 @@ use schemas::arrangement::{
 };
 use schemas::fcid::wire::OwnedEnvelope;
 use schemas::ids::{Bsn, OrganisationId};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::arrangements::{StoredArrangement, apply_accepted};
@@ -25,44 +25,10 @@ use crate::oauth::{authorize_bearer, no_store};
 use crate::ratelimit::Limited;
 use crate::server::{AppState, json_error};
 
-/// The `typ` of a claims answer.
-pub const CLAIMS_TYP: &str = "betaalpod-claims+jwt";
-/// The `typ` of an arrangement receipt.
-pub const RECEIPT_TYP: &str = "betaalpod-receipt+jwt";
-/// The `typ` of an arrangement status.
-pub const STATUS_TYP: &str = "betaalpod-status+jwt";
+pub use schemas::protocol::{CLAIMS_TYP, ClaimsPayload, ClaimsRequest, RECEIPT_TYP, STATUS_TYP};
+
 /// How long a claims answer is valid.
 const CLAIMS_LIFETIME_SECONDS: i64 = 300;
-
-/// The claims request body.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClaimsRequest {
-    /// The citizen's age recipient (`age1…`).
-    pub recipient: String,
-    /// A fresh base64url nonce of 16 to 64 bytes, echoed in the signed answer.
-    pub nonce: String,
-}
-
-/// The signed payload of a claims answer.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClaimsPayload {
-    /// The organisation's id.
-    pub iss: String,
-    /// base64url SHA-256 of `"<organisation id>:<bsn>"`.
-    pub sub_hash: String,
-    /// Issued at (seconds).
-    pub iat: i64,
-    /// Expires at (seconds).
-    pub exp: i64,
-    /// The request's nonce.
-    pub nonce: String,
-    /// The recipient it is encrypted to.
-    pub recipient: String,
-    /// The FCID document.
-    pub document: serde_json::Value,
-}
 
 /// [`ClaimsPayload`] as it is signed: the same members in the same order, borrowing the
 /// document instead of copying it.
@@ -213,8 +179,8 @@ pub async fn submit_arrangement(State(state): State<AppState>, headers: HeaderMa
     let now = state.now().fixed_offset();
     let mut id = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut id);
-    let receipt_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
-    let part_sha256: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    let receipt_id: String = hex::encode(id);
+    let part_sha256: String = hex::encode(Sha256::digest(&body));
     let stored = StoredArrangement {
         receipt_id: receipt_id.clone(),
         subject_hash: subject.clone(),

@@ -3,6 +3,7 @@
 //! that live 60 s, and 5-minute access tokens bound to this organisation (aud) and the citizen
 //! (sub). No refresh tokens: every fetch is a new login the citizen starts.
 
+use subtle::ConstantTimeEq as _;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -437,7 +438,7 @@ pub fn issue_code(state: &AppState, request: ValidRequest, bsn: Bsn) -> Response
         expires_at: state.now() + Duration::seconds(CODE_LIFETIME_SECONDS),
     };
     {
-        let mut codes = state.codes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut codes = state.codes.lock();
         let now = state.now();
         codes.retain(|_, c| c.expires_at > now);
         codes.insert(code.clone(), issued);
@@ -594,7 +595,7 @@ fn redeem(state: &AppState, form: &TokenForm) -> Result<(TokenResponse, String),
         return Err(("invalid_request", "code_verifier is required (PKCE)".to_owned()));
     };
     // Removed on first use, whatever happens next: a code is never good twice.
-    let issued = state.codes.lock().unwrap_or_else(|p| p.into_inner()).remove(code);
+    let issued = state.codes.lock().remove(code);
     let issued = issued.ok_or_else(|| {
         (
             "invalid_grant",
@@ -612,7 +613,7 @@ fn redeem(state: &AppState, form: &TokenForm) -> Result<(TokenResponse, String),
     }
     let computed = B64.encode(Sha256::digest(verifier.as_bytes()));
     if !is_pkce_value(verifier)
-        || !crate::backend::constant_time_eq(computed.as_bytes(), issued.code_challenge.as_bytes())
+        || !bool::from(computed.as_bytes().ct_eq(issued.code_challenge.as_bytes()))
     {
         return Err((
             "invalid_grant",
@@ -712,4 +713,4 @@ pub fn authorize_bearer(
 }
 
 /// Pending codes, by code value.
-pub type CodeStore = std::sync::Mutex<HashMap<String, IssuedCode>>;
+pub type CodeStore = parking_lot::Mutex<HashMap<String, IssuedCode>>;

@@ -1,7 +1,7 @@
 //! Fixed-window rate limits per key (client IP or hashed subject), in memory.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 /// What is being limited.
@@ -28,7 +28,7 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// Counts one request; returns the seconds to wait if it is over `per_minute`.
     pub fn check(&self, kind: Limited, key: &str, per_minute: u32, now: Instant) -> Result<(), u64> {
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let mut windows = self.windows.lock();
         if windows.len() > PRUNE_AT {
             windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
         }
@@ -65,7 +65,7 @@ const MAX_SUBJECTS: usize = 100_000;
 impl SubjectLockout {
     /// How long `subject` must wait before the next attempt, if at all.
     pub fn wait(&self, subject: &str, now: Instant) -> Option<Duration> {
-        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let failures = self.failures.lock();
         let (count, last) = *failures.get(subject)?;
         if count < FREE_FAILURES {
             return None;
@@ -77,7 +77,7 @@ impl SubjectLockout {
 
     /// Counts a failed login of `subject`.
     pub fn failed(&self, subject: &str, now: Instant) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut failures = self.failures.lock();
         if failures.len() >= MAX_SUBJECTS {
             failures.retain(|_, (_, last)| now.duration_since(*last) < FORGET_AFTER);
             while failures.len() >= MAX_SUBJECTS {
@@ -94,7 +94,7 @@ impl SubjectLockout {
 
     /// A successful login clears the count.
     pub fn succeeded(&self, subject: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(subject);
+        self.failures.lock().remove(subject);
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
@@ -87,7 +87,7 @@ impl Source {
             audit,
             limiter: RateLimiter::default(),
             lockout: Default::default(),
-            codes: Mutex::new(HashMap::new()),
+            codes: parking_lot::Mutex::new(HashMap::new()),
             upstream,
             clock,
             requests: std::sync::atomic::AtomicU64::new(0),

@@ -3,8 +3,9 @@
 //! userinfo answer, fetched over the back channel with the access token, names the citizen;
 //! a configured claim (default `sub`) holds the BSN.
 
+use subtle::ConstantTimeEq as _;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Query, State};
@@ -130,9 +131,9 @@ impl Upstream {
             .url();
         let mut browser = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut browser);
-        let browser: String = browser.iter().map(|b| format!("{b:02x}")).collect();
+        let browser: String = hex::encode(browser);
         {
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pending = self.pending.lock();
             pending.retain(|_, p| p.started.elapsed() < PENDING_LIFETIME);
             if pending.len() >= MAX_PENDING {
                 tracing::warn!(pending = pending.len(), "too many upstream logins in progress; refusing a new one");
@@ -227,9 +228,9 @@ pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(p
     let browser = browser_cookie(&headers).map(|value| digest(&value));
     let mut other_browser = false;
     let pending = params.state.as_deref().and_then(|s| {
-        let mut pending = upstream.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pending = upstream.pending.lock();
         let ours = pending.get(s)?;
-        if browser.is_none_or(|b| !crate::backend::constant_time_eq(&b, &ours.browser)) {
+        if browser.is_none_or(|b| !bool::from(b.as_slice().ct_eq(ours.browser.as_slice()))) {
             other_browser = true;
             return None;
         }

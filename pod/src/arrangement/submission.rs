@@ -47,7 +47,7 @@ pub async fn submit<D: LoginDriver>(
     let saved = pod.arrangement(plan_record)?;
     let mut id = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut id);
-    let arrangement_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let arrangement_id: String = hex::encode(id);
     let parts: Vec<PreparedPart> = prepare_parts(&saved, &arrangement_id, selection.share_everything)
         .into_iter()
         .filter(|p| selection.only.is_none_or(|list| list.contains(&p.org)))

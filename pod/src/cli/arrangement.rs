@@ -56,13 +56,7 @@ pub fn run(command: ArrangementCommand) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let m = |cents: i64| format_cents(cents, Lang::En);
-    println!(
-        "Outcome: {}",
-        serde_json::to_value(plan.outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    );
+    println!("Outcome: {}", plan.outcome);
     println!(
         "Norm {} (from {}), protected floor {}, capacity {} a month",
         m(plan.norm_cents),

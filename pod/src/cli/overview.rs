@@ -35,10 +35,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "organisation", "outstanding", "overdue", "status"
     );
     for org in &overview.organisations {
-        let status = serde_json::to_value(org.status)?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let status = org.status.as_str();
         let fetched = org
             .fetched_at
             .map_or_else(|| "never".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string());

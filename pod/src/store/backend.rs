@@ -63,7 +63,7 @@ pub struct SledStore {
     /// The first write error, after which no write is tried again: sled 0.34 does not recover
     /// from a failed log write, and its next flush waits for ever (seen with a full disk).
     /// Reopening the store (lock and unlock) starts afresh from what is durable.
-    broken: std::sync::Mutex<Option<BackendError>>,
+    broken: parking_lot::Mutex<Option<BackendError>>,
 }
 
 impl SledStore {
@@ -85,7 +85,7 @@ impl SledStore {
                 db,
                 trees,
                 path: path.to_path_buf(),
-                broken: std::sync::Mutex::new(None),
+                broken: parking_lot::Mutex::new(None),
             }),
             Ok(Err(sled::Error::Io(e))) if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) => {
                 Err(BackendError::DiskFull(path.display().to_string()))
@@ -172,7 +172,7 @@ impl Drop for SledStore {
     /// for the failed log write. Its handles are left to the process's exit instead; what was
     /// durable before the failure is what the next open finds.
     fn drop(&mut self) {
-        let broken = self.broken.get_mut().unwrap_or_else(|p| p.into_inner()).is_some();
+        let broken = self.broken.get_mut().is_some();
         if broken {
             tracing::warn!(path = %self.path.display(), "a store whose write failed is left unflushed");
             let db = self.db.clone();
@@ -198,7 +198,7 @@ impl Store for SledStore {
     }
 
     fn commit(&self, changes: Vec<Change>) -> Result<(), BackendError> {
-        let mut broken = self.broken.lock().unwrap_or_else(|p| p.into_inner());
+        let mut broken = self.broken.lock();
         if let Some(error) = broken.as_ref() {
             return Err(error.clone());
         }

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use parking_lot::Mutex;
 
 use chrono::Utc;
 use pod_core::integrity::{BindingKey, Guard, IntegrityError, MANIFEST_NAME, Manifest};
@@ -172,7 +172,7 @@ impl Integrity {
     /// remembers the new counter. Commits are taken one at a time, so no two build on the same
     /// manifest.
     pub(crate) fn commit(&self, store: &dyn Store, key: &DataKey, mut changes: Vec<Change>) -> Result<(), PodError> {
-        let mut current = self.manifest.lock().unwrap_or_else(|p| p.into_inner());
+        let mut current = self.manifest.lock();
         let next = current.as_ref().map(|manifest| {
             let (mut added, mut removed) = (Vec::new(), Vec::new());
             for change in &changes {
@@ -199,7 +199,7 @@ impl Integrity {
 
     /// The manifest's counter, if the store keeps one.
     pub fn counter(&self) -> Option<u64> {
-        self.manifest.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|m| m.counter)
+        self.manifest.lock().as_ref().map(|m| m.counter)
     }
 }
 

@@ -9,7 +9,7 @@
 //! the record is new), so a change made meanwhile in a browser tab is refused, never overwritten.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use parking_lot::Mutex;
 
 use age::secrecy::{ExposeSecret, SecretString};
 use provider_api::RecordName;
@@ -67,7 +67,7 @@ impl RemoteStore {
     }
 
     fn remember(&self, name: &str, version: Option<u64>) {
-        let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+        let mut versions = self.versions.lock();
         match version {
             Some(version) => versions.insert(name.to_owned(), version),
             None => versions.remove(name),
@@ -163,7 +163,7 @@ impl Store for RemoteStore {
     }
 
     fn commit(&self, changes: Vec<Change>) -> Result<(), BackendError> {
-        let versions = self.versions.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let versions = self.versions.lock().clone();
         let mut writes = Vec::with_capacity(changes.len());
         for change in changes {
             let (space, key, bytes) = match change {

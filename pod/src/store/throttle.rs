@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 /// The wait after the first failure; it doubles with every further failure.
@@ -49,7 +49,7 @@ static BACKOFFS: Mutex<Option<HashMap<PathBuf, Backoff>>> = Mutex::new(None);
 /// Runs `f` with the back-off state of the pod at `dir`.
 pub fn with_backoff<T>(dir: &Path, f: impl FnOnce(&mut Backoff) -> T) -> T {
     let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    let mut guard = BACKOFFS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = BACKOFFS.lock();
     let map = guard.get_or_insert_with(HashMap::new);
     f(map.entry(key).or_default())
 }

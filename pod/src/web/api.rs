@@ -1,7 +1,9 @@
 //! The JSON API. Errors are `{"error": {"code", "message"}}` with 401 locked, 403 CSRF, 404,
 //! 409, 422 and 429.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use axum::{Extension, Json};
 use axum::extract::{Path, Query, State};
@@ -73,10 +75,6 @@ impl From<PodError> for ApiError {
     }
 }
 
-/// Compares secrets without an early exit.
-pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 /// The CSRF token forms must send: the session's once the citizen unlocked, before that the
 /// browser's anonymous cookie (which creates no session).
@@ -259,12 +257,12 @@ where
         work.await;
         task_job.finished.store(true, std::sync::atomic::Ordering::SeqCst);
     });
-    *job.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task.abort_handle());
+    *job.task.lock() = Some(task.abort_handle());
     app.add_fetch(job.clone());
     // Every organisation's keys are checked before its login link exists.
     for _ in 0..100 {
         let ready = {
-            let stages = job.stages.lock().unwrap_or_else(|p| p.into_inner());
+            let stages = job.stages.lock();
             job.orgs.iter().all(|(id, _)| {
                 stages
                     .get(id)
@@ -311,7 +309,7 @@ pub async fn start_fetch(
 
 /// The job as JSON: per organisation its stage, login URL while waiting, and message.
 pub fn job_json(job: &FetchJob) -> serde_json::Value {
-    let stages = job.stages.lock().unwrap_or_else(|p| p.into_inner());
+    let stages = job.stages.lock();
     let organisations: Vec<serde_json::Value> = job
         .orgs
         .iter()

@@ -4,7 +4,9 @@
 //! one that expires first goes, so no stream of requests can make the store grow.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
@@ -22,7 +24,7 @@ pub struct BoundedStore {
 impl BoundedStore {
     /// How many sessions are held now.
     pub fn len(&self) -> usize {
-        self.records.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.records.lock().len()
     }
 
     /// Whether no session is held.
@@ -31,7 +33,7 @@ impl BoundedStore {
     }
 
     fn keep(&self, record: &Record) {
-        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let mut records = self.records.lock();
         let now = OffsetDateTime::now_utc();
         records.retain(|_, r| r.expiry_date > now);
         records.insert(record.id, record.clone());
@@ -45,7 +47,7 @@ impl BoundedStore {
 #[async_trait::async_trait]
 impl session_store::SessionStore for BoundedStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        while self.records.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&record.id) {
+        while self.records.lock().contains_key(&record.id) {
             record.id = Id::default();
         }
         self.keep(record);
@@ -58,12 +60,12 @@ impl session_store::SessionStore for BoundedStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let records = self.records.lock();
         Ok(records.get(id).filter(|r| r.expiry_date > OffsetDateTime::now_utc()).cloned())
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.records.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+        self.records.lock().remove(id);
         Ok(())
     }
 }

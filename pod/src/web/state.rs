@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 use fetcher::login::BrowserLogin;
@@ -87,7 +89,6 @@ impl FetchJob {
     pub fn update(&self, progress: Progress) {
         self.stages
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .insert(progress.org, progress.stage);
     }
 
@@ -119,7 +120,7 @@ const UNLOCKS_PER_MINUTE: u32 = 10;
 pub fn random_token() -> String {
     let mut bytes = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 impl App {
@@ -148,7 +149,7 @@ impl App {
 
     /// Counts an unlock attempt; false when over the limit.
     pub fn allow_unlock_attempt(&self) -> bool {
-        let mut window = self.unlock_window.lock().unwrap_or_else(|p| p.into_inner());
+        let mut window = self.unlock_window.lock();
         if window.0.elapsed() >= Duration::from_secs(60) {
             *window = (Instant::now(), 0);
         }
@@ -158,7 +159,7 @@ impl App {
 
     /// Makes `pod` the unlocked session for the browser session holding `token`.
     pub fn set_unlocked(&self, pod: UnlockedPod, token: String) {
-        *self.unlocked.lock().unwrap_or_else(|p| p.into_inner()) = Some(Unlocked {
+        *self.unlocked.lock() = Some(Unlocked {
             pod: Arc::new(pod),
             token,
             last_used: Instant::now(),
@@ -167,7 +168,7 @@ impl App {
 
     /// The unlocked pod, if `token` is the session that unlocked it and it was used recently.
     pub fn pod_for(&self, token: Option<&str>) -> Option<Arc<UnlockedPod>> {
-        let mut guard = self.unlocked.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.unlocked.lock();
         if guard
             .as_ref()
             .is_some_and(|u| u.last_used.elapsed() > self.config.auto_lock)
@@ -186,7 +187,7 @@ impl App {
 
     /// Whether a pod is unlocked (by any session).
     pub fn is_unlocked(&self) -> bool {
-        self.unlocked.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+        self.unlocked.lock().is_some()
     }
 
     /// Locks: running fetches are stopped and the keys are dropped from memory.
@@ -194,15 +195,14 @@ impl App {
         for job in self
             .fetches
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .drain()
             .map(|(_, job)| job)
         {
-            if let Some(task) = job.task.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            if let Some(task) = job.task.lock().take() {
                 task.abort();
             }
         }
-        if self.unlocked.lock().unwrap_or_else(|p| p.into_inner()).take().is_some() {
+        if self.unlocked.lock().take().is_some() {
             tracing::info!("pod locked");
         }
     }
@@ -212,7 +212,6 @@ impl App {
         let idle = self
             .unlocked
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .as_ref()
             .is_some_and(|u| u.last_used.elapsed() > self.config.auto_lock);
         if idle {
@@ -224,20 +223,18 @@ impl App {
     pub fn add_fetch(&self, job: Arc<FetchJob>) {
         self.fetches
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .insert(job.id.clone(), job);
     }
 
     /// A fetch job by id.
     pub fn fetch(&self, id: &str) -> Option<Arc<FetchJob>> {
-        self.fetches.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+        self.fetches.lock().get(id).cloned()
     }
 
     /// The most recent fetch job still waiting for logins.
     pub fn latest_fetch(&self) -> Option<Arc<FetchJob>> {
         self.fetches
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .values()
             .find(|j| !j.finished())
             .cloned()
