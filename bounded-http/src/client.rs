@@ -2,6 +2,11 @@
 
 use std::time::Duration;
 
+/// How long a client keeps an idle connection for reuse: under the 10 s in which a Betaalpod
+/// server closes one that sends no request (`server::ServerLimits::header_read_timeout`), so a
+/// client never sends a request down a connection the server is closing at that moment.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Why an answer could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {

@@ -164,6 +164,7 @@ pub fn fetch_each<'a, 'r: 'a, D: LoginDriver>(
 pub(crate) fn http_client(options: &FetchOptions) -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(bounded_http::POOL_IDLE_TIMEOUT)
         .connect_timeout(options.network_timeout)
         .build()
         .expect("a plain HTTP client builds")

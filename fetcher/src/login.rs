@@ -61,6 +61,7 @@ impl DevLogin {
     pub fn new(bsn: impl Into<String>, pin: impl Into<String>) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(bounded_http::POOL_IDLE_TIMEOUT)
             .build()
             .expect("a plain HTTP client builds");
         Self::with_client(bsn, pin, http)

@@ -67,6 +67,7 @@ pub async fn discover(base: &url::Url) -> anyhow::Result<OrganisationDescriptor>
     let deadline = std::time::Duration::from_secs(15);
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(bounded_http::POOL_IDLE_TIMEOUT)
         .build()?;
     let read = |url: url::Url, what: &'static str| {
         let request = http.get(url.clone());

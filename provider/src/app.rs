@@ -11,8 +11,6 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::server::AppState;
-
 /// More files than this in `app_dir` is a mistake (the wrong folder).
 const MAX_FILES: usize = 64;
 /// A larger file is a mistake too (the wasm core is about 1 MiB).
@@ -103,16 +101,16 @@ fn import_map_hashes(index: &[u8]) -> Vec<String> {
 }
 
 /// `GET /`: the app, if there is one.
-pub async fn home(State(state): State<AppState>) -> Response {
-    if state.app.is_empty() {
+pub async fn home(State(app): State<AppFiles>) -> Response {
+    if app.is_empty() {
         return (StatusCode::NOT_FOUND, "this provider serves the storage API only").into_response();
     }
     Redirect::to("/app/index.html").into_response()
 }
 
 /// `GET /app/{name}`
-pub async fn file(State(state): State<AppState>, UrlPath(name): UrlPath<String>) -> Response {
-    match state.app.files.get(&name) {
+pub async fn file(State(app): State<AppFiles>, UrlPath(name): UrlPath<String>) -> Response {
+    match app.files.get(&name) {
         Some((kind, bytes)) => {
             let mut response = bytes.clone().into_response();
             response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));

@@ -8,7 +8,7 @@ use provider_api::wire::Credential;
 use sha2::{Digest, Sha256};
 
 use crate::failure::Failure;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::vault::PodId;
 
 /// The SHA-256 of a bearer token, the only form of it the vault keeps.

@@ -9,7 +9,7 @@
 //! - [`auth`], [`throttle`]: sessions by bearer token, and limits on attempts.
 //! - [`api`]: the storage API's handlers (docs/PROVIDER.md); [`failure`]: its error answers.
 //! - [`app`]: the browser app's fixed set of files.
-//! - [`server`]: state, routes, middleware, serving.
+//! - [`state`]: what every handler can reach; [`server`]: routes, middleware, serving.
 
 pub mod api;
 pub mod app;
@@ -18,5 +18,6 @@ pub mod config;
 pub mod failure;
 pub mod opaque;
 pub mod server;
+pub mod state;
 pub mod throttle;
 pub mod vault;

@@ -1,6 +1,5 @@
-//! The provider's state, routes and middleware, and how it runs.
+//! The provider's routes and middleware, and how it runs ([`crate::state`] is what they share).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -9,70 +8,14 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
+
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::api::{account, records};
 use crate::app::{self, AppFiles};
 use crate::config::ProviderConfig;
-use crate::opaque::Opaque;
-use crate::vault::{PgVault, SledVault, Vault};
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    /// Where pods are kept.
-    pub vault: Arc<Vault>,
-    /// The OPAQUE server setup.
-    pub opaque: Arc<Opaque>,
-    /// The settings.
-    pub config: Arc<ProviderConfig>,
-    /// The clock (tests move it).
-    pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
-    /// The browser app's files (none: the storage API only).
-    pub app: AppFiles,
-}
-
-impl AppState {
-    /// Opens the vault the config names and loads (or makes) the OPAQUE setup.
-    pub async fn open(config: ProviderConfig) -> anyhow::Result<Self> {
-        let vault = match (&config.database_url, &config.data_dir) {
-            (Some(url), _) => Vault::Postgres(PgVault::connect(url, config.pool_size).await?),
-            (None, Some(dir)) => Vault::Sled(SledVault::open(dir)?),
-            (None, None) => anyhow::bail!("set database_url or data_dir"),
-        };
-        Self::with_vault(config, vault).await
-    }
-
-    /// The state over an opened vault.
-    pub async fn with_vault(config: ProviderConfig, vault: Vault) -> anyhow::Result<Self> {
-        let setup = vault.server_setup(Opaque::fresh_setup()).await?;
-        let opaque = Opaque::from_stored(&setup)
-            .map_err(|e| anyhow::anyhow!("the stored OPAQUE setup is damaged ({e}); every login depends on it"))?;
-        let app = match &config.app_dir {
-            Some(dir) => AppFiles::load(dir)?,
-            None => AppFiles::default(),
-        };
-        Ok(Self {
-            vault: Arc::new(vault),
-            opaque: Arc::new(opaque),
-            config: Arc::new(config),
-            clock: Arc::new(Utc::now),
-            app,
-        })
-    }
-
-    /// Now, by the state's clock.
-    pub fn now(&self) -> DateTime<Utc> {
-        (self.clock)()
-    }
-
-    /// How long a session lives without requests.
-    pub fn session_idle(&self) -> chrono::Duration {
-        chrono::Duration::minutes(self.config.session_idle_minutes)
-    }
-}
+pub use crate::state::AppState;
 
 /// The Content-Security-Policy of every answer: scripts and wasm from the provider only (wasm
 /// needs `wasm-unsafe-eval`, never `unsafe-eval`), connections to the provider and the

@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use axum::http::HeaderMap;
 
 use crate::failure::Failure;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The client's address as this provider counts it: the configured proxy header's last address,
 /// or the TCP peer. An IPv6 address counts per /64, the block one subscriber usually holds, so

@@ -21,9 +21,11 @@ use sha2::{Digest, Sha256};
 
 use crate::arrangements::{StoredArrangement, apply_accepted};
 use crate::audit::AuditEvent;
-use crate::oauth::{authorize_bearer, no_store};
+use crate::error::ApiError;
+use crate::oauth::token::authorize_bearer;
 use crate::ratelimit::Limited;
-use crate::server::{AppState, json_error};
+use crate::response::no_store;
+use crate::state::{AppState, MAX_BODY_BYTES};
 
 pub use schemas::protocol::{CLAIMS_TYP, ClaimsPayload, ClaimsRequest, RECEIPT_TYP, STATUS_TYP};
 
@@ -43,16 +45,9 @@ struct SignedClaims<'a> {
     document: &'a serde_json::Value,
 }
 
-fn bad_request(description: &str) -> Response {
-    json_error(StatusCode::BAD_REQUEST, "invalid_request", description)
-}
-
 /// `POST /claims`: the citizen's document, signed as a JWS and encrypted to their recipient.
-pub async fn claims(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (bsn, token) = match authorize_bearer(&state, &headers, "claims:read") {
-        Ok(found) => found,
-        Err(refused) => return refused.into_response(),
-    };
+pub async fn claims(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let (bsn, token) = authorize_bearer(&state, &headers, "claims:read")?;
     let subject = state.subject_hash(&bsn);
     let audit = |outcome: &str| {
         state.audit.record(&AuditEvent {
@@ -70,40 +65,24 @@ pub async fn claims(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Instant::now(),
     ) {
         audit("rate_limited").await;
-        let mut response = json_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "slow_down",
-            "too many fetches; wait a minute",
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return response;
+        return Err(ApiError::slow_down("too many fetches; wait a minute", wait));
     }
-    let request: ClaimsRequest = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(e) => {
-            return bad_request(&format!(
-                "the body must be {{\"recipient\": \"age1…\", \"nonce\": \"…\"}}: {e}"
-            ));
-        }
-    };
-    let Ok(recipient) = request.recipient.parse::<age::x25519::Recipient>() else {
-        return bad_request("recipient is not an age X25519 recipient (age1…)");
-    };
+    let request: ClaimsRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!("the body must be {{\"recipient\": \"age1…\", \"nonce\": \"…\"}}: {e}"))
+    })?;
+    let recipient = request
+        .recipient
+        .parse::<age::x25519::Recipient>()
+        .map_err(|_| ApiError::bad_request("recipient is not an age X25519 recipient (age1…)"))?;
     if !B64.decode(&request.nonce).is_ok_and(|n| (16..=64).contains(&n.len())) {
-        return bad_request("nonce must be 16 to 64 bytes of base64url without padding");
+        return Err(ApiError::bad_request("nonce must be 16 to 64 bytes of base64url without padding"));
     }
     let document = match citizen_document(&state, &bsn, &subject) {
         Ok(document) => document,
         Err(e) => {
             tracing::error!(error = %e, "could not build a claim document");
             audit("server_error").await;
-            return json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "the claim document could not be produced",
-            );
+            return Err(ApiError::server_error("the claim document could not be produced"));
         }
     };
     let now = state.now().timestamp();
@@ -116,21 +95,13 @@ pub async fn claims(State(state): State<AppState>, headers: HeaderMap, body: Byt
         recipient: &recipient.to_string(),
         document: &document,
     };
-    let Ok(payload_bytes) = serde_json::to_vec(&payload) else {
-        return json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "serialisation failed",
-        );
-    };
+    let payload_bytes = serde_json::to_vec(&payload).map_err(|_| ApiError::server_error("serialisation failed"))?;
     let jws = state.signer.sign_compact(CLAIMS_TYP, &payload_bytes);
-    let Ok(encrypted) = age::encrypt(&recipient, jws.as_bytes()) else {
-        return json_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "encryption failed");
-    };
+    let encrypted = age::encrypt(&recipient, jws.as_bytes()).map_err(|_| ApiError::server_error("encryption failed"))?;
     audit("ok").await;
     let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, "application/age")], encrypted).into_response();
     no_store(response.headers_mut());
-    response
+    Ok(response)
 }
 
 /// The citizen's document: from the backend, or an empty one (never a 404), with accepted
@@ -160,21 +131,18 @@ fn citizen_document(state: &AppState, bsn: &Bsn, subject: &str) -> anyhow::Resul
 }
 
 /// `POST /arrangements`: stores this organisation's part and answers with a signed receipt.
-pub async fn submit_arrangement(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (bsn, token) = match authorize_bearer(&state, &headers, "arrangement:submit") {
-        Ok(found) => found,
-        Err(refused) => return refused.into_response(),
-    };
+pub async fn submit_arrangement(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (bsn, token) = authorize_bearer(&state, &headers, "arrangement:submit")?;
     let subject = state.subject_hash(&bsn);
-    let part: ArrangementPart = match schemas::document::from_json(&body, crate::server::MAX_BODY_BYTES) {
-        Ok(part) => part,
-        Err(e) => return bad_request(&format!("invalid arrangement part at {e}")),
-    };
-    if let Err(e) = part.check() {
-        return bad_request(&format!("invalid arrangement part at {e}"));
-    }
+    let invalid = |e: schemas::document::InvalidDocument| ApiError::bad_request(format!("invalid arrangement part at {e}"));
+    let part: ArrangementPart = schemas::document::from_json(&body, MAX_BODY_BYTES).map_err(invalid)?;
+    part.check().map_err(invalid)?;
     if part.organisation.as_str() != state.config.id.as_str() {
-        return bad_request("this part is addressed to another organisation");
+        return Err(ApiError::bad_request("this part is addressed to another organisation"));
     }
     let now = state.now().fixed_offset();
     let mut id = [0u8; 16];
@@ -207,30 +175,18 @@ pub async fn submit_arrangement(State(state): State<AppState>, headers: HeaderMa
                 .and_hms_opt(0, 0, 0)
                 .map(|t| t.and_utc());
             let wait = tomorrow.map_or(3600, |t| (t - now.with_timezone(&chrono::Utc)).num_seconds().max(1));
-            let mut response = json_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "slow_down",
-                &format!("at most {per_day} arrangement requests per day; try again tomorrow"),
-            );
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
-            return response;
+            return Err(ApiError::slow_down(
+                format!("at most {per_day} arrangement requests per day; try again tomorrow"),
+                wait as u64,
+            ));
         }
         Err(e) => {
             tracing::error!(error = %e, "could not store an arrangement");
-            return json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "the arrangement could not be stored; try again",
-            );
+            return Err(ApiError::server_error("the arrangement could not be stored; try again"));
         }
     }
-    let Ok(organisation) = OrganisationId::parse(state.config.id.as_str()) else {
-        return json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "misconfigured organisation id",
-        );
-    };
+    let organisation = OrganisationId::parse(state.config.id.as_str())
+        .map_err(|_| ApiError::server_error("misconfigured organisation id"))?;
     let receipt = ArrangementReceipt {
         format: ReceiptFormat,
         receipt_id: receipt_id.clone(),
@@ -258,23 +214,20 @@ pub async fn submit_arrangement(State(state): State<AppState>, headers: HeaderMa
 }
 
 /// `GET /arrangements/{id}`: the current signed status, for the same citizen only.
-pub async fn arrangement_status(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let (bsn, token) = match authorize_bearer(&state, &headers, "arrangement:submit") {
-        Ok(found) => found,
-        Err(refused) => return refused.into_response(),
-    };
+pub async fn arrangement_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (bsn, token) = authorize_bearer(&state, &headers, "arrangement:submit")?;
     let subject = state.subject_hash(&bsn);
     // Someone else's arrangement looks exactly like a missing one.
     let stored = match state.arrangements.load_for(&subject, &id) {
         Ok(Some(stored)) => stored,
-        Ok(_) => return json_error(StatusCode::NOT_FOUND, "not_found", "no such arrangement"),
+        Ok(_) => return Err(ApiError::not_found("no such arrangement")),
         Err(e) => {
             tracing::error!(error = %e, "could not read an arrangement");
-            return json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "the arrangement could not be read",
-            );
+            return Err(ApiError::server_error("the arrangement could not be read"));
         }
     };
     let status = ArrangementStatus {
@@ -302,14 +255,8 @@ fn signed_response<T: Serialize>(
     typ: &str,
     value: &T,
     location_id: Option<&str>,
-) -> Response {
-    let Ok(payload) = serde_json::to_vec(value) else {
-        return json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "serialisation failed",
-        );
-    };
+) -> Result<Response, ApiError> {
+    let payload = serde_json::to_vec(value).map_err(|_| ApiError::server_error("serialisation failed"))?;
     let jws = state.signer.sign_compact(typ, &payload);
     let mut response = (status, [(header::CONTENT_TYPE, "application/jwt")], jws).into_response();
     if let Some(id) = location_id
@@ -318,7 +265,7 @@ fn signed_response<T: Serialize>(
         response.headers_mut().insert(header::LOCATION, value);
     }
     no_store(response.headers_mut());
-    response
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -5,7 +5,10 @@
 //! - [`claims`]: the claims endpoint (JWS, then age to the citizen) and arrangement intake.
 //! - [`backend`]: the [`backend::ClaimsBackend`] trait and the JSON-file backend.
 //! - [`arrangements`]: stored parts, operator decisions, and how accepted ones enter documents.
-//! - [`server`]: state, routes and discovery documents.
+//! - [`state`]: what every handler may use; [`error`]: the one JSON error answer;
+//!   [`response`]: pages with safe headers, `no-store`.
+//! - [`routes`]: the only module that knows every handler; [`server`]: serving them, with limits
+//!   for slow clients; [`discovery`]: metadata, descriptor and key list.
 //! - [`ratelimit`], [`client_addr`]: limits per client (behind trusted proxies, IPv6 per /64) and
 //!   the lockout per citizen.
 //! - [`demo_data`]: realistic generated sample data.
@@ -19,10 +22,15 @@ pub mod claims;
 pub mod config;
 pub mod cors;
 pub mod demo_data;
+pub mod discovery;
+pub mod error;
 pub mod keys;
 pub mod local;
 pub mod oauth;
 pub mod ratelimit;
+pub mod response;
+pub mod routes;
 pub mod client_addr;
 pub mod server;
+pub mod state;
 pub mod upstream;

@@ -7,7 +7,8 @@ use age::secrecy::SecretString;
 
 use super::backend::{Change, SledStore, Space, Store};
 use super::keys;
-use super::pod::{PodDir, PodError, io_error};
+use super::error::io_error;
+use super::pod::{PodDir, PodError};
 
 /// A backup read and checked for shape: the two wrapped identity files and every stored value.
 pub struct Backup {

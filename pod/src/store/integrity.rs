@@ -14,7 +14,7 @@ use chrono::Utc;
 use pod_core::integrity::{BindingKey, Guard, IntegrityError, MANIFEST_NAME, Manifest};
 
 use super::backend::{Change, Space, Store};
-use super::pod::PodError;
+use super::error::PodError;
 use super::records::RecordId;
 use super::seal::DataKey;
 

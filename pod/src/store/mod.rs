@@ -4,7 +4,9 @@
 //! - [`seal`], [`records`]: record values sealed under the pod's data key, and what a record is
 //!   (both from [`pod_core`], so the browser seals and opens exactly as the native pod does).
 //! - [`backend`]: the narrow [`Store`] trait and its sled implementation.
-//! - [`pod`]: the pod folder ([`PodDir`]) and the unlocked session ([`UnlockedPod`]).
+//! - [`pod`]: the pod folder ([`PodDir`]), unlocking it, and the unlocked session
+//!   ([`UnlockedPod`]); [`PodError`]: why an operation failed, shared by every store module.
+//! - [`integrity`]: the manifest and the guard; `rotate`: key rotation.
 //! - [`remote`]: a pod at a provider opened from this machine, its storage API as the store.
 //!
 //! Layering, from the disk up: the backend sees opaque random keys and ciphertext only; the data
@@ -15,6 +17,7 @@ pub use pod_core::{records, seal};
 
 pub mod backend;
 pub mod backup;
+mod error;
 pub mod integrity;
 pub mod keys;
 mod lock;

@@ -18,10 +18,12 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::backend::{BackendError, Change, SledStore, Space, Store};
+use super::backend::{Change, SledStore, Space, Store};
+pub use super::error::PodError;
+use super::error::io_error;
 use super::integrity::{GuardFile, Integrity, Rollback};
 use super::keys::{self, KdfCost, KeyError};
-use super::lock::{LockError, ProcessLock};
+use super::lock::ProcessLock;
 use super::records::{IndexEntry, RecordId, RecordKind};
 use super::seal::DataKey;
 use super::throttle;
@@ -31,66 +33,6 @@ use pod_core::recipients::{FORMER_RECIPIENTS_NAME, Recipients};
 
 /// The Meta key under which the data key is stored, age-encrypted to the citizen's recipient.
 pub(crate) const DATA_KEY: &[u8] = pod_core::records::DATA_KEY_NAME;
-
-/// Why a pod operation failed. Every message says what to do next.
-#[derive(Debug, thiserror::Error)]
-pub enum PodError {
-    /// There is no pod in the folder.
-    #[error("there is no pod in {0}; create one with `pod init --dir {0}`")]
-    NotAPod(String),
-    /// `init` or `restore` would overwrite something.
-    #[error(
-        "{0} already exists; Betaalpod never overwrites a pod (choose another --dir, or remove it with `pod forget --all`)"
-    )]
-    AlreadyExists(String),
-    /// The passphrase is too short.
-    #[error("{0}")]
-    WeakPassphrase(String),
-    /// The passphrase does not open the identity.
-    #[error("wrong passphrase")]
-    WrongPassphrase,
-    /// The recovery code does not open the recovery file.
-    #[error("wrong recovery code")]
-    WrongRecoveryCode,
-    /// Too many wrong passphrases in a row.
-    #[error("too many wrong passphrases; wait {0} seconds and try again")]
-    BackingOff(u64),
-    /// Another process has the pod open.
-    #[error(transparent)]
-    Lock(#[from] LockError),
-    /// Files are damaged.
-    #[error("{0}")]
-    Damaged(String),
-    /// The store was changed outside Betaalpod: made by someone else, a record deleted or put
-    /// back, or rolled back to an older copy. Nothing in it is shown.
-    #[error("{0}")]
-    Tampered(String),
-    /// Something a pod at a provider does in the provider's app, not here.
-    #[error("{0}")]
-    Unsupported(String),
-    /// The storage backend failed.
-    #[error(transparent)]
-    Backend(#[from] BackendError),
-    /// No record with that id.
-    #[error("there is no record {0} in this pod")]
-    NotFound(RecordId),
-    /// A document that this pod's key cannot open.
-    #[error(
-        "this document is not encrypted to this pod's key, so it cannot be stored (was it fetched for another pod?)"
-    )]
-    NotForThisPod,
-    /// A backup file that cannot be restored.
-    #[error("invalid backup: {0}")]
-    InvalidBackup(String),
-    /// Reading or writing a file failed.
-    #[error("{0}")]
-    Io(String),
-}
-
-pub(super) fn io_error(what: &str, path: &Path) -> impl FnOnce(std::io::Error) -> PodError {
-    let message = format!("cannot {what} {}", path.display());
-    move |e| PodError::Io(format!("{message}: {e}"))
-}
 
 /// Something the citizen must be told after unlocking.
 #[derive(Debug)]
@@ -363,7 +305,7 @@ impl PodDir {
                 self.store_path().display()
             )));
         }
-        let (store, unwrapped, mut notices) = super::rotate::open_matching_store(self, &identity)?;
+        let (store, unwrapped, mut notices) = open_matching_store(self, &identity)?;
         pod_core::integrity::require_binding(unwrapped.binding, requires_bound_store)
             .map_err(|e| PodError::Tampered(e.to_string()))?;
         let recipient = identity.to_public();
@@ -871,4 +813,74 @@ pub(super) fn sealed_pair(data_key: &DataKey, id: &RecordId, entry: &IndexEntry,
         Change::Put(Space::Records, id.as_bytes().to_vec(), sealed.payload),
         Change::Put(Space::Index, id.as_bytes().to_vec(), sealed.entry),
     ]
+}
+
+// Where a key rotation leaves its work (see `rotate`): unlocking settles an interrupted one.
+pub(super) const NEXT_STORE: &str = "store.next";
+pub(super) const OLD_STORE: &str = "store.old";
+pub(super) const NEXT_IDENTITY: &str = "identity.next.age";
+pub(super) const NEXT_RECOVERY: &str = "identity.recovery.next.age";
+
+/// Step 3: puts the committed recovery file and store in place and destroys the old store.
+pub(super) fn finish_swap(dir: &PodDir) -> Result<(), PodError> {
+    let next_recovery = dir.path(NEXT_RECOVERY);
+    if next_recovery.exists() {
+        std::fs::rename(&next_recovery, dir.recovery_path()).map_err(io_error("commit", &dir.recovery_path()))?;
+    }
+    let (store, old, next) = (dir.store_path(), dir.path(OLD_STORE), dir.path(NEXT_STORE));
+    if next.exists() {
+        keys::shred_dir(&old).map_err(io_error("clear", &old))?;
+        std::fs::rename(&store, &old).map_err(io_error("move", &store))?;
+        std::fs::rename(&next, &store).map_err(io_error("move", &next))?;
+        keys::sync_dir(dir.root()).map_err(io_error("sync", dir.root()))?;
+    }
+    keys::shred_dir(&old).map_err(io_error("destroy", &old))?;
+    Ok(())
+}
+
+/// Opens the store whose data key `identity` unwraps, and settles any interrupted rotation.
+pub(super) fn open_matching_store(
+    dir: &PodDir,
+    identity: &x25519::Identity,
+) -> Result<(SledStore, UnwrappedDataKey, Vec<Notice>), PodError> {
+    let next_path = dir.path(NEXT_STORE);
+    let mut notices = Vec::new();
+    let current = SledStore::open(&dir.store_path())?;
+    if let Some(data_key) = unwrap_data_key(&current, identity)? {
+        if next_path.exists() || dir.path(NEXT_IDENTITY).exists() || dir.path(NEXT_RECOVERY).exists() {
+            for file in [NEXT_IDENTITY, NEXT_RECOVERY] {
+                keys::shred_file(&dir.path(file)).map_err(io_error("clear", &dir.path(file)))?;
+            }
+            keys::shred_dir(&next_path).map_err(io_error("clear", &next_path))?;
+            tracing::warn!(dir = %dir.root().display(), "an interrupted key rotation was rolled back");
+            notices.push(Notice::RotationRolledBack);
+        }
+        return Ok((current, data_key, notices));
+    }
+    drop(current);
+    if next_path.exists() {
+        let next = SledStore::open(&next_path)?;
+        if unwrap_data_key(&next, identity)?.is_some() {
+            drop(next);
+            // The recovery file written before the crash holds a code nobody has seen.
+            let recovery_code = keys::generate_recovery_code();
+            dir.write_file(
+                &dir.recovery_path(),
+                &keys::wrap_identity(identity, &recovery_code, KdfCost::Standard),
+            )?;
+            keys::shred_file(&dir.path(NEXT_RECOVERY)).map_err(io_error("clear", &dir.path(NEXT_RECOVERY)))?;
+            finish_swap(dir)?;
+            dir.write_config(&identity.to_public())?;
+            tracing::warn!(dir = %dir.root().display(), "an interrupted key rotation was completed");
+            notices.push(Notice::RotationCompleted { recovery_code });
+            let store = SledStore::open(&dir.store_path())?;
+            let data_key = unwrap_data_key(&store, identity)?
+                .ok_or_else(|| PodError::Damaged("the rotated store does not open with the new key".to_owned()))?;
+            return Ok((store, data_key, notices));
+        }
+    }
+    Err(PodError::Damaged(
+        "the store does not belong to this identity (its data key does not open); restore the pod from a backup"
+            .to_owned(),
+    ))
 }

@@ -243,6 +243,7 @@ impl ProviderPod {
             .map_err(|e| PodError::Io(e.to_string()))?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(bounded_http::POOL_IDLE_TIMEOUT)
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .map_err(|e| PodError::Io(e.to_string()))?;

@@ -7,7 +7,7 @@
 //! 2. **commit**: rename `identity.next.age` over `identity.age` (one atomic rename);
 //! 3. swap `store.next/` into place and shred the old store.
 //!
-//! Unlocking decides by which store's data key opens with the identity the passphrase unwraps:
+//! Unlocking (`pod::open_matching_store`, beside the rest of unlocking) decides by which store's data key opens with the identity the passphrase unwraps:
 //! before the commit that is the old store (the leftovers are shredded: rolled back); after it,
 //! `store.next/` (step 3 is finished: rolled forward).
 
@@ -16,11 +16,14 @@ use age::x25519;
 
 use super::backend::{Change, SledStore, Space, Store};
 use super::keys::{self, KdfCost};
-use super::pod::{DATA_KEY, Notice, PodDir, PodError, UnlockedPod, io_error, unwrap_data_key, wrap_data_key};
+use super::error::{PodError, io_error};
+use super::pod::{
+    DATA_KEY, NEXT_IDENTITY, NEXT_RECOVERY, NEXT_STORE, UnlockedPod, finish_swap, wrap_data_key,
+};
 use super::records::RecordKind;
 use super::seal::DataKey;
 use pod_core::document_record::{self, DocumentRecord};
-use pod_core::integrity::{MANIFEST_NAME, Manifest, UnwrappedDataKey};
+use pod_core::integrity::{MANIFEST_NAME, Manifest};
 use pod_core::recipients::FORMER_RECIPIENTS_NAME;
 
 /// Records re-sealed per commit while building the new store.
@@ -36,11 +39,6 @@ pub enum RotationStep {
     /// Right after the commit rename, before the stores are swapped.
     Committed,
 }
-
-const NEXT_STORE: &str = "store.next";
-const OLD_STORE: &str = "store.old";
-const NEXT_IDENTITY: &str = "identity.next.age";
-const NEXT_RECOVERY: &str = "identity.recovery.next.age";
 
 /// What a finished rotation gives the citizen.
 #[derive(Debug)]
@@ -150,68 +148,4 @@ impl UnlockedPod {
             recovery_code,
         }))
     }
-}
-
-/// Step 3: puts the committed recovery file and store in place and destroys the old store.
-fn finish_swap(dir: &PodDir) -> Result<(), PodError> {
-    let next_recovery = dir.path(NEXT_RECOVERY);
-    if next_recovery.exists() {
-        std::fs::rename(&next_recovery, dir.recovery_path()).map_err(io_error("commit", &dir.recovery_path()))?;
-    }
-    let (store, old, next) = (dir.store_path(), dir.path(OLD_STORE), dir.path(NEXT_STORE));
-    if next.exists() {
-        keys::shred_dir(&old).map_err(io_error("clear", &old))?;
-        std::fs::rename(&store, &old).map_err(io_error("move", &store))?;
-        std::fs::rename(&next, &store).map_err(io_error("move", &next))?;
-        keys::sync_dir(dir.root()).map_err(io_error("sync", dir.root()))?;
-    }
-    keys::shred_dir(&old).map_err(io_error("destroy", &old))?;
-    Ok(())
-}
-
-/// Opens the store whose data key `identity` unwraps, and settles any interrupted rotation.
-pub(super) fn open_matching_store(
-    dir: &PodDir,
-    identity: &x25519::Identity,
-) -> Result<(SledStore, UnwrappedDataKey, Vec<Notice>), PodError> {
-    let next_path = dir.path(NEXT_STORE);
-    let mut notices = Vec::new();
-    let current = SledStore::open(&dir.store_path())?;
-    if let Some(data_key) = unwrap_data_key(&current, identity)? {
-        if next_path.exists() || dir.path(NEXT_IDENTITY).exists() || dir.path(NEXT_RECOVERY).exists() {
-            for file in [NEXT_IDENTITY, NEXT_RECOVERY] {
-                keys::shred_file(&dir.path(file)).map_err(io_error("clear", &dir.path(file)))?;
-            }
-            keys::shred_dir(&next_path).map_err(io_error("clear", &next_path))?;
-            tracing::warn!(dir = %dir.root().display(), "an interrupted key rotation was rolled back");
-            notices.push(Notice::RotationRolledBack);
-        }
-        return Ok((current, data_key, notices));
-    }
-    drop(current);
-    if next_path.exists() {
-        let next = SledStore::open(&next_path)?;
-        if unwrap_data_key(&next, identity)?.is_some() {
-            drop(next);
-            // The recovery file written before the crash holds a code nobody has seen.
-            let recovery_code = keys::generate_recovery_code();
-            dir.write_file(
-                &dir.recovery_path(),
-                &keys::wrap_identity(identity, &recovery_code, KdfCost::Standard),
-            )?;
-            keys::shred_file(&dir.path(NEXT_RECOVERY)).map_err(io_error("clear", &dir.path(NEXT_RECOVERY)))?;
-            finish_swap(dir)?;
-            dir.write_config(&identity.to_public())?;
-            tracing::warn!(dir = %dir.root().display(), "an interrupted key rotation was completed");
-            notices.push(Notice::RotationCompleted { recovery_code });
-            let store = SledStore::open(&dir.store_path())?;
-            let data_key = unwrap_data_key(&store, identity)?
-                .ok_or_else(|| PodError::Damaged("the rotated store does not open with the new key".to_owned()))?;
-            return Ok((store, data_key, notices));
-        }
-    }
-    Err(PodError::Damaged(
-        "the store does not belong to this identity (its data key does not open); restore the pod from a backup"
-            .to_owned(),
-    ))
 }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use pod_ui::arrangement::ArrangementForm;
 use schemas::arrangement::ArrangementInput;
 
-use super::api::ApiError;
+use super::error::ApiError;
 use super::pages::{Citizen, page};
 
 fn render(
@@ -99,7 +99,7 @@ async fn run_job(citizen: Citizen, app: std::sync::Arc<super::App>, id: String, 
     };
     let (saved, submissions, scheme) = match (pod.arrangement(&record), pod.submissions(), pod.scheme()) {
         (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return super::api::ApiError::from(e).into_response(),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return ApiError::from(e).into_response(),
     };
     let done: Vec<String> = submissions
         .iter()

@@ -7,6 +7,7 @@
 
 mod api;
 mod arrangement_page;
+mod error;
 pub use pod_ui::i18n;
 mod pages;
 mod security;

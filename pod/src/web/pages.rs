@@ -15,7 +15,8 @@ use schemas::lang::Lang;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::api::{self, ApiError, unlocked};
+use super::api::{self, unlocked};
+use super::error::ApiError;
 use super::security::AnonymousCsrf;
 use super::App;
 

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 use super::App;
-use super::api::ApiError;
+use super::error::ApiError;
 
 /// The CSRF token of a browser that has not unlocked: a random value in a `SameSite=Strict`
 /// cookie, which a form must send back (double submit). It keeps no state on the server, so an

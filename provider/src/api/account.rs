@@ -19,7 +19,7 @@ use super::Body;
 use crate::auth::{Session, token_hash};
 use crate::failure::Failure;
 use crate::opaque::Opaque;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::throttle::{attempt, client_key};
 use crate::vault::{CredentialUpdate, NewPod, PendingLogin, PodId, SessionRow};
 

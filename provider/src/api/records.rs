@@ -12,7 +12,7 @@ use provider_api::{MAX_RECORD_BYTES, RecordName};
 use super::Body;
 use crate::auth::Session;
 use crate::failure::Failure;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::vault::Write;
 
 /// The largest total of record bytes in one batch.

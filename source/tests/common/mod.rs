@@ -118,6 +118,7 @@ impl TestServer {
         }));
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(bounded_http::POOL_IDLE_TIMEOUT)
             .build()
             .unwrap();
         Self {

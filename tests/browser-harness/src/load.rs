@@ -108,6 +108,7 @@ pub fn resident_kib(pid: u32) -> u64 {
 pub async fn first_visits(urls: &[String], count: usize) {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(std::time::Duration::from_secs(5))
         .build()
         .unwrap();
     for i in 0..count {
