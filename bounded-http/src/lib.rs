@@ -8,6 +8,8 @@
 //! the other way round, for `source` and `provider`: serving clients that may be hostile, with a
 //! deadline for their request headers and a cap on connections.
 
+#![warn(missing_docs)]
+
 #[cfg(feature = "client")]
 mod client;
 #[cfg(feature = "client")]

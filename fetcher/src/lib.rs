@@ -11,6 +11,8 @@
 //!
 //! There is no scheduler, no background task and no retry across time.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod fetch;
 pub mod login;

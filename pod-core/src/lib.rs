@@ -22,6 +22,8 @@
 //! - [`session`]: an unlocked pod whose sealed records live at a provider (the browser's pod).
 //! - [`provider_login`]: the citizen's half of OPAQUE, to log in to a pod provider.
 
+#![warn(missing_docs)]
+
 pub mod answer;
 pub mod authorization;
 pub mod backup;

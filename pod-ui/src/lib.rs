@@ -12,6 +12,8 @@
 //!
 //! askama escapes every value, so organisation-supplied text is shown, never run.
 
+#![warn(missing_docs)]
+
 pub mod arrangement;
 pub mod chrome;
 pub mod hosted;

@@ -6,6 +6,8 @@
 //! Every function that takes outside input returns a JavaScript `Error` with a message for the
 //! citizen when the input is bad; none panics on it.
 
+#![warn(missing_docs)]
+
 use age::secrecy::SecretString;
 use chrono::NaiveDate;
 use wasm_bindgen::prelude::*;

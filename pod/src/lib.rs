@@ -2,6 +2,8 @@
 //! citizen-triggered fetch, the overview, the arrangement engine and its submission, and the
 //! local web server. The `pod` binary's CLI lives in `src/cli/`.
 
+#![warn(missing_docs)]
+
 pub mod arrangement;
 pub mod audit;
 pub mod fetching;

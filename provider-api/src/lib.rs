@@ -10,6 +10,8 @@
 //! - [`wire`]: the JSON bodies of every endpoint.
 //! - [`RecordName`]: a stored record's name, which says which store space it belongs to.
 
+#![warn(missing_docs)]
+
 pub mod suite;
 pub mod wire;
 

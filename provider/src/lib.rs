@@ -11,6 +11,8 @@
 //! - [`app`]: the browser app's fixed set of files.
 //! - [`state`]: what every handler can reach; [`server`]: routes, middleware, serving.
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod app;
 pub mod auth;

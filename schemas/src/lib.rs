@@ -11,6 +11,8 @@
 //!
 //! Every document has a JSON Schema in `schemas/json/`; the tests check both agree.
 
+#![warn(missing_docs)]
+
 pub mod arrangement;
 pub mod descriptor;
 pub mod document;

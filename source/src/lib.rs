@@ -15,6 +15,8 @@
 //!
 //! The protocol is `betaalpod-source/1`, described in `docs/PROTOCOL.md`.
 
+#![warn(missing_docs)]
+
 pub mod arrangements;
 pub mod audit;
 pub mod backend;

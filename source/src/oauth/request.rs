@@ -57,10 +57,15 @@ pub enum AuthorizeError {
     NoRedirect(String),
     /// Everything else goes back to the client.
     Redirect {
+        /// Where the answer goes (a registered URI).
         redirect_uri: String,
+        /// In the query or the fragment.
         response_mode: ResponseMode,
+        /// The client's `state`, echoed.
         state: Option<String>,
+        /// The OAuth error code.
         error: &'static str,
+        /// What went wrong, for people.
         description: String,
     },
 }

@@ -4,6 +4,8 @@
 //! from a second process (wrk) and their baseline, the Community Solid Server; [`faulty`] has
 //! servers that answer badly, for the fault tests.
 
+#![warn(missing_docs)]
+
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
