@@ -72,11 +72,11 @@ fn main() {
         };
         {
             let pod = dir.unlock(&secret).unwrap();
-            let mut scheme = pod.scheme().unwrap();
+            let mut scheme = pod::scheme::load(&pod).unwrap();
             for descriptor in &descriptors {
                 scheme.pin(descriptor.clone());
             }
-            pod.save_scheme(&scheme).unwrap();
+            pod::scheme::save(&pod, &scheme).unwrap();
         }
         let documents = fetch().await;
         let average = documents.iter().sum::<u64>() / documents.len() as u64;

@@ -52,11 +52,11 @@ async fn served_pod(root: &std::path::Path) -> (String, String, Vec<LocalOrganis
     dir.init(&secret, KdfCost::InsecureForTests).unwrap();
     {
         let pod = dir.unlock(&secret).unwrap();
-        let mut scheme = pod.scheme().unwrap();
+        let mut scheme = pod::scheme::load(&pod).unwrap();
         for descriptor in &descriptors {
             scheme.pin(descriptor.clone());
         }
-        pod.save_scheme(&scheme).unwrap();
+        pod::scheme::save(&pod, &scheme).unwrap();
         let (bsn, pin) = demo_data::citizen(SEED, 0);
         let options = FetchOptions::new("http://127.0.0.1:49152/oauth/callback".parse().unwrap());
         let outcomes = pod::fetching::fetch_and_store(&pod, &descriptors, &DevLogin::new(bsn.to_string(), pin), &options, None)

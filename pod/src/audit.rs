@@ -198,7 +198,7 @@ pub struct PinnedKey {
 /// Reads what the unlocked pod has disclosed and whom it trusts.
 pub fn disclosures(pod: &UnlockedPod) -> Result<Disclosures, PodError> {
     let mut contacts: BTreeMap<String, Contact> = BTreeMap::new();
-    for entry in pod.fetch_log()? {
+    for entry in crate::fetching::log(pod)? {
         let contact = contacts.entry(entry.org.clone()).or_insert_with(|| Contact {
             org: entry.org.clone(),
             name: entry.name.clone(),
@@ -211,8 +211,7 @@ pub fn disclosures(pod: &UnlockedPod) -> Result<Disclosures, PodError> {
         contact.first = Some(contact.first.map_or(entry.started_at, |t| t.min(entry.started_at)));
         contact.last = Some(contact.last.map_or(entry.finished_at, |t| t.max(entry.finished_at)));
     }
-    let submissions = pod
-        .submissions()?
+    let submissions = crate::arrangement::submission::all(pod)?
         .into_iter()
         .map(|s| Submitted {
             org: s.org,
@@ -224,7 +223,7 @@ pub fn disclosures(pod: &UnlockedPod) -> Result<Disclosures, PodError> {
             full_disclosure: s.part.full_disclosure.is_some(),
         })
         .collect();
-    let scheme = pod.scheme()?;
+    let scheme = crate::scheme::load(pod)?;
     let pinned = scheme
         .organisations
         .iter()

@@ -150,19 +150,17 @@ fn stage_result(
     (outcome, entry)
 }
 
-impl UnlockedPod {
-    /// The transparency log, oldest first.
-    pub fn fetch_log(&self) -> Result<Vec<FetchLogEntry>, PodError> {
-        let mut entries = Vec::new();
-        for (id, entry) in self.index()? {
-            if entry.kind == RecordKind::FetchLog {
-                let record = self.get(&id)?;
-                // Entries in another format (older versions, other tools) are not ours to interpret.
-                if let Ok(parsed) = serde_json::from_slice(&record.payload) {
-                    entries.push(parsed);
-                }
+/// The transparency log, oldest first.
+pub fn log(pod: &UnlockedPod) -> Result<Vec<FetchLogEntry>, PodError> {
+    let mut entries = Vec::new();
+    for (id, entry) in pod.index()? {
+        if entry.kind == RecordKind::FetchLog {
+            let record = pod.get(&id)?;
+            // Entries in another format (older versions, other tools) are not ours to interpret.
+            if let Ok(parsed) = serde_json::from_slice(&record.payload) {
+                entries.push(parsed);
             }
         }
-        Ok(entries)
     }
+    Ok(entries)
 }

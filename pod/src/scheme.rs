@@ -11,29 +11,27 @@ use crate::store::{PodError, RecordKind, UnlockedPod};
 
 pub use pod_core::scheme::{LocalScheme, SCHEME_RECORD};
 
-impl UnlockedPod {
-    /// The current scheme (empty if none was saved yet).
-    pub fn scheme(&self) -> Result<LocalScheme, PodError> {
-        let latest = self
-            .index()?
-            .into_iter()
-            .rfind(|(_, e)| e.kind == RecordKind::Settings && e.source.as_deref() == Some(SCHEME_RECORD));
-        match latest {
-            None => Ok(LocalScheme::default()),
-            Some((id, _)) => {
-                let record = self.get(&id)?;
-                serde_json::from_slice(&record.payload)
-                    .map_err(|e| PodError::Damaged(format!("the stored scheme is damaged: {e}")))
-            }
+/// The current scheme (empty if none was saved yet).
+pub fn load(pod: &UnlockedPod) -> Result<LocalScheme, PodError> {
+    let latest = pod
+        .index()?
+        .into_iter()
+        .rfind(|(_, e)| e.kind == RecordKind::Settings && e.source.as_deref() == Some(SCHEME_RECORD));
+    match latest {
+        None => Ok(LocalScheme::default()),
+        Some((id, _)) => {
+            let record = pod.get(&id)?;
+            serde_json::from_slice(&record.payload)
+                .map_err(|e| PodError::Damaged(format!("the stored scheme is damaged: {e}")))
         }
     }
+}
 
-    /// Saves a new version of the scheme.
-    pub fn save_scheme(&self, scheme: &LocalScheme) -> Result<(), PodError> {
-        let json = serde_json::to_vec(scheme).map_err(|e| PodError::Io(e.to_string()))?;
-        self.put(RecordKind::Settings, Some(SCHEME_RECORD), &json)?;
-        Ok(())
-    }
+/// Saves a new version of the scheme.
+pub fn save(pod: &UnlockedPod, scheme: &LocalScheme) -> Result<(), PodError> {
+    let json = serde_json::to_vec(scheme).map_err(|e| PodError::Io(e.to_string()))?;
+    pod.put(RecordKind::Settings, Some(SCHEME_RECORD), &json)?;
+    Ok(())
 }
 
 /// Verifies a scheme manager's signed scheme with the manager's key and merges it into

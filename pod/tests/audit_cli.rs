@@ -47,9 +47,9 @@ async fn audit_shows_storage_contacts_disclosures_and_keys() {
     let (bsn, pin) = demo_data::citizen(5, 0);
     {
         let pod = dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
-        let mut scheme = pod.scheme().unwrap();
+        let mut scheme = pod::scheme::load(&pod).unwrap();
         scheme.pin(descriptor.clone());
-        pod.save_scheme(&scheme).unwrap();
+        pod::scheme::save(&pod, &scheme).unwrap();
         let options = FetchOptions::new("http://127.0.0.1:49152/oauth/callback".parse().unwrap());
         let fetched = pod::fetching::fetch_and_store(
             &pod,

@@ -71,11 +71,11 @@ async fn a_faulty_organisation_ends_within_its_limit_and_the_others_are_stored()
     let dir = PodDir::new(tmp.path().join("pod"));
     dir.init(&secret(), KdfCost::InsecureForTests).unwrap();
     let pod = dir.unlock(&secret()).unwrap();
-    let mut scheme = pod.scheme().unwrap();
+    let mut scheme = pod::scheme::load(&pod).unwrap();
     for descriptor in &descriptors {
         scheme.pin(descriptor.clone());
     }
-    pod.save_scheme(&scheme).unwrap();
+    pod::scheme::save(&pod, &scheme).unwrap();
     let (bsn, pin) = demo_data::citizen(SEED, 0);
     let login = DevLogin::new(bsn.to_string(), pin);
     let mut options = FetchOptions::new("http://127.0.0.1:49152/oauth/callback".parse().unwrap());
@@ -111,11 +111,11 @@ async fn a_faulty_organisation_ends_within_its_limit_and_the_others_are_stored()
         let latest = pod.latest_documents().unwrap();
         assert!(latest.contains_key(descriptors[0].id.as_str()) && latest.contains_key(descriptors[2].id.as_str()), "{how}");
         assert!(!latest.contains_key(descriptors[1].id.as_str()), "{how}: nothing of the faulty answer is kept");
-        let log = pod.fetch_log().unwrap();
+        let log = pod::fetching::log(&pod).unwrap();
         let entry = log.iter().rev().find(|e| e.org == descriptors[1].id.as_str()).unwrap();
         assert_eq!(entry.outcome, "error", "{how}");
         assert!(entry.message.as_deref().unwrap_or("").contains(expected), "{how}: the log says why");
         assert_eq!(log.len(), 3 * (round + 1), "{how}: one log entry per organisation per fetch");
     }
-    assert_eq!(pod.verify().unwrap(), 1 + 2 + 15, "the scheme, two documents (later fetches were unchanged), 15 log entries");
+    assert_eq!(pod::verify::whole_pod(&pod).unwrap(), 1 + 2 + 15, "the scheme, two documents (later fetches were unchanged), 15 log entries");
 }

@@ -44,11 +44,11 @@ async fn three_orgs(root: &std::path::Path) -> Vec<LocalOrganisation> {
 /// Pins `orgs` in the pod's scheme, as `pod scheme add --yes` would.
 fn pin_all(dir: &PodDir, orgs: &[LocalOrganisation]) {
     let pod = dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
-    let mut scheme = pod.scheme().unwrap();
+    let mut scheme = pod::scheme::load(&pod).unwrap();
     for org in orgs {
         scheme.pin(org.descriptor().unwrap());
     }
-    pod.save_scheme(&scheme).unwrap();
+    pod::scheme::save(&pod, &scheme).unwrap();
 }
 
 fn new_pod(root: &std::path::Path) -> PodDir {
@@ -119,7 +119,7 @@ async fn scheme_add_fetch_history_and_log() {
             "the stored file is the organisation's JWS, unchanged"
         );
     }
-    let log = pod.fetch_log().unwrap();
+    let log = pod::fetching::log(&pod).unwrap();
     assert_eq!(log.len(), 3);
     assert!(log.iter().all(|e| e.outcome == "ok"
         && e.scopes == ["claims:read"]
@@ -154,7 +154,7 @@ async fn one_organisation_down_the_others_are_stored() {
     assert!(text(&fetched.stderr).contains("1 of 3 organisation(s) failed; the others are stored"));
     let pod = dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
     assert_eq!(pod.latest_documents().unwrap().len(), 2);
-    let log = pod.fetch_log().unwrap();
+    let log = pod::fetching::log(&pod).unwrap();
     assert_eq!(log.iter().filter(|e| e.outcome == "error").count(), 1);
 }
 

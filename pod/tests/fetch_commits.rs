@@ -105,7 +105,7 @@ async fn answers_ready_together_are_one_commit() {
     // and the store's manifest.
     assert_eq!(*commits.lock().unwrap(), vec![13], "one commit for the whole fetch");
     assert_eq!(pod.latest_documents().unwrap().len(), 3);
-    let log = pod.fetch_log().unwrap();
+    let log = pod::fetching::log(&pod).unwrap();
     assert_eq!(log.len(), 3);
     assert!(log.iter().all(|e| e.outcome == "ok" && e.record.is_some() && e.fetch_id == "f1"));
 }
@@ -169,7 +169,7 @@ async fn a_document_fetched_twice_is_stored_once() {
             .unwrap();
         assert!(outcomes.iter().all(|o| o.result.is_ok()), "{outcomes:?}");
     }
-    let log = pod.fetch_log().unwrap();
+    let log = pod::fetching::log(&pod).unwrap();
     assert_eq!(log.len(), 6, "both fetches are in the transparency log");
     for org in &descriptors {
         let history = pod.history(Some(org.id.as_str())).unwrap();
@@ -181,7 +181,7 @@ async fn a_document_fetched_twice_is_stored_once() {
         assert_ne!(entries[0].document_sha256, entries[1].document_sha256, "each answer's own hash stays in the log");
         assert!(fetcher::stored_document(&pod.open_document(&history[0].0).unwrap()).is_ok());
     }
-    let overview = pod.overview(chrono::Utc::now().date_naive(), chrono::Utc::now()).unwrap();
+    let overview = pod::overview::of(&pod, chrono::Utc::now().date_naive(), chrono::Utc::now()).unwrap();
     assert_eq!(overview.organisations.len(), 3);
     let second_fetch = log.iter().rev().find(|e| e.org == descriptors[0].id.as_str()).unwrap().finished_at;
     assert_eq!(overview.organisations.iter().find(|o| o.id == descriptors[0].id.as_str()).unwrap().fetched_at, Some(second_fetch), "the overview says when it was last confirmed");
@@ -199,7 +199,7 @@ async fn a_document_fetched_twice_is_stored_once() {
     assert_eq!(full, 3, "{:?}", records.sizes);
     assert_eq!(records.values, 9, "three documents and six log entries");
     let pod = dir.unlock(&secret()).unwrap();
-    assert_eq!(pod.verify().unwrap(), 9);
+    assert_eq!(pod::verify::whole_pod(&pod).unwrap(), 9);
     let documents = pod.index().unwrap().into_iter().filter(|(_, e)| e.kind == RecordKind::Document).count();
     assert_eq!(documents, 3);
 }

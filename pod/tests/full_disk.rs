@@ -134,11 +134,11 @@ async fn a_full_disk_during_a_fetch_is_a_clear_error_and_loses_nothing() {
     let dir = PodDir::new(disk.0.join("pod"));
     dir.init(&secret(), KdfCost::InsecureForTests).unwrap();
     let pod = dir.unlock(&secret()).unwrap();
-    let mut scheme = pod.scheme().unwrap();
+    let mut scheme = pod::scheme::load(&pod).unwrap();
     for descriptor in &descriptors {
         scheme.pin(descriptor.clone());
     }
-    pod.save_scheme(&scheme).unwrap();
+    pod::scheme::save(&pod, &scheme).unwrap();
     let kept = pod.put(RecordKind::Settings, Some("lang"), b"nl").unwrap();
     drop(pod);
 
@@ -165,7 +165,7 @@ async fn a_full_disk_during_a_fetch_is_a_clear_error_and_loses_nothing() {
     assert_eq!(after.len(), before.len() + written, "every record stored before the disk was full");
     assert!(before.iter().all(|record| after.contains(record)));
     assert_eq!(pod.get(&kept).unwrap().payload.as_slice(), b"nl");
-    assert_eq!(pod.verify().unwrap(), after.len());
+    assert_eq!(pod::verify::whole_pod(&pod).unwrap(), after.len());
     drop(pod);
 
     // And the same fetch is stored.

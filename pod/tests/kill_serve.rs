@@ -156,15 +156,15 @@ fn seen(orgs: &[LocalOrganisation], dirs: &[std::path::PathBuf]) -> Vec<Seen> {
 /// Opens the pod as a later run would, and checks it against what came before.
 fn check(dir: &PodDir, before: &BTreeSet<String>, seen: &[Seen], round: usize) -> BTreeSet<String> {
     let pod = dir.unlock(&secret()).unwrap_or_else(|e| panic!("round {round}: the pod does not open: {e}"));
-    pod.verify().unwrap_or_else(|e| panic!("round {round}: {e}"));
+    pod::verify::whole_pod(&pod).unwrap_or_else(|e| panic!("round {round}: {e}"));
     let now: BTreeSet<String> = pod.index().unwrap().iter().map(|(id, _)| id.to_string()).collect();
     assert!(before.is_subset(&now), "round {round}: an earlier record is gone");
-    let log = pod.fetch_log().unwrap();
+    let log = pod::fetching::log(&pod).unwrap();
     for org in seen {
         let logged = log.iter().filter(|e| e.org == org.org && e.action == "fetch" && e.outcome == "ok").count();
         assert!(logged <= org.claims, "round {round}: the pod logs {logged} fetches from {}, which answered {}", org.org, org.claims);
     }
-    for submission in pod.submissions().unwrap() {
+    for submission in pod::arrangement::submission::all(&pod).unwrap() {
         let org = seen.iter().find(|o| o.org == submission.org).expect("a pinned organisation");
         assert!(
             org.parts.contains(&submission.receipt_id),
@@ -186,7 +186,7 @@ fn check(dir: &PodDir, before: &BTreeSet<String>, seen: &[Seen], round: usize) -
 fn arrangement_input(dir: &PodDir) -> serde_json::Value {
     let pod = dir.unlock(&secret()).unwrap();
     let now = chrono::Utc::now();
-    let overview = serde_json::to_value(pod.overview(now.date_naive(), now).unwrap()).unwrap();
+    let overview = serde_json::to_value(pod::overview::of(&pod, now.date_naive(), now).unwrap()).unwrap();
     let claims = browser_harness::open_claims(&overview);
     serde_json::json!({
         "date": now.date_naive().to_string(), "household": "single", "net_income_cents": 400000, "term_cap_months": 600,
@@ -209,11 +209,11 @@ async fn pod_serve_killed_during_fetches_and_submissions_loses_nothing() {
     dir.init(&secret(), KdfCost::InsecureForTests).unwrap();
     {
         let pod = dir.unlock(&secret()).unwrap();
-        let mut scheme = pod.scheme().unwrap();
+        let mut scheme = pod::scheme::load(&pod).unwrap();
         for org in &orgs {
             scheme.pin(org.descriptor().unwrap());
         }
-        pod.save_scheme(&scheme).unwrap();
+        pod::scheme::save(&pod, &scheme).unwrap();
     }
 
     // One fetch left to finish, to know how long one takes.
@@ -233,7 +233,7 @@ async fn pod_serve_killed_during_fetches_and_submissions_loses_nothing() {
     let whole_submit = started.elapsed();
     drop(server);
     records = check(&dir, &records, &seen(&orgs, &dirs), 0);
-    assert_eq!(dir.unlock(&secret()).unwrap().submissions().unwrap().len(), 3, "the first submission is whole");
+    assert_eq!(pod::arrangement::submission::all(&dir.unlock(&secret()).unwrap()).unwrap().len(), 3, "the first submission is whole");
 
     for (task, whole) in [(Task::Fetch, whole_fetch), (Task::Submit(input), whole_submit)] {
         for round in 1..=KILLS {

@@ -74,9 +74,9 @@ async fn a_pod_written_before_compression_keeps_working() {
     let dir = PodDir::new(tmp.path().join("pod"));
     dir.init(&secret(), KdfCost::InsecureForTests).unwrap();
     let pod = dir.unlock(&secret()).unwrap();
-    let mut scheme = pod.scheme().unwrap();
+    let mut scheme = pod::scheme::load(&pod).unwrap();
     scheme.pin(descriptor.clone());
-    pod.save_scheme(&scheme).unwrap();
+    pod::scheme::save(&pod, &scheme).unwrap();
     // A real answer for this pod, as an old pod stored it: the age file, unchanged.
     let answer = fetcher::fetch_all(&pod.citizen_request(), std::slice::from_ref(&descriptor), &login, &options, None)
         .await
@@ -117,14 +117,14 @@ async fn a_pod_written_before_compression_keeps_working() {
     // bound to the identity on the way, and the identity file requires that from now on.
     let mut pod = dir.unlock(&secret()).unwrap();
     assert!(matches!(pod.take_notices().as_slice(), [pod::store::Notice::StoreBound]));
-    assert_eq!(pod.verify().unwrap(), 3, "the scheme, the old document and its log entry");
+    assert_eq!(pod::verify::whole_pod(&pod).unwrap(), 3, "the scheme, the old document and its log entry");
     let reread = std::fs::read(dir.identity_path()).unwrap();
     assert!(pod::store::keys::unwrap_identity_file(&reread, &secret(), "identity.age").unwrap().requires_bound_store);
     let today = chrono::Utc::now();
-    let overview = pod.overview(today.date_naive(), today).unwrap();
+    let overview = pod::overview::of(&pod, today.date_naive(), today).unwrap();
     let matters = overview.organisations[0].matters.len();
     assert!(matters > 0, "the old document's matters are shown: {:?}", overview.organisations[0]);
-    assert_eq!(pod.fetch_log().unwrap()[0].fetch_id, "0011223344556677");
+    assert_eq!(pod::fetching::log(&pod).unwrap()[0].fetch_id, "0011223344556677");
 
     // A new fetch with the same content stores no new document: its log entry names the old
     // age-file record, which still reads as the same document.
@@ -134,10 +134,10 @@ async fn a_pod_written_before_compression_keeps_working() {
     let history = pod.history(Some(descriptor.id.as_str())).unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(outcomes[0].result.clone().unwrap(), history[0].0, "the old record holds the document");
-    let log = pod.fetch_log().unwrap();
+    let log = pod::fetching::log(&pod).unwrap();
     assert_eq!(log.len(), 2);
     assert_eq!(log[1].record.as_deref(), Some(history[0].0.to_string().as_str()));
-    let overview = pod.overview(today.date_naive(), today).unwrap();
+    let overview = pod::overview::of(&pod, today.date_naive(), today).unwrap();
     assert_eq!(overview.organisations[0].fetched_at, Some(log[1].finished_at), "confirmed by the new fetch");
     pod.lock();
     let sizes = pod::audit::at_rest(&dir).unwrap();
@@ -150,9 +150,9 @@ async fn a_pod_written_before_compression_keeps_working() {
     let before = pod.open_document(&history[0].0).unwrap().to_vec();
     pod.rotate_key(&secret(), KdfCost::InsecureForTests).unwrap();
     let pod = dir.unlock(&secret()).unwrap();
-    assert_eq!(pod.verify().unwrap(), 4, "the three old records and the new fetch's log entry");
+    assert_eq!(pod::verify::whole_pod(&pod).unwrap(), 4, "the three old records and the new fetch's log entry");
     assert_eq!(pod.open_document(&history[0].0).unwrap().as_slice(), before.as_slice());
-    let overview = pod.overview(today.date_naive(), today).unwrap();
+    let overview = pod::overview::of(&pod, today.date_naive(), today).unwrap();
     assert_eq!(overview.organisations[0].matters.len(), matters);
     pod.lock();
     let sizes = pod::audit::at_rest(&dir).unwrap();

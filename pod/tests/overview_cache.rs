@@ -19,7 +19,7 @@ fn today() -> chrono::NaiveDate {
 }
 
 fn total(pod: &UnlockedPod) -> i64 {
-    pod.overview(today(), chrono::Utc::now()).unwrap().totals.outstanding_cents
+    pod::overview::of(pod, today(), chrono::Utc::now()).unwrap().totals.outstanding_cents
 }
 
 /// The CJIB's document for the first demo citizen, signed and encrypted to `pod` as `source`
@@ -62,13 +62,13 @@ fn a_transparency_log_entry_shows_in_the_next_overview() {
     let pod = unlocked(&tmp);
     let (id, encrypted) = answer(&pod);
     pod.put_document(&id, &encrypted).unwrap();
-    let before = pod.overview(today(), chrono::Utc::now()).unwrap();
+    let before = pod::overview::of(&pod, today(), chrono::Utc::now()).unwrap();
     assert!(before.warnings.is_empty(), "{:?}", before.warnings);
     let now = chrono::Utc::now();
     let mut failed = pod::fetching::FetchLogEntry::contact(&id, "CJIB", "fetch", "f", now, now);
     failed.failed("unreachable");
     pod.put(RecordKind::FetchLog, Some(&id), &serde_json::to_vec(&failed).unwrap()).unwrap();
-    let after = pod.overview(today(), chrono::Utc::now()).unwrap();
+    let after = pod::overview::of(&pod, today(), chrono::Utc::now()).unwrap();
     assert!(
         after.warnings.iter().any(|w| matches!(w, pod::overview::OverviewWarning::FetchFailed(_))),
         "the failed fetch is in the overview: {:?}",
@@ -80,16 +80,15 @@ fn a_transparency_log_entry_shows_in_the_next_overview() {
 fn a_changed_scheme_shows_in_the_next_overview() {
     let tmp = tempfile::tempdir().unwrap();
     let pod = unlocked(&tmp);
-    assert!(pod.overview(today(), chrono::Utc::now()).unwrap().organisations.is_empty());
+    assert!(pod::overview::of(&pod, today(), chrono::Utc::now()).unwrap().organisations.is_empty());
     let descriptor = schemas::descriptor::OrganisationDescriptor::from_json(
         &std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/tests/fixtures/documents/descriptor/valid-pinned-keys.json")).unwrap(),
     )
     .unwrap();
-    let mut scheme = pod.scheme().unwrap();
+    let mut scheme = pod::scheme::load(&pod).unwrap();
     scheme.pin(descriptor.clone());
-    pod.save_scheme(&scheme).unwrap();
-    let names: Vec<String> = pod
-        .overview(today(), chrono::Utc::now())
+    pod::scheme::save(&pod, &scheme).unwrap();
+    let names: Vec<String> = pod::overview::of(&pod, today(), chrono::Utc::now())
         .unwrap()
         .organisations
         .into_iter()
@@ -107,8 +106,8 @@ fn another_date_is_derived_from_the_same_documents() {
     let now = chrono::Utc::now();
     let far = today() + chrono::Days::new(3650);
     // Overdue grows (or stays) with time; the same kept documents give both answers.
-    let soon = pod.overview(today(), now).unwrap().totals.overdue_cents;
-    let later = pod.overview(far, now).unwrap().totals.overdue_cents;
+    let soon = pod::overview::of(&pod, today(), now).unwrap().totals.overdue_cents;
+    let later = pod::overview::of(&pod, far, now).unwrap().totals.overdue_cents;
     assert!(later >= soon, "{later} < {soon}");
-    assert_eq!(pod.overview(today(), now).unwrap().totals.overdue_cents, soon);
+    assert_eq!(pod::overview::of(&pod, today(), now).unwrap().totals.overdue_cents, soon);
 }

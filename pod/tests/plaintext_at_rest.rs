@@ -110,7 +110,7 @@ fn nothing_readable_lies_on_disk() {
         // While unlocked, the files must be just as opaque.
         let found = scan(dir.root());
         assert!(found.is_empty(), "plaintext on disk while unlocked: {found:#?}");
-        assert_eq!(pod.verify().unwrap(), 10);
+        assert_eq!(pod::verify::whole_pod(&pod).unwrap(), 10);
     }
     let found = scan(dir.root());
     assert!(found.is_empty(), "plaintext on disk: {found:#?}");

@@ -58,7 +58,7 @@ async fn a_citizen_uses_a_pod_at_a_provider_from_their_own_machine() {
     let seen = tokio::task::spawn_blocking(move || {
         let pod = other.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
         let today = chrono::Local::now().date_naive();
-        let total = pod.overview(today, chrono::Utc::now()).unwrap().totals.outstanding_cents;
+        let total = pod::overview::of(&pod, today, chrono::Utc::now()).unwrap().totals.outstanding_cents;
         let passphrase = pod.change_passphrase(
             &SecretString::from(PASSPHRASE.to_owned()),
             &SecretString::from("a brand new long passphrase".to_owned()),

@@ -40,12 +40,12 @@ async fn each_organisation_receives_exactly_its_own_part() {
         .await
         .unwrap();
     assert!(fetched.iter().all(|f| f.result.is_ok()));
-    let overview = pod
-        .overview(
-            chrono::NaiveDate::from_ymd_opt(2026, 11, 15).unwrap(),
-            chrono::Utc::now(),
-        )
-        .unwrap();
+    let overview = pod::overview::of(
+        &pod,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 15).unwrap(),
+        chrono::Utc::now(),
+    )
+    .unwrap();
     let claims: Vec<ClaimInput> = overview
         .organisations
         .iter()
@@ -67,7 +67,7 @@ async fn each_organisation_receives_exactly_its_own_part() {
     }))
     .unwrap();
     let plan = pod::arrangement::plan(&input).unwrap();
-    let plan_record = pod.save_arrangement(&input, &plan).unwrap();
+    let plan_record = pod::arrangement::stored::save(&pod, &input, &plan).unwrap();
 
     // One organisation down: the others are submitted, it fails clearly.
     let mut with_one_down = descriptors.clone();
@@ -113,7 +113,7 @@ async fn each_organisation_receives_exactly_its_own_part() {
     assert!(retried[0].result.is_ok(), "{retried:?}");
 
     // What each organisation received: exactly its own part, and nothing of the others.
-    let submissions = pod.submissions().unwrap();
+    let submissions = pod::arrangement::submission::all(&pod).unwrap();
     assert_eq!(submissions.len(), 3);
     for (index, org) in orgs.iter().enumerate() {
         let id = org.state.config.id.to_string();
@@ -147,7 +147,7 @@ async fn each_organisation_receives_exactly_its_own_part() {
         assert_eq!(received[0].part.organisations_in_plan, 3);
     }
     // The parts the pod prepares match what was sent, for the same plan.
-    let parts = prepare_parts(&pod.arrangement(&plan_record).unwrap(), "x", false);
+    let parts = prepare_parts(&pod::arrangement::stored::one(&pod, &plan_record).unwrap(), "x", false);
     assert_eq!(parts.len(), 3);
     assert!(parts.iter().all(|p| p.part.full_disclosure.is_none()));
 
@@ -194,7 +194,7 @@ async fn each_organisation_receives_exactly_its_own_part() {
     );
 
     // The transparency log has every submission, the failed one included.
-    let log = pod.fetch_log().unwrap();
+    let log = pod::fetching::log(&pod).unwrap();
     let submits: Vec<_> = log.iter().filter(|e| e.action == "submit").collect();
     assert_eq!(submits.len(), 4);
     assert_eq!(submits.iter().filter(|e| e.outcome == "error").count(), 1);

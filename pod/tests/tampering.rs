@@ -106,9 +106,9 @@ impl Cjib {
     /// `dir` unlocked, with the CJIB pinned and fetched from.
     async fn fetched_pod(&self, dir: &PodDir) -> pod::store::UnlockedPod {
         let pod = dir.unlock(&secret()).unwrap();
-        let mut scheme = pod.scheme().unwrap();
+        let mut scheme = pod::scheme::load(&pod).unwrap();
         scheme.pin(self.descriptor.clone());
-        pod.save_scheme(&scheme).unwrap();
+        pod::scheme::save(&pod, &scheme).unwrap();
         pod::fetching::fetch_and_store(&pod, std::slice::from_ref(&self.descriptor), &self.login, &self.options, None)
             .await
             .unwrap();
@@ -231,7 +231,7 @@ fn a_deleted_record_is_found_and_so_is_one_put_back() {
     assert!(tampered(dir.unlock(&secret())).starts_with("your pod's manifest (the list of its records) is missing"));
 
     replace_store(&dir, &intact);
-    assert_eq!(dir.unlock(&secret()).unwrap().verify().unwrap(), 2, "the intact store still opens");
+    assert_eq!(pod::verify::whole_pod(&dir.unlock(&secret()).unwrap()).unwrap(), 2, "the intact store still opens");
 }
 
 fn pod_cli(args: &[&str]) -> std::process::Output {
@@ -421,7 +421,7 @@ async fn a_document_changed_at_rest_is_not_shown_and_not_restored() {
     let pod = cjib.fetched_pod(&dir).await;
     let (record, entry) = pod.latest_documents().unwrap().remove(descriptor.id.as_str()).unwrap();
     let now = chrono::Utc::now();
-    let overview = pod.overview(now.date_naive(), now).unwrap();
+    let overview = pod::overview::of(&pod, now.date_naive(), now).unwrap();
     let total_before = overview.totals.outstanding_cents;
     assert!(total_before > 0 && !overview.organisations[0].matters.is_empty());
 
@@ -447,10 +447,10 @@ async fn a_document_changed_at_rest_is_not_shown_and_not_restored() {
     drop(store);
 
     let pod = dir.unlock(&secret()).unwrap();
-    let overview = pod.overview(now.date_naive(), now).unwrap();
+    let overview = pod::overview::of(&pod, now.date_naive(), now).unwrap();
     assert!(overview.organisations[0].matters.is_empty(), "the changed document is not shown");
     assert_eq!(overview.totals.outstanding_cents, 0, "and not counted");
-    match pod.verify() {
+    match pod::verify::whole_pod(&pod) {
         Err(PodError::Tampered(message)) => {
             assert_eq!(message, format!("document {record} is not as Centraal Justitieel Incassobureau (CJIB) signed it: its signature does not match; restore the pod from a backup"))
         }
@@ -482,7 +482,7 @@ async fn documents_from_before_a_key_rotation_stay_genuine_and_another_pods_do_n
     let dir = new_pod(tmp.path());
     let pod = cjib.fetched_pod(&dir).await;
     let (record, entry) = pod.latest_documents().unwrap().remove(descriptor.id.as_str()).unwrap();
-    let total = pod.overview(now.date_naive(), now).unwrap().totals.outstanding_cents;
+    let total = pod::overview::of(&pod, now.date_naive(), now).unwrap().totals.outstanding_cents;
     assert!(total > 0);
     let first_recipient = pod.recipient().to_string();
 
@@ -493,15 +493,15 @@ async fn documents_from_before_a_key_rotation_stay_genuine_and_another_pods_do_n
     let pod = dir.unlock(&secret()).unwrap();
     assert_ne!(pod.recipient().to_string(), first_recipient);
     assert!(pod.recipients().unwrap().contains(&first_recipient));
-    assert_eq!(pod.verify().unwrap(), 3, "the scheme, the document and its log entry");
-    assert_eq!(pod.overview(now.date_naive(), now).unwrap().totals.outstanding_cents, total, "still shown");
+    assert_eq!(pod::verify::whole_pod(&pod).unwrap(), 3, "the scheme, the document and its log entry");
+    assert_eq!(pod::overview::of(&pod, now.date_naive(), now).unwrap().totals.outstanding_cents, total, "still shown");
     pod.lock();
     let file = tmp.path().join("rotated.backup");
     dir.backup(&file).unwrap();
     let restored = PodDir::new(tmp.path().join("restored"));
     assert_eq!(restored.restore(&file, &secret()).unwrap(), 3, "a backup of a rotated pod restores");
     let pod = restored.unlock(&secret()).unwrap();
-    assert_eq!(pod.overview(now.date_naive(), now).unwrap().totals.outstanding_cents, total);
+    assert_eq!(pod::overview::of(&pod, now.date_naive(), now).unwrap().totals.outstanding_cents, total);
     pod.lock();
 
     // Another pod of the same citizen fetches the same document, signed for its own recipient.
@@ -518,8 +518,8 @@ async fn documents_from_before_a_key_rotation_stay_genuine_and_another_pods_do_n
     store.commit(vec![Change::Put(Space::Records, record.as_bytes().to_vec(), sealed.payload)]).unwrap();
     drop(store);
     let pod = dir.unlock(&secret()).unwrap();
-    assert_eq!(pod.overview(now.date_naive(), now).unwrap().totals.outstanding_cents, 0, "not shown");
-    match pod.verify() {
+    assert_eq!(pod::overview::of(&pod, now.date_naive(), now).unwrap().totals.outstanding_cents, 0, "not shown");
+    match pod::verify::whole_pod(&pod) {
         Err(PodError::Tampered(message)) => assert_eq!(
             message,
             format!("document {record} is not as Centraal Justitieel Incassobureau (CJIB) signed it: it was made for another recipient; restore the pod from a backup")
@@ -538,7 +538,7 @@ async fn documents_from_before_a_key_rotation_stay_genuine_and_another_pods_do_n
         .unwrap();
     drop(store);
     let pod = dir.unlock(&secret()).unwrap();
-    match pod.verify() {
+    match pod::verify::whole_pod(&pod) {
         Err(PodError::Tampered(message)) => {
             assert_eq!(message, "your pod's list of former keys is damaged; restore your pod from a backup")
         }

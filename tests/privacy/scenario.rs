@@ -342,13 +342,13 @@ async fn run() -> Observation {
         .unwrap();
     {
         let pod = pod_dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
-        let mut scheme = pod.scheme().unwrap();
+        let mut scheme = pod::scheme::load(&pod).unwrap();
         for (org, local) in [DemoOrg::Cjib, DemoOrg::Duo, DemoOrg::Cak, DemoOrg::Bd].iter().zip(&orgs) {
             if pinned(*org) {
                 scheme.pin(local.descriptor().unwrap());
             }
         }
-        pod.save_scheme(&scheme).unwrap();
+        pod::scheme::save(&pod, &scheme).unwrap();
     }
 
     let proxy = RecordingProxy::start().await;

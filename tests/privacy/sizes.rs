@@ -39,9 +39,9 @@ async fn pod_with_claims(root: &std::path::Path, claims: usize) -> (PodDir, u64)
     dir.init(&SecretString::from(PASSPHRASE.to_owned()), KdfCost::InsecureForTests)
         .unwrap();
     let pod = dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
-    let mut scheme = pod.scheme().unwrap();
+    let mut scheme = pod::scheme::load(&pod).unwrap();
     scheme.pin(org.descriptor().unwrap());
-    pod.save_scheme(&scheme).unwrap();
+    pod::scheme::save(&pod, &scheme).unwrap();
     let options = FetchOptions::new("http://127.0.0.1:49152/oauth/callback".parse().unwrap());
     let fetched = pod::fetching::fetch_and_store(
         &pod,
@@ -53,7 +53,7 @@ async fn pod_with_claims(root: &std::path::Path, claims: usize) -> (PodDir, u64)
     .await
     .unwrap();
     assert!(fetched[0].result.is_ok(), "{:?}", fetched[0].result);
-    let overview = pod.overview(chrono::Utc::now().date_naive(), chrono::Utc::now()).unwrap();
+    let overview = pod::overview::of(&pod, chrono::Utc::now().date_naive(), chrono::Utc::now()).unwrap();
     assert_eq!(overview.organisations[0].matters.len(), claims, "the pod holds {claims} claims");
     let document_len = pod
         .index()

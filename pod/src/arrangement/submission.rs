@@ -44,7 +44,7 @@ pub async fn submit<D: LoginDriver>(
     options: &FetchOptions,
     progress: Option<tokio::sync::mpsc::UnboundedSender<fetcher::Progress>>,
 ) -> Result<Vec<SubmitOutcome>, PodError> {
-    let saved = pod.arrangement(plan_record)?;
+    let saved = crate::arrangement::stored::one(pod, plan_record)?;
     let mut id = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut id);
     let arrangement_id: String = hex::encode(id);
@@ -109,8 +109,7 @@ pub async fn check_status<D: LoginDriver>(
     options: &FetchOptions,
     progress: Option<tokio::sync::mpsc::UnboundedSender<fetcher::Progress>>,
 ) -> Result<Vec<SubmitOutcome>, PodError> {
-    let submissions: Vec<StoredSubmission> = pod
-        .submissions()?
+    let submissions: Vec<StoredSubmission> = all(pod)?
         .into_iter()
         .filter(|s| s.plan_record == plan_record.to_string())
         .collect();
@@ -157,30 +156,28 @@ pub async fn check_status<D: LoginDriver>(
     Ok(outcomes)
 }
 
-impl UnlockedPod {
-    /// The latest stored status per receipt id.
-    pub fn statuses(&self) -> Result<BTreeMap<String, StoredStatus>, PodError> {
-        let mut latest = BTreeMap::new();
-        for (id, entry) in self.index()? {
-            if entry.kind == RecordKind::Arrangement
-                && let Ok(status) = serde_json::from_slice::<StoredStatus>(&self.get(&id)?.payload)
-            {
-                latest.insert(status.receipt_id.clone(), status);
-            }
+/// The latest stored status per receipt id.
+pub fn statuses(pod: &UnlockedPod) -> Result<BTreeMap<String, StoredStatus>, PodError> {
+    let mut latest = BTreeMap::new();
+    for (id, entry) in pod.index()? {
+        if entry.kind == RecordKind::Arrangement
+            && let Ok(status) = serde_json::from_slice::<StoredStatus>(&pod.get(&id)?.payload)
+        {
+            latest.insert(status.receipt_id.clone(), status);
         }
-        Ok(latest)
     }
+    Ok(latest)
+}
 
-    /// Every stored submission, oldest first.
-    pub fn submissions(&self) -> Result<Vec<StoredSubmission>, PodError> {
-        let mut all = Vec::new();
-        for (id, entry) in self.index()? {
-            if entry.kind == RecordKind::Arrangement
-                && let Ok(submission) = serde_json::from_slice::<StoredSubmission>(&self.get(&id)?.payload)
-            {
-                all.push(submission);
-            }
+/// Every stored submission, oldest first.
+pub fn all(pod: &UnlockedPod) -> Result<Vec<StoredSubmission>, PodError> {
+    let mut all = Vec::new();
+    for (id, entry) in pod.index()? {
+        if entry.kind == RecordKind::Arrangement
+            && let Ok(submission) = serde_json::from_slice::<StoredSubmission>(&pod.get(&id)?.payload)
+        {
+            all.push(submission);
         }
-        Ok(all)
     }
+    Ok(all)
 }

@@ -76,7 +76,7 @@ pub fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
         pod_dir.unlock(&passphrase)?
     };
     print_notices(&mut pod);
-    let records = pod.verify()?;
+    let records = pod::verify::whole_pod(&pod)?;
     println!(
         "Checked {records} record(s): the store is bound to your key, holds exactly the records its manifest lists, is not older than this machine saw it, and every record decrypts."
     );

@@ -74,11 +74,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             // The organisations get new ports on every start; the demo's own scheme follows them
             // (their keys, and so the fingerprints, stay the same).
             let pod = pod_dir.unlock(&secret)?;
-            let mut scheme = pod.scheme()?;
+            let mut scheme = pod::scheme::load(&pod)?;
             for org in &orgs {
                 scheme.pin(org.descriptor()?);
             }
-            pod.save_scheme(&scheme)?;
+            pod::scheme::save(&pod, &scheme)?;
         }
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await

@@ -34,7 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => None,
     };
     let pod = unlock(&args.dir)?;
-    let overview = pod.overview(chrono::Local::now().date_naive(), chrono::Utc::now())?;
+    let overview = pod::overview::of(&pod, chrono::Local::now().date_naive(), chrono::Utc::now())?;
     let plain = match args.format.as_str() {
         "csv" => overview.to_csv().into_bytes(),
         _ => serde_json::to_vec_pretty(&overview)?,

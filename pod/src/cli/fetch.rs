@@ -46,7 +46,7 @@ fn open_in_browser(url: &str) -> bool {
 /// Runs a fetch and prints one line per organisation. Exits non-zero if any failed.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let pod = unlock(&args.dir)?;
-    let scheme = pod.scheme()?;
+    let scheme = pod::scheme::load(&pod)?;
     let orgs: Vec<_> = scheme
         .organisations
         .into_iter()

@@ -22,7 +22,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let pod = unlock(&args.dir)?;
     let as_of = args.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-    let overview = pod.overview(as_of, chrono::Utc::now())?;
+    let overview = pod::overview::of(&pod, as_of, chrono::Utc::now())?;
     if args.json {
         println!("{}", serde_json::to_string(&overview)?);
         return Ok(());

@@ -51,8 +51,8 @@ pub fn run(command: SchemeCommand) -> anyhow::Result<()> {
             key.verifying_key()?;
             let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let pod = unlock(&dir)?;
-            let merged = scheme::import(&pod.scheme()?, &bytes, &key)?;
-            pod.save_scheme(&merged)?;
+            let merged = scheme::import(&pod::scheme::load(&pod)?, &bytes, &key)?;
+            pod::scheme::save(&pod, &merged)?;
             println!(
                 "Imported scheme version {}: {} organisation(s).",
                 merged.manager_version.unwrap_or_default(),
@@ -73,9 +73,9 @@ pub fn run(command: SchemeCommand) -> anyhow::Result<()> {
                 yes,
             )?;
             let pod = unlock(&dir)?;
-            let mut current = pod.scheme()?;
+            let mut current = pod::scheme::load(&pod)?;
             current.pin(descriptor);
-            pod.save_scheme(&current)?;
+            pod::scheme::save(&pod, &current)?;
             println!(
                 "Pinned. Your pod now knows {} organisation(s).",
                 current.organisations.len()
@@ -84,7 +84,7 @@ pub fn run(command: SchemeCommand) -> anyhow::Result<()> {
         }
         SchemeCommand::List { dir, json } => {
             let pod = unlock(&dir)?;
-            let current = pod.scheme()?;
+            let current = pod::scheme::load(&pod)?;
             if json {
                 let list: Vec<serde_json::Value> = current
                     .organisations

@@ -19,7 +19,8 @@ use provider_api::wire::{
 
 use super::backend::{BackendError, Change, Entries, Space, Store};
 use super::keys;
-use super::pod::{PodError, UnlockedPod};
+use super::error::PodError;
+use super::session::UnlockedPod;
 
 const API: &str = "/api/v1";
 
@@ -309,18 +310,5 @@ impl ProviderPod {
         };
         tracing::info!(provider = %self.url, "opened a pod at a provider");
         UnlockedPod::open_at_provider(self.url.as_str(), Box::new(store), opened)
-    }
-}
-
-impl crate::web::PodOpener for ProviderPod {
-    fn unlock(&self, passphrase: &SecretString) -> Result<UnlockedPod, PodError> {
-        ProviderPod::unlock(self, passphrase)
-    }
-
-    fn change_passphrase(&self, _pod: &UnlockedPod, _current: &SecretString, _new: &SecretString) -> Result<(), PodError> {
-        Err(PodError::Unsupported(
-            "change the passphrase of a pod at a provider in the provider's app (Settings); this machine only opens it"
-                .to_owned(),
-        ))
     }
 }

@@ -7,7 +7,7 @@
 //! 2. **commit**: rename `identity.next.age` over `identity.age` (one atomic rename);
 //! 3. swap `store.next/` into place and shred the old store.
 //!
-//! Unlocking (`pod::open_matching_store`, beside the rest of unlocking) decides by which store's data key opens with the identity the passphrase unwraps:
+//! Unlocking (`settle::open_matching_store`) decides by which store's data key opens with the identity the passphrase unwraps:
 //! before the commit that is the old store (the leftovers are shredded: rolled back); after it,
 //! `store.next/` (step 3 is finished: rolled forward).
 
@@ -17,9 +17,9 @@ use age::x25519;
 use super::backend::{Change, SledStore, Space, Store};
 use super::keys::{self, KdfCost};
 use super::error::{PodError, io_error};
-use super::pod::{
-    DATA_KEY, NEXT_IDENTITY, NEXT_RECOVERY, NEXT_STORE, UnlockedPod, finish_swap, wrap_data_key,
-};
+use super::data_key::{DATA_KEY, wrap_data_key};
+use super::session::{UnlockedPod, sealed_pair};
+use super::settle::{NEXT_IDENTITY, NEXT_RECOVERY, NEXT_STORE, finish_swap};
 use super::records::RecordKind;
 use super::seal::DataKey;
 use pod_core::document_record::{self, DocumentRecord};
@@ -98,7 +98,7 @@ impl UnlockedPod {
                 } else {
                     record.payload.to_vec()
                 };
-                changes.extend(super::pod::sealed_pair(&new_key, id, entry, &payload));
+                changes.extend(sealed_pair(&new_key, id, entry, &payload));
             }
             next.commit(changes)?;
         }

@@ -18,6 +18,7 @@ use tower_sessions::Session;
 use super::error::ApiError;
 use super::security::AnonymousCsrf;
 use super::state::{FetchJob, random_token};
+use super::unlocked::Unlocked;
 use super::{App, CSRF_KEY, UNLOCK_KEY};
 use crate::store::UnlockedPod;
 
@@ -28,12 +29,6 @@ pub async fn csrf_token(session: &Session, anonymous: &AnonymousCsrf) -> String 
         Ok(Some(token)) => token,
         _ => anonymous.0.clone(),
     }
-}
-
-/// The unlocked pod for this session, or 401.
-pub async fn unlocked(app: &App, session: &Session) -> Result<Arc<UnlockedPod>, ApiError> {
-    let token: Option<String> = session.get(UNLOCK_KEY).await.ok().flatten();
-    app.pod_for(token.as_deref()).ok_or_else(ApiError::locked)
 }
 
 /// Unlocks the pod for this session: a new session id (against fixation) and a new CSRF token.
@@ -63,9 +58,13 @@ pub async fn unlock_session(app: &App, session: &Session, passphrase: &str) -> R
 }
 
 /// `GET /api/csrf`: this session's CSRF token, to send as `X-CSRF-Token`.
-pub async fn csrf(State(app): State<Arc<App>>, session: Session, Extension(anonymous): Extension<AnonymousCsrf>) -> Response {
+pub async fn csrf(
+    pod: Option<Unlocked>,
+    session: Session,
+    Extension(anonymous): Extension<AnonymousCsrf>,
+) -> Response {
     let token = csrf_token(&session, &anonymous).await;
-    let unlocked = unlocked(&app, &session).await.is_ok();
+    let unlocked = pod.is_some();
     Json(serde_json::json!({"csrf": token, "unlocked": unlocked})).into_response()
 }
 
@@ -111,22 +110,18 @@ fn today() -> NaiveDate {
 
 /// `GET /api/overview[?as_of=YYYY-MM-DD]`.
 pub async fn overview(
-    State(app): State<Arc<App>>,
-    session: Session,
+    Unlocked(pod): Unlocked,
     Query(query): Query<AsOf>,
 ) -> Result<Response, ApiError> {
-    let pod = unlocked(&app, &session).await?;
-    let overview = pod.overview(query.as_of.unwrap_or_else(today), chrono::Utc::now())?;
+    let overview = crate::overview::of(&pod, query.as_of.unwrap_or_else(today), chrono::Utc::now())?;
     Ok(Json(overview).into_response())
 }
 
 /// `GET /api/matters/{org:index}`: the matter with its timeline and contact options.
 pub async fn matter(
-    State(app): State<Arc<App>>,
-    session: Session,
+    Unlocked(pod): Unlocked,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let pod = unlocked(&app, &session).await?;
     let detail = matter_detail(&pod, &id)?;
     Ok(Json(detail).into_response())
 }
@@ -137,7 +132,7 @@ pub fn matter_detail(pod: &UnlockedPod, id: &str) -> Result<MatterDetail, ApiErr
     let (org, index) = pod_core::matter::parse_id(id).ok_or_else(not_found)?;
     let latest = pod.latest_documents()?;
     let (record, _) = latest.get(org).ok_or_else(not_found)?;
-    let document = pod.document_at_rest(&pod.scheme()?, org, record)?.ok_or_else(|| {
+    let document = crate::overview::document_at_rest(pod, &crate::scheme::load(pod)?, org, record)?.ok_or_else(|| {
         ApiError::new(
             StatusCode::CONFLICT,
             "unreadable",
@@ -148,9 +143,8 @@ pub fn matter_detail(pod: &UnlockedPod, id: &str) -> Result<MatterDetail, ApiErr
 }
 
 /// `GET /api/fetch-log`.
-pub async fn fetch_log(State(app): State<Arc<App>>, session: Session) -> Result<Response, ApiError> {
-    let pod = unlocked(&app, &session).await?;
-    Ok(Json(pod.fetch_log()?).into_response())
+pub async fn fetch_log(Unlocked(pod): Unlocked) -> Result<Response, ApiError> {
+    Ok(Json(crate::fetching::log(&pod)?).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -228,7 +222,7 @@ pub async fn start_fetch(
     pod: Arc<UnlockedPod>,
     sources: Option<Vec<String>>,
 ) -> Result<Arc<FetchJob>, ApiError> {
-    let scheme = pod.scheme()?;
+    let scheme = crate::scheme::load(&pod)?;
     let orgs: Vec<_> = scheme
         .organisations
         .into_iter()
@@ -276,10 +270,9 @@ pub fn job_json(job: &FetchJob) -> serde_json::Value {
 /// `POST /api/fetch {sources: [ids] | null}`: the login URLs and the fetch id.
 pub async fn fetch_start(
     State(app): State<Arc<App>>,
-    session: Session,
+    Unlocked(pod): Unlocked,
     body: Option<Json<FetchBody>>,
 ) -> Result<Response, ApiError> {
-    let pod = unlocked(&app, &session).await?;
     let sources = body.map(|Json(b)| b).unwrap_or_default().sources;
     let job = start_fetch(&app, pod, sources).await?;
     Ok((StatusCode::ACCEPTED, Json(job_json(&job))).into_response())
@@ -288,10 +281,9 @@ pub async fn fetch_start(
 /// `GET /api/fetch/{id}`.
 pub async fn fetch_progress(
     State(app): State<Arc<App>>,
-    session: Session,
+    _unlocked: Unlocked,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    unlocked(&app, &session).await?;
     let job = app
         .fetch(&id)
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such fetch"))?;
@@ -305,12 +297,10 @@ pub struct ExportQuery {
 
 /// `GET /api/export?format=json|csv`: the overview for a debt counsellor.
 pub async fn export(
-    State(app): State<Arc<App>>,
-    session: Session,
+    Unlocked(pod): Unlocked,
     Query(query): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    let pod = unlocked(&app, &session).await?;
-    let overview = pod.overview(today(), chrono::Utc::now())?;
+    let overview = crate::overview::of(&pod, today(), chrono::Utc::now())?;
     match query.format.as_deref().unwrap_or("json") {
         "json" => Ok((
             [(
@@ -353,11 +343,9 @@ fn read_input(body: &[u8]) -> Result<schemas::arrangement::ArrangementInput, Api
 
 /// `POST /api/arrangements/plan`: computes a plan (nothing is stored).
 pub async fn arrangement_plan(
-    State(app): State<Arc<App>>,
-    session: Session,
+    _unlocked: Unlocked,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    unlocked(&app, &session).await?;
     let input = read_input(&body)?;
     let plan = crate::arrangement::plan(&input).map_err(plan_error)?;
     Ok(Json(plan).into_response())
@@ -365,14 +353,12 @@ pub async fn arrangement_plan(
 
 /// `POST /api/arrangements`: computes and saves a plan; answers its id.
 pub async fn arrangement_save(
-    State(app): State<Arc<App>>,
-    session: Session,
+    Unlocked(pod): Unlocked,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let pod = unlocked(&app, &session).await?;
     let input = read_input(&body)?;
     let plan = crate::arrangement::plan(&input).map_err(plan_error)?;
-    let id = pod.save_arrangement(&input, &plan)?;
+    let id = crate::arrangement::stored::save(&pod, &input, &plan)?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({"id": id.to_string(), "plan": plan})),
@@ -381,10 +367,8 @@ pub async fn arrangement_save(
 }
 
 /// `GET /api/arrangements`: saved plans, oldest first.
-pub async fn arrangement_list(State(app): State<Arc<App>>, session: Session) -> Result<Response, ApiError> {
-    let pod = unlocked(&app, &session).await?;
-    let list: Vec<serde_json::Value> = pod
-        .arrangements()?
+pub async fn arrangement_list(Unlocked(pod): Unlocked) -> Result<Response, ApiError> {
+    let list: Vec<serde_json::Value> = crate::arrangement::stored::all(&pod)?
         .into_iter()
         .map(|(id, saved)| {
             serde_json::json!({"id": id.to_string(), "saved_at": saved.saved_at, "outcome": saved.plan.outcome,
@@ -396,12 +380,10 @@ pub async fn arrangement_list(State(app): State<Arc<App>>, session: Session) -> 
 
 /// `GET /api/arrangements/{id}`.
 pub async fn arrangement_get(
-    State(app): State<Arc<App>>,
-    session: Session,
+    Unlocked(pod): Unlocked,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let pod = unlocked(&app, &session).await?;
     let record = crate::store::RecordId::parse(&id)
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such arrangement"))?;
-    Ok(Json(pod.arrangement(&record)?).into_response())
+    Ok(Json(crate::arrangement::stored::one(&pod, &record)?).into_response())
 }

@@ -2,17 +2,18 @@
 //!
 //! - `state`: the one unlocked session, fetch jobs, auto-lock.
 //! - `security`: Host check (DNS rebinding), Origin and CSRF checks, headers (CSP, no-store).
-//! - `api`: the JSON API (docs/API.md). `pages`, `arrangement_page`: thin handlers over the
-//!   pages of `pod_ui`, which the browser app at a provider renders too.
+//! - `unlocked`: the `Unlocked` extractor, the one way a handler reaches the pod.
+//! - `api`: the JSON API (docs/API.md). `pages`: thin handlers over the pages of `pod_ui`
+//!   (which the browser app at a provider renders too), one module per feature.
 
 mod api;
-mod arrangement_page;
 mod error;
 pub use pod_ui::i18n;
 mod pages;
 mod security;
 pub mod sessions;
 pub mod state;
+mod unlocked;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -46,30 +47,30 @@ pub fn router(app: Arc<App>) -> Router {
                 .is_some_and(|origin| origin.starts_with("https://")),
         );
     Router::new()
-        .route("/", get(pages::home))
+        .route("/", get(pages::overview::home))
         .route("/unlock", post(pages::unlock))
         .route("/lock", post(pages::lock))
         .route("/lang/{lang}", get(pages::set_language))
-        .route("/matters/{id}", get(pages::matter))
-        .route("/fetch", get(pages::fetch_form).post(pages::fetch_start))
-        .route("/fetch/{id}", get(pages::fetch_progress))
+        .route("/matters/{id}", get(pages::matter::matter))
+        .route("/fetch", get(pages::fetch::fetch_form).post(pages::fetch::fetch_start))
+        .route("/fetch/{id}", get(pages::fetch::fetch_progress))
         .route(
             "/arrangement",
-            get(arrangement_page::form).post(arrangement_page::compute),
+            get(pages::arrangement::form).post(pages::arrangement::compute),
         )
-        .route("/arrangement/save", post(arrangement_page::save))
-        .route("/arrangements/{id}", get(arrangement_page::saved))
-        .route("/arrangements/{id}/submit", post(arrangement_page::submit))
-        .route("/arrangements/{id}/status", post(arrangement_page::status))
-        .route("/audit", get(pages::audit))
-        .route("/settings", get(pages::settings))
-        .route("/settings/passphrase", post(pages::change_passphrase))
-        .route("/settings/scheme/check", post(pages::scheme_check))
-        .route("/settings/scheme/pin", post(pages::scheme_pin))
-        .route("/settings/scheme/remove", post(pages::scheme_remove))
-        .route("/export/print", get(pages::print))
-        .route("/export/share", post(pages::share))
-        .route("/oauth/callback", get(pages::oauth_callback))
+        .route("/arrangement/save", post(pages::arrangement::save))
+        .route("/arrangements/{id}", get(pages::arrangement::saved))
+        .route("/arrangements/{id}/submit", post(pages::arrangement::submit))
+        .route("/arrangements/{id}/status", post(pages::arrangement::status))
+        .route("/audit", get(pages::fetch::audit))
+        .route("/settings", get(pages::settings::settings))
+        .route("/settings/passphrase", post(pages::settings::change_passphrase))
+        .route("/settings/scheme/check", post(pages::settings::scheme_check))
+        .route("/settings/scheme/pin", post(pages::settings::scheme_pin))
+        .route("/settings/scheme/remove", post(pages::settings::scheme_remove))
+        .route("/export/print", get(pages::overview::print))
+        .route("/export/share", post(pages::overview::share))
+        .route("/oauth/callback", get(pages::fetch::oauth_callback))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/api/csrf", get(api::csrf))
         .route("/api/unlock", post(api::unlock))

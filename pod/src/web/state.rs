@@ -63,7 +63,20 @@ impl PodOpener for PodDir {
     }
 }
 
-struct Unlocked {
+impl PodOpener for crate::store::remote::ProviderPod {
+    fn unlock(&self, passphrase: &SecretString) -> Result<UnlockedPod, PodError> {
+        crate::store::remote::ProviderPod::unlock(self, passphrase)
+    }
+
+    fn change_passphrase(&self, _pod: &UnlockedPod, _current: &SecretString, _new: &SecretString) -> Result<(), PodError> {
+        Err(PodError::Unsupported(
+            "change the passphrase of a pod at a provider in the provider's app (Settings); this machine only opens it"
+                .to_owned(),
+        ))
+    }
+}
+
+struct UnlockedSession {
     pod: Arc<UnlockedPod>,
     /// The session that unlocked; other sessions stay locked out.
     token: String,
@@ -108,7 +121,7 @@ pub struct App {
     pub browser: Arc<BrowserLogin>,
     /// The browser sessions (only of citizens who unlocked), bounded.
     pub sessions: super::sessions::BoundedStore,
-    unlocked: Mutex<Option<Unlocked>>,
+    unlocked: Mutex<Option<UnlockedSession>>,
     fetches: Mutex<HashMap<String, Arc<FetchJob>>>,
     unlock_window: Mutex<(Instant, u32)>,
 }
@@ -159,7 +172,7 @@ impl App {
 
     /// Makes `pod` the unlocked session for the browser session holding `token`.
     pub fn set_unlocked(&self, pod: UnlockedPod, token: String) {
-        *self.unlocked.lock() = Some(Unlocked {
+        *self.unlocked.lock() = Some(UnlockedSession {
             pod: Arc::new(pod),
             token,
             last_used: Instant::now(),

@@ -47,11 +47,11 @@ pub async fn setup_with(auto_lock: Duration) -> Setup {
         .unwrap();
     {
         let pod = dir.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
-        let mut scheme = pod.scheme().unwrap();
+        let mut scheme = pod::scheme::load(&pod).unwrap();
         for org in &orgs {
             scheme.pin(org.descriptor().unwrap());
         }
-        pod.save_scheme(&scheme).unwrap();
+        pod::scheme::save(&pod, &scheme).unwrap();
     }
     serve(|listen| App::new(dir, WebConfig::local(listen, auto_lock)), orgs, tmp).await
 }
@@ -298,11 +298,11 @@ pub async fn setup_at_provider() -> (Setup, String, String) {
         let descriptors: Vec<_> = orgs.iter().map(|o| o.descriptor().unwrap()).collect();
         tokio::task::spawn_blocking(move || {
             let pod = at.unlock(&SecretString::from(PASSPHRASE.to_owned())).unwrap();
-            let mut scheme = pod.scheme().unwrap();
+            let mut scheme = pod::scheme::load(&pod).unwrap();
             for descriptor in descriptors {
                 scheme.pin(descriptor);
             }
-            pod.save_scheme(&scheme).unwrap();
+            pod::scheme::save(&pod, &scheme).unwrap();
         })
     };
     opened.await.unwrap();

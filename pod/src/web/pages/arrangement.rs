@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use pod_ui::arrangement::ArrangementForm;
 use schemas::arrangement::ArrangementInput;
 
-use super::error::ApiError;
-use super::pages::{Citizen, page};
+use crate::web::error::ApiError;
+use super::{Citizen, page};
 
 fn render(
     citizen: &Citizen,
@@ -17,7 +17,7 @@ fn render(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    match citizen.pod.overview(chrono::Local::now().date_naive(), chrono::Utc::now()) {
+    match crate::overview::of(&citizen.pod, chrono::Local::now().date_naive(), chrono::Utc::now()) {
         Ok(overview) => (
             status,
             page(pod_ui::arrangement::page(&citizen.chrome, &overview, form, planned, error)),
@@ -35,9 +35,7 @@ pub async fn form(citizen: Citizen) -> Response {
 /// `POST /arrangement`: computes and shows the plan.
 pub async fn compute(citizen: Citizen, body: axum::body::Bytes) -> Response {
     let form = ArrangementForm::from_urlencoded(&body);
-    let planned = citizen
-        .pod
-        .overview(chrono::Local::now().date_naive(), chrono::Utc::now())
+    let planned = crate::overview::of(&citizen.pod, chrono::Local::now().date_naive(), chrono::Utc::now())
         .map_err(|e| e.to_string())
         .and_then(|overview| form.plan(&overview, chrono::Local::now().date_naive(), citizen.lang));
     match planned {
@@ -52,7 +50,14 @@ pub async fn saved(citizen: Citizen, axum::extract::Path(id): axum::extract::Pat
     let Some(record) = crate::store::RecordId::parse(&id) else {
         return (StatusCode::NOT_FOUND, "no such arrangement").into_response();
     };
-    let gathered = (|| Ok::<_, crate::store::PodError>((pod.arrangement(&record)?, pod.submissions()?, pod.statuses()?, pod.scheme()?)))();
+    let gathered = (|| {
+        Ok::<_, crate::store::PodError>((
+            crate::arrangement::stored::one(pod, &record)?,
+            crate::arrangement::submission::all(pod)?,
+            crate::arrangement::submission::statuses(pod)?,
+            crate::scheme::load(pod)?,
+        ))
+    })();
     match gathered {
         Ok((saved, submissions, statuses, scheme)) => page(pod_ui::arrangement::saved(
             &citizen.chrome,
@@ -70,7 +75,7 @@ pub async fn saved(citizen: Citizen, axum::extract::Path(id): axum::extract::Pat
 /// to organisations that failed), with logins through the browser.
 pub async fn submit(
     citizen: Citizen,
-    axum::extract::State(app): axum::extract::State<std::sync::Arc<super::App>>,
+    axum::extract::State(app): axum::extract::State<std::sync::Arc<crate::web::App>>,
     axum::extract::Path(id): axum::extract::Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
@@ -81,7 +86,7 @@ pub async fn submit(
 /// `POST /arrangements/{id}/status`: asks every organisation for its signed status.
 pub async fn status(
     citizen: Citizen,
-    axum::extract::State(app): axum::extract::State<std::sync::Arc<super::App>>,
+    axum::extract::State(app): axum::extract::State<std::sync::Arc<crate::web::App>>,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Response {
     run_job(citizen, app, id, JobKind::Status).await
@@ -92,12 +97,17 @@ enum JobKind {
     Status,
 }
 
-async fn run_job(citizen: Citizen, app: std::sync::Arc<super::App>, id: String, kind: JobKind) -> Response {
+async fn run_job(citizen: Citizen, app: std::sync::Arc<crate::web::App>, id: String, kind: JobKind) -> Response {
     let pod = citizen.pod;
     let Some(record) = crate::store::RecordId::parse(&id) else {
         return (StatusCode::NOT_FOUND, "no such arrangement").into_response();
     };
-    let (saved, submissions, scheme) = match (pod.arrangement(&record), pod.submissions(), pod.scheme()) {
+    let gathered = (
+        crate::arrangement::stored::one(&pod, &record),
+        crate::arrangement::submission::all(&pod),
+        crate::scheme::load(&pod),
+    );
+    let (saved, submissions, scheme) = match gathered {
         (Ok(a), Ok(b), Ok(c)) => (a, b, c),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return ApiError::from(e).into_response(),
     };
@@ -120,12 +130,12 @@ async fn run_job(citizen: Citizen, app: std::sync::Arc<super::App>, id: String, 
         .filter(|o| wanted.iter().any(|w| w == o.id.as_str()))
         .collect();
     let names = orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
-    let options = match super::api::fetch_options(&app) {
+    let options = match crate::web::api::fetch_options(&app) {
         Ok(options) => options,
         Err(e) => return e.into_response(),
     };
     let browser = app.browser.clone();
-    let job = super::api::start_job(&app, names, move |tx| async move {
+    let job = crate::web::api::start_job(&app, names, move |tx| async move {
         let result = match kind {
             JobKind::Submit { share_everything } => {
                 crate::arrangement::submission::submit(
@@ -177,7 +187,7 @@ pub async fn save(citizen: Citizen, body: axum::body::Bytes) -> Response {
         Ok(plan) => plan,
         Err(e) => return refused(&e.to_string()),
     };
-    match citizen.pod.save_arrangement(&input, &plan) {
+    match crate::arrangement::stored::save(&citizen.pod, &input, &plan) {
         Ok(id) => axum::response::Redirect::to(&format!("/arrangements/{id}")).into_response(),
         Err(e) => ApiError::from(e).into_response(),
     }
