@@ -1,5 +1,5 @@
 //! A demo organisation in-process on loopback: keys, generated data and a dev-login server in
-//! one call. `pod demo` runs three of these; tests and benches use them as real peers.
+//! one call. The `demo` binary runs three of these; tests and benches use them as real peers.
 
 use std::path::Path;
 use std::sync::Arc;

@@ -6,7 +6,6 @@
 mod admin;
 mod arrangement;
 mod audit;
-mod demo;
 mod export;
 mod fetch;
 mod inspect;
@@ -61,8 +60,6 @@ enum Command {
     Serve(serve::Args),
     /// Export the overview as JSON or CSV, optionally encrypted to a counsellor's age key.
     Export(export::Args),
-    /// Run the whole thing locally: three sample organisations, a demo pod and the web UI.
-    Demo(demo::Args),
     /// Show what the pod stores (without decrypting), whom it contacted, what each organisation
     /// received, and the keys it trusts.
     Audit(audit::Args),
@@ -89,7 +86,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Fetch(args) => fetch::run(args),
         Command::Overview(args) => overview::run(args),
         Command::Serve(args) => serve::run(args),
-        Command::Demo(args) => demo::run(args),
         Command::Export(args) => export::run(args),
         Command::Audit(args) => audit::run(args),
     };

@@ -180,6 +180,54 @@ pub async fn log_in_at_organisation(client: &Client, bsn: &str, pin: &str) {
     click(client, Locator::Css("button[type=submit]")).await;
 }
 
+/// Saves the plan on the page, then presses "submit"; returns the saved plan's address.
+pub async fn save_and_submit(client: &Client) -> String {
+    click(client, Locator::Css("form[action='/arrangement/save'] button")).await;
+    wait_for_text(client, "nog niet ingediend").await;
+    let plan_url = client.current_url().await.unwrap().to_string();
+    click(client, Locator::Id("submit-plan")).await;
+    plan_url
+}
+
+/// Logs in as the citizen with `bsn` and `pin` at `count` organisations in turn, through their
+/// own login pages (the links on the pod's progress page under `pod_url`), then waits until the
+/// fetch shows every one done.
+pub async fn log_in_as(client: &Client, pod_url: &str, count: usize, bsn: &str, pin: &str) {
+    let progress = format!("{pod_url}/fetch/");
+    for _ in 0..count {
+        client
+            .wait()
+            .for_element(Locator::Css("a.login-link"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        log_in_at_organisation(client, bsn, pin).await;
+        let mut url = String::new();
+        for _ in 0..50 {
+            url = client.current_url().await.unwrap().to_string();
+            if url.starts_with(&progress) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            url.starts_with(&progress),
+            "back at the pod's progress page, not {url}: {}",
+            body_text(client).await
+        );
+    }
+    for _ in 0..100 {
+        if body_text(client).await.matches("klaar").count() == count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        client.refresh().await.unwrap();
+    }
+    panic!("not every organisation finished: {}", body_text(client).await);
+}
+
 /// Every file under `dir` with its bytes, for tests that read a server's storage as an attacker
 /// would.
 pub fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {

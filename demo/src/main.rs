@@ -1,23 +1,28 @@
-//! `pod demo`: the whole thing on one machine, with no setup: three reference organisations
-//! (CJIB, DUO and CAK, the first members of the Betalingsregeling Rijk) on loopback with
-//! generated data and dev-login, a demo pod that trusts them, and the web UI.
+//! `demo`: Betaalpod on one machine, with no setup: three reference organisations (CJIB, DUO
+//! and CAK, the first members of the Betalingsregeling Rijk) on loopback with generated data and
+//! dev-login, a demo pod that trusts them, and the web UI.
+//!
+//! A binary of its own, so that the citizen's `pod` never links the organisations' server.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use age::secrecy::SecretString;
+use clap::Parser;
 use pod::store::{KdfCost, PodDir};
 use pod::web::{App, WebConfig};
 use source::demo_data::{self, DemoOrg};
 use source::local::LocalOrganisation;
 
 /// The demo pod's passphrase (printed at start; never use it for a real pod).
-pub const DEMO_PASSPHRASE: &str = "betaalpod demo 2026";
+const DEMO_PASSPHRASE: &str = "betaalpod demo 2026";
 
-/// Arguments of `pod demo`.
-#[derive(Debug, clap::Args)]
-pub struct Args {
+/// Run Betaalpod locally: three sample organisations, a demo pod and the web UI.
+#[derive(Debug, Parser)]
+#[command(name = "demo", version, about, long_about = None)]
+struct Args {
     /// The demo folder [default: the data folder's `betaalpod-demo`].
     #[arg(long, env = "BETAALPOD_DEMO_DIR", value_name = "DIR")]
     dir: Option<PathBuf>,
@@ -35,8 +40,22 @@ pub struct Args {
     fresh: bool,
 }
 
+fn main() -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // DEMO_LOG sets the level (default `error`), as POD_LOG does for `pod`.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DEMO_LOG").unwrap_or_else(|_| "error".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// Runs the demo until Ctrl-C.
-pub fn run(args: Args) -> anyhow::Result<()> {
+fn run(args: Args) -> anyhow::Result<()> {
     if args.citizens < 3 {
         anyhow::bail!("--citizens must be at least 3 (the demo shows three kinds of citizen)");
     }
