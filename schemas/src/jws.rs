@@ -3,8 +3,12 @@
 //!
 //! A signed document looks like `{"…": …, "signature": "<header>..<signature>"}`. The signing
 //! input is `base64url(header) "." base64url(canonical_json(document − signature))`.
-//! Canonical JSON: no whitespace, object keys sorted by byte order, strings escaped as
-//! serde_json does; our documents carry integers only, never floats.
+//!
+//! Canonical JSON is RFC 8785 (JCS) restricted to what our documents hold: strings, booleans,
+//! null, arrays, objects and integers from −(2^53−1) to 2^53−1. Any other number is refused
+//! ([`JwsError::UnsupportedNumber`]) rather than written, so every JCS library gives the same
+//! bytes. docs/PROTOCOL.md ("Canonical JSON (RFC 8785)") states the rules;
+//! `schemas/tests/vectors/canonical-json.json` holds test vectors for other implementations.
 
 use std::fmt;
 
@@ -100,8 +104,8 @@ impl Jwk {
     /// The RFC 7638 thumbprint: SHA-256 over the key's required members, base64url. This is the
     /// fingerprint a citizen compares when pinning an organisation.
     pub fn fingerprint(&self) -> String {
-        let members = serde_json::json!({"crv": self.crv, "kty": self.kty, "x": self.x});
-        B64.encode(Sha256::digest(canonical_json(&members).as_bytes()))
+        let members = canonical_strings(&[("crv", &self.crv), ("kty", &self.kty), ("x", &self.x)]);
+        B64.encode(Sha256::digest(members.as_bytes()))
     }
 }
 
@@ -129,8 +133,7 @@ impl Signer {
 
     /// Signs `payload`, returning a compact JWS with a detached payload (`header..signature`).
     pub fn sign_detached(&self, payload: &[u8]) -> String {
-        let header = serde_json::json!({"alg": "EdDSA", "kid": self.kid});
-        let header_b64 = B64.encode(canonical_json(&header));
+        let header_b64 = B64.encode(canonical_strings(&[("alg", "EdDSA"), ("kid", &self.kid)]));
         let signing_input = format!("{header_b64}.{}", B64.encode(payload));
         let signature = self.key.sign(signing_input.as_bytes());
         format!("{header_b64}..{}", B64.encode(signature.to_bytes()))
@@ -139,8 +142,8 @@ impl Signer {
     /// Signs `payload` as a compact JWS (`header.payload.signature`) with header
     /// `{"alg":"EdDSA","kid":…,"typ":typ}`.
     pub fn sign_compact(&self, typ: &str, payload: &[u8]) -> String {
-        let header = serde_json::json!({"alg": "EdDSA", "kid": self.kid, "typ": typ});
-        let signing_input = format!("{}.{}", B64.encode(canonical_json(&header)), B64.encode(payload));
+        let header = canonical_strings(&[("alg", "EdDSA"), ("kid", &self.kid), ("typ", typ)]);
+        let signing_input = format!("{}.{}", B64.encode(header), B64.encode(payload));
         let signature = self.key.sign(signing_input.as_bytes());
         format!("{signing_input}.{}", B64.encode(signature.to_bytes()))
     }
@@ -186,6 +189,19 @@ pub enum JwsError {
     /// The document could not be serialised.
     #[error("the document could not be serialised: {0}")]
     Serialize(String),
+    /// The document holds a number that canonical JSON does not carry: a fraction, an exponent,
+    /// `-0`, or an integer beyond ±(2^53−1). Such a document can be neither signed nor verified.
+    #[error(
+        "the number {number} at {path} cannot be signed or verified: signed documents may hold only \
+         integers from -9007199254740991 to 9007199254740991 (±(2^53-1)), without fraction or \
+         exponent (canonical JSON, RFC 8785)"
+    )]
+    UnsupportedNumber {
+        /// Where the number is, such as `$.version`.
+        path: String,
+        /// The number as serde_json writes it.
+        number: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -305,7 +321,7 @@ pub fn verify_document<'k, T: Serialize>(
         Some(Value::String(s)) => s,
         _ => return Err(JwsError::Missing),
     };
-    verify_detached(&signature, canonical_json(&value).as_bytes(), keys, now)
+    verify_detached(&signature, canonical_json(&value)?.as_bytes(), keys, now)
 }
 
 /// The bytes a document's signature covers: its canonical JSON without `signature`.
@@ -314,29 +330,46 @@ pub fn signing_payload<T: Serialize>(document: &T) -> Result<Vec<u8>, JwsError> 
     if let Some(object) = value.as_object_mut() {
         object.remove("signature");
     }
-    Ok(canonical_json(&value).into_bytes())
+    Ok(canonical_json(&value)?.into_bytes())
 }
 
-/// Canonical JSON: compact, object keys sorted by byte order at every level.
-pub fn canonical_json(value: &Value) -> String {
+/// The largest integer canonical JSON carries, 2^53−1: beyond it an IEEE 754 double, and so
+/// RFC 8785's ECMAScript number form, no longer holds every integer exactly.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// Canonical JSON per RFC 8785 (JCS): no whitespace; object keys sorted by their UTF-16 code
+/// units at every level; strings escaped only where RFC 8785 requires it; integers as plain
+/// decimals. Refuses any number other than an integer within ±[`MAX_SAFE_INTEGER`]
+/// ([`JwsError::UnsupportedNumber`], naming its JSON path).
+pub fn canonical_json(value: &Value) -> Result<String, JwsError> {
     let mut out = String::new();
-    write_canonical(value, &mut out);
-    out
+    write_canonical(value, &mut Vec::new(), &mut out)?;
+    Ok(out)
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
+/// One step of a JSON path, kept only to name a refused number.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn write_canonical<'a>(value: &'a Value, path: &mut Vec<Step<'a>>, out: &mut String) -> Result<(), JwsError> {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            // RFC 8785 §3.2.3: UTF-16 code units, which differ from UTF-8 byte order when keys
+            // mix characters above U+FFFF with U+E000..U+FFFF.
+            entries.sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
             out.push('{');
             for (i, (key, inner)) in entries.into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
+                write_string(key, out);
                 out.push(':');
-                write_canonical(inner, out);
+                path.push(Step::Key(key));
+                write_canonical(inner, path, out)?;
+                path.pop();
             }
             out.push('}');
         }
@@ -346,12 +379,107 @@ fn write_canonical(value: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_canonical(inner, out);
+                path.push(Step::Index(i));
+                write_canonical(inner, path, out)?;
+                path.pop();
             }
             out.push(']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        Value::Number(number) => match safe_integer(number) {
+            Some(digits) => out.push_str(&digits),
+            None => {
+                return Err(JwsError::UnsupportedNumber {
+                    path: path_text(path),
+                    number: number.to_string(),
+                });
+            }
+        },
+        Value::String(text) => write_string(text, out),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Null => out.push_str("null"),
     }
+    Ok(())
+}
+
+/// The decimal digits of an integer within ±2^53−1, which is what ECMAScript's number
+/// serialisation (RFC 8785 §3.2.2.3) gives for it; `None` for any other number.
+fn safe_integer(number: &serde_json::Number) -> Option<String> {
+    let digits = if let Some(i) = number.as_i64() {
+        (i.unsigned_abs() <= MAX_SAFE_INTEGER).then(|| i.to_string())
+    } else {
+        number
+            .as_u64()
+            .filter(|&u| u <= MAX_SAFE_INTEGER)
+            .map(|u| u.to_string())
+    }?;
+    // With serde_json's `arbitrary_precision` (a feature another crate may switch on) a number
+    // keeps its spelling, and `-0` would read as the integer 0: refuse such spellings alike.
+    (number.to_string() == digits).then_some(digits)
+}
+
+/// RFC 8785 §3.2.2.2: escape `"`, `\` and U+0000..U+001F only, with the short forms
+/// `\b \t \n \f \r` and lowercase `\u00xx` otherwise; everything else (`/`, DEL, non-ASCII)
+/// is written as is.
+fn write_string(text: &str, out: &mut String) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '\0'..='\u{1f}' => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let byte = c as u8;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0xf)]));
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Canonical JSON of an object whose members are all strings (JWS headers, RFC 7638 members).
+/// It holds no number, so unlike [`canonical_json`] it cannot fail.
+fn canonical_strings(members: &[(&str, &str)]) -> String {
+    let mut sorted = members.to_vec();
+    sorted.sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    let mut out = String::from("{");
+    for (i, (key, text)) in sorted.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(key, &mut out);
+        out.push(':');
+        write_string(text, &mut out);
+    }
+    out.push('}');
+    out
+}
+
+fn path_text(path: &[Step<'_>]) -> String {
+    let mut text = String::from("$");
+    for step in path {
+        match step {
+            Step::Index(i) => text.push_str(&format!("[{i}]")),
+            Step::Key(key) if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                text.push('.');
+                text.push_str(key);
+            }
+            Step::Key(key) => {
+                text.push('[');
+                write_string(key, &mut text);
+                text.push(']');
+            }
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -365,7 +493,87 @@ mod tests {
     #[test]
     fn canonical_json_sorts_keys_at_every_level() {
         let value = serde_json::json!({"b": 1, "a": {"d": [true, null], "c": "é\n"}});
-        assert_eq!(canonical_json(&value), r#"{"a":{"c":"é\n","d":[true,null]},"b":1}"#);
+        assert_eq!(
+            canonical_json(&value).as_deref(),
+            Ok(r#"{"a":{"c":"é\n","d":[true,null]},"b":1}"#)
+        );
+    }
+
+    #[test]
+    fn keys_sort_by_utf16_not_utf8() {
+        // U+E000 is EE 80 80 in UTF-8 and E000 in UTF-16; U+1F600 is F0 9F 98 80 and D83D DE00.
+        let value = serde_json::json!({"\u{e000}": 1, "\u{1f600}": 2, "a": 3});
+        assert_eq!(
+            canonical_json(&value).as_deref(),
+            Ok("{\"a\":3,\"\u{1f600}\":2,\"\u{e000}\":1}")
+        );
+        let mut by_bytes = vec!["\u{1f600}", "\u{e000}", "a"];
+        by_bytes.sort_unstable();
+        assert_eq!(by_bytes, ["a", "\u{e000}", "\u{1f600}"], "the byte order this replaced");
+    }
+
+    #[test]
+    fn strings_escape_only_what_rfc_8785_requires() {
+        let mut text: String = ('\0'..='\u{1f}').collect();
+        text.push_str("\"\\/\u{7f}é😀");
+        let expected = concat!(
+            r#""\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n\u000b\f\r\u000e\u000f"#,
+            r#"\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f"#,
+            "\\\"\\\\/\u{7f}é😀\"",
+        );
+        assert_eq!(canonical_json(&Value::String(text.clone())).as_deref(), Ok(expected));
+        // serde_json escapes the same way; the signatures made before RFC 8785 still verify.
+        assert_eq!(Value::String(text).to_string(), expected);
+    }
+
+    #[test]
+    fn numbers_beyond_safe_integers_are_refused_with_their_path() {
+        let max = MAX_SAFE_INTEGER as i64;
+        assert_eq!(
+            canonical_json(&serde_json::json!([max, -max, 0])).as_deref(),
+            Ok("[9007199254740991,-9007199254740991,0]")
+        );
+        for (value, number) in [
+            (serde_json::json!({"a": [{"b c": max + 1}]}), "9007199254740992"),
+            (serde_json::json!({"a": [{"b c": -max - 1}]}), "-9007199254740992"),
+            (serde_json::json!({"a": [{"b c": u64::MAX}]}), "18446744073709551615"),
+            (serde_json::json!({"a": [{"b c": 1.5}]}), "1.5"),
+            (serde_json::json!({"a": [{"b c": 1000.0}]}), "1000.0"),
+        ] {
+            let error = canonical_json(&value).unwrap_err();
+            assert_eq!(
+                error,
+                JwsError::UnsupportedNumber {
+                    path: r#"$.a[0]["b c"]"#.to_owned(),
+                    number: number.to_owned()
+                }
+            );
+            assert!(error.to_string().contains("9007199254740991"), "{error}");
+            assert_eq!(signing_payload(&value), Err(error.clone()));
+            let mut signed = value.clone();
+            signed["signature"] = Value::String(signer(1).sign_detached(b"x"));
+            assert_eq!(
+                verify_document(&signed, &[signer(1).public_jwk(None)], Utc::now()),
+                Err(error)
+            );
+        }
+        let minus_zero: Value = serde_json::from_str("-0").unwrap();
+        assert!(matches!(
+            canonical_json(&minus_zero),
+            Err(JwsError::UnsupportedNumber { .. })
+        ));
+    }
+
+    #[test]
+    fn headers_and_thumbprints_are_unchanged() {
+        // Written by hand before RFC 8785: the same bytes must come out.
+        let s = signer(1);
+        let header = s.sign_detached(b"p");
+        let header = header.split('.').next().unwrap();
+        assert_eq!(B64.decode(header).unwrap(), br#"{"alg":"EdDSA","kid":"k1"}"#);
+        let jwk = s.public_jwk(None);
+        let members = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, jwk.x);
+        assert_eq!(jwk.fingerprint(), B64.encode(Sha256::digest(members.as_bytes())));
     }
 
     #[test]

@@ -68,8 +68,19 @@ impl Scheme {
         Ok(scheme)
     }
 
-    /// Structural checks: every descriptor valid, ids unique, each organisation with a key.
+    /// Structural checks: a version that canonical JSON writes exactly, every descriptor valid,
+/// ids unique, each organisation with a key.
     pub fn check(&self) -> Result<(), InvalidDocument> {
+        if self.version > jws::MAX_SAFE_INTEGER {
+            return Err(InvalidDocument::new(
+                "$.version",
+                format!(
+                    "version {} is beyond {}, the largest integer a signature covers exactly (RFC 8785)",
+                    self.version,
+                    jws::MAX_SAFE_INTEGER
+                ),
+            ));
+        }
         let mut ids = HashSet::new();
         for (i, organisation) in self.organisations.iter().enumerate() {
             let path = format!("$.organisations[{i}]");

@@ -183,6 +183,7 @@ const INVALID: &[(Kind, &str, Layer, &str)] = &[
     (Kind::Scheme, "invalid-unknown-field", Layer::Serde, "$.comment"),
     (Kind::Scheme, "invalid-wrong-format", Layer::Serde, "$.format"),
     (Kind::Scheme, "invalid-negative-version", Layer::Serde, "$.version"),
+    (Kind::Scheme, "invalid-version-beyond-safe-integer", Layer::Check, "$.version"),
     (Kind::Scheme, "invalid-version-as-float", Layer::Serde, "$.version"),
     (Kind::Scheme, "invalid-missing-organisations", Layer::Serde, "$"),
     (Kind::Scheme, "invalid-issued-at-without-offset", Layer::Serde, "$.issued_at"),
