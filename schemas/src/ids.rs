@@ -111,7 +111,8 @@ validated_string!(Oin);
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TypeCode(String);
 
-/// The organisation prefixes the FCID standard lists. Other short prefixes are accepted.
+/// The organisation prefixes the FCID standard lists (docs/FCID.md). Other short prefixes are
+/// accepted.
 pub const KNOWN_TYPE_CODE_ORGS: &[&str] = &["bd", "tsl", "cak", "cjib", "duo", "rvo", "svb", "uwv"];
 
 impl TypeCode {

@@ -1,7 +1,7 @@
 //! Betaalpod's shared vocabulary.
 //!
 //! - [`fcid`]: the Dutch claim-document standard (FCID 3.0.0 and 4.1.0): parsing, validation and
-//!   the derived view Betaalpod shows.
+//!   the derived view Betaalpod shows. The facts it relies on, with their sources: docs/FCID.md.
 //! - [`ids`]: validated identifiers (BSN, OIN, type codes).
 //! - [`descriptor`], [`scheme`]: who takes part, and the scheme manager's signed list of them.
 //! - [`arrangement`]: the documents of a joint payment arrangement.

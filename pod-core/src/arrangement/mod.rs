@@ -1,6 +1,6 @@
 //! Betalingsregeling Rijk: one joint, affordable arrangement for all government claims, with a
-//! pause. Pure functions, no I/O; the rules R1–R7 and their public sources are in
-//! docs/ARRANGEMENT.md.
+//! pause. Pure functions, no I/O; the rules R1–R7, the figures and benchmarks behind them, their
+//! public sources and the worked cases are in docs/ARRANGEMENT.md.
 
 pub mod norms;
 pub mod parts;

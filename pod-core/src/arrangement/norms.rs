@@ -1,5 +1,6 @@
 //! The versioned norm tables (R1 welfare norm, R2 maximum protected floor), read from
 //! `schemas/data/norms.json`. Rows are never overwritten, so an old plan can still be explained.
+//! The figures and their public sources: docs/ARRANGEMENT.md, "The figures and their sources".
 
 use chrono::NaiveDate;
 use schemas::arrangement::Household;

@@ -1,6 +1,6 @@
 //! The derived view: what Betaalpod computes from the events, never trusting the source's totals.
 //!
-//! Rules (from the standard's semantics):
+//! Rules (Betaalpod's reading of the standard's event semantics; docs/FCID.md, §7):
 //! - imposed = Σ imposed obligations; payment demands are not added (they ask for the same money);
 //! - settled = Σ payments + Σ remissions; outstanding = imposed − settled (negative is a credit);
 //! - due by d = Σ non-withdrawn demands with due date ≤ d;

@@ -5,6 +5,9 @@
 //! from the events alone, and compares them with the organisation's own totals.
 //!
 //! Field names live in [`wire`]; nothing else here spells a JSON name.
+//!
+//! The facts about the standard this module relies on (versions, names, rules), with their public
+//! sources and what is still uncertain, are in docs/FCID.md.
 
 pub mod derive;
 mod model;

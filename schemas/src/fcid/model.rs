@@ -8,7 +8,7 @@ use super::wire::{
 };
 use crate::ids::{Bsn, Oin};
 
-/// The FCID versions Betaalpod reads.
+/// The FCID versions Betaalpod reads (docs/FCID.md, §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Version {
     /// v3.0.0, the current standard (May 2023).

@@ -1,4 +1,7 @@
 //! Reading untrusted bytes into a validated [`Document`].
+//!
+//! Which refusals follow the standard's rules and which, like the limits, are Betaalpod's own:
+//! docs/FCID.md, §3 and §6.
 
 use std::collections::{HashMap, HashSet};
 

@@ -1,6 +1,7 @@
 //! A first pass over a document that checks its skeleton: objects where the standard has
 //! objects. serde's derived structs would also accept a JSON array of positional values, which
-//! is not FCID; this pass refuses that with a JSON path, before the typed parse.
+//! is not FCID; this pass refuses that with a JSON path, before the typed parse
+//! (docs/FCID.md, §6).
 
 use std::borrow::Cow;
 use std::fmt;

@@ -1,4 +1,5 @@
-//! A matter's events as a timeline in plain Dutch and English.
+//! A matter's events as a timeline in plain Dutch and English. The event types and the 4.1.0
+//! kinds of payment demand are described in docs/FCID.md, §5 and §8.
 
 use chrono::{DateTime, FixedOffset};
 

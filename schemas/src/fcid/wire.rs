@@ -4,6 +4,7 @@
 //! Names seen in the standard's own text are marked `verified`; the rest are `likely`
 //! reconstructions. When the full table turns up, a correction is a one-line change to a
 //! `rename` or an added `alias` here, and nothing else in the workspace names these fields.
+//! The evidence for each name is in docs/FCID.md, §4 and §5; the open questions in §9.
 //!
 //! These structs ignore unknown fields on purpose: a newer minor version may add fields, and a
 //! reader must not break on them.
@@ -110,7 +111,7 @@ pub struct Body {
     #[serde(rename = "document_datumtijd", with = "rfc3339")] // likely
     pub created_at: DateTime<FixedOffset>,
     /// The citizen the document is about.
-    #[serde(rename = "bsn")] // verified
+    #[serde(rename = "bsn")] // likely: the BSN is the glossary's, this field name is not seen
     pub bsn: Bsn,
     /// The matters (financiële zaken).
     #[serde(rename = "financiele_zaken")] // verified
@@ -181,7 +182,7 @@ pub struct ContactOption {
     /// A `tel:`, `mailto:` or `https:` address (likely).
     #[serde(rename = "url")]
     pub url: String,
-    /// Optional from v4.1 (likely).
+    /// Optional from v4.1 (verified: the 4.1.0 changelog names it).
     #[serde(rename = "omschrijving", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Lower is preferred (likely).
@@ -302,10 +303,10 @@ pub struct PaymentDemand {
     /// Due date (likely).
     #[serde(rename = "vervaldatum", with = "date")]
     pub due_date: NaiveDate,
-    /// v4.1: required kind of demand (likely).
+    /// v4.1: required kind of demand (verified: the 4.1.0 changelog names it).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<DemandKind>,
-    /// v4.1: optional description (likely).
+    /// v4.1: optional description (verified: the 4.1.0 changelog names it).
     #[serde(rename = "omschrijving", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
