@@ -246,6 +246,30 @@ pub enum IntegrityError {
         /// When this device saw it.
         seen_at: DateTime<Utc>,
     },
+    /// A store without a manifest, where this device saw the pod keep one: a pod never loses
+    /// its manifest, so a copy from before it kept one was put back.
+    #[error(
+        "your pod was rolled back: this device last saw it on {seen_at}, after {seen} changes, and it is now a copy from before it kept a list of its records. Restore your newest backup"
+    )]
+    FromBeforeManifest {
+        /// The counter this device saw.
+        seen: u64,
+        /// When this device saw it.
+        seen_at: DateTime<Utc>,
+    },
+}
+
+/// Checks a store that keeps no manifest against this device's guard: refused
+/// ([`IntegrityError::FromBeforeManifest`]) when the guard saw the pod keep one. The native pod
+/// and the browser both ask this, each saying it in its own words.
+pub fn check_without_manifest(guard: Option<&Guard>) -> Result<(), IntegrityError> {
+    match guard {
+        Some(guard) if guard.counter > 0 => Err(IntegrityError::FromBeforeManifest {
+            seen: guard.counter,
+            seen_at: guard.written_at,
+        }),
+        _ => Ok(()),
+    }
 }
 
 impl Manifest {

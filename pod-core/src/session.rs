@@ -312,13 +312,15 @@ impl Session {
                 Err(other) => Err(damaged(other)),
             };
         }
-        // A pod that keeps a manifest once cannot lose it: a data key without the flag, served to
-        // a device that saw a manifest, was put back from before.
-        if let Some(seen) = seen.filter(|seen| seen.counter > 0) {
-            return Err(SessionError::Damaged(format!(
-                "your pod at the provider was rolled back: this browser last saw it on {}, after {} changes, and the provider now serves a copy from before it kept a list of its records. Ask your provider what happened, or import your newest backup into a new pod",
-                seen.written_at, seen.counter
-            )));
+        // A data key without the manifest flag, served to a browser that saw a manifest.
+        match integrity::check_without_manifest(seen.as_ref()) {
+            Ok(()) => {}
+            Err(integrity::IntegrityError::FromBeforeManifest { seen, seen_at }) => {
+                return Err(SessionError::Damaged(format!(
+                    "your pod at the provider was rolled back: this browser last saw it on {seen_at}, after {seen} changes, and the provider now serves a copy from before it kept a list of its records. Ask your provider what happened, or import your newest backup into a new pod"
+                )));
+            }
+            Err(other) => return Err(damaged(other)),
         }
         if self.payloads.keys().ne(self.entries.keys()) {
             return Err(SessionError::Damaged("the index and the records disagree; import your newest backup into a new pod".to_owned()));

@@ -206,13 +206,8 @@ impl Integrity {
 /// A store that keeps no manifest, opened where this machine has seen it keep one: a copy from
 /// before (its data key or identity file put back from then).
 fn refuse_if_guarded(guard: Option<&GuardFile>) -> Result<(), PodError> {
-    match guard.and_then(GuardFile::read) {
-        Some(seen) if seen.counter > 0 => Err(PodError::Tampered(format!(
-            "your pod was rolled back: this device last saw it on {}, after {} changes, and it is now a copy from before it kept a list of its records. Restore your newest backup",
-            seen.written_at, seen.counter
-        ))),
-        _ => Ok(()),
-    }
+    let seen = guard.and_then(GuardFile::read);
+    pod_core::integrity::check_without_manifest(seen.as_ref()).map_err(|e| PodError::Tampered(e.to_string()))
 }
 
 /// The record ids under which `space` holds values.
