@@ -17,20 +17,8 @@ use schemas::lang::{Lang, format_cents};
 
 use crate::Rendered;
 use crate::chrome::{Base, Chrome};
-use crate::i18n::t;
+use crate::i18n::{Text, t};
 
-const HOUSEHOLDS: [&str; 4] = ["single", "single_parent", "couple", "couple_with_children"];
-const REASONS: [&str; 9] = [
-    "debt_help",
-    "income_loss",
-    "illness",
-    "bereavement",
-    "separation",
-    "birth",
-    "detention",
-    "disaster",
-    "other",
-];
 
 /// Reads "1.401,50", "1401,50", "1401.50" or "1401" as cents.
 pub fn parse_euros(text: &str) -> Option<i64> {
@@ -107,7 +95,7 @@ impl ArrangementForm {
     /// The engine's input from the form and the citizen's own overview: amounts are never
     /// taken from the form. The error is in the citizen's language.
     pub fn to_input(&self, overview: &Overview, today: NaiveDate, lang: Lang) -> Result<ArrangementInput, String> {
-        let bad_amount = || t(lang, "bad_amount").to_owned();
+        let bad_amount = || t(lang, Text::BadAmount).to_owned();
         let income = parse_euros(&self.income).ok_or_else(bad_amount)?;
         let deductions = parse_euros(&self.deductions).ok_or_else(bad_amount)?;
         let mut claims = Vec::new();
@@ -235,60 +223,50 @@ pub fn page(
         .collect();
     ArrangementPage {
         base: chrome.base(),
-        heading: t(lang, "arrangement").to_owned(),
-        help: t(lang, "arrangement_help").to_owned(),
+        heading: t(lang, Text::Arrangement).to_owned(),
+        help: t(lang, Text::ArrangementHelp).to_owned(),
         error: error.map(str::to_owned),
-        claims_label: t(lang, "claims_in_plan").to_owned(),
+        claims_label: t(lang, Text::ClaimsInPlan).to_owned(),
         claims,
-        household_label: t(lang, "household").to_owned(),
-        households: HOUSEHOLDS
+        household_label: t(lang, Text::Household).to_owned(),
+        households: Household::ALL
             .iter()
-            .map(|h| (*h, t(lang, &format!("h_{h}")).to_owned()))
+            .map(|h| (h.as_str(), t(lang, Text::household(*h)).to_owned()))
             .collect(),
         household: if form.household.is_empty() {
             "single".to_owned()
         } else {
             form.household.clone()
         },
-        aow_label: t(lang, "aow_age").to_owned(),
+        aow_label: t(lang, Text::AowAge).to_owned(),
         aow: form.aow,
-        income_label: t(lang, "income").to_owned(),
+        income_label: t(lang, Text::Income).to_owned(),
         income: form.income.clone(),
-        deductions_label: t(lang, "deductions").to_owned(),
+        deductions_label: t(lang, Text::Deductions).to_owned(),
         deductions: form.deductions.clone(),
-        pause_label: t(lang, "pause_months").to_owned(),
+        pause_label: t(lang, Text::PauseMonths).to_owned(),
         pause_options: (0..=6).collect(),
         pause: form.pause,
-        reason_label: t(lang, "pause_reason").to_owned(),
-        reasons: REASONS
+        reason_label: t(lang, Text::PauseReason).to_owned(),
+        reasons: PauseReason::ALL
             .iter()
-            .map(|r| (*r, t(lang, &format!("r_{r}")).to_owned()))
+            .map(|r| (r.as_str(), t(lang, Text::pause_reason(*r)).to_owned()))
             .collect(),
-        motivation_label: t(lang, "motivation").to_owned(),
+        motivation_label: t(lang, Text::Motivation).to_owned(),
         motivation: form.motivation.clone(),
-        compute_label: t(lang, "compute").to_owned(),
-        schedule_label: t(lang, "schedule").to_owned(),
-        paid_label: t(lang, "paid").to_owned(),
-        remaining_label: t(lang, "remaining").to_owned(),
-        explanation_label: t(lang, "explanation").to_owned(),
-        save_label: t(lang, "save").to_owned(),
+        compute_label: t(lang, Text::Compute).to_owned(),
+        schedule_label: t(lang, Text::Schedule).to_owned(),
+        paid_label: t(lang, Text::Paid).to_owned(),
+        remaining_label: t(lang, Text::Remaining).to_owned(),
+        explanation_label: t(lang, Text::Explanation).to_owned(),
+        save_label: t(lang, Text::Save).to_owned(),
         plan: plan.map(|(input, plan)| plan_view(lang, input, plan)),
     }
     .render()
 }
 
-fn outcome_key(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Plan => "o_plan",
-        Outcome::OverTermCap => "o_over_term_cap",
-        Outcome::PauseAndReferral => "o_pause_and_referral",
-        Outcome::MinShareNotMet => "o_min_share_not_met",
-    }
-}
-
 fn plan_view(lang: Lang, input: &ArrangementInput, plan: &ArrangementPlan) -> PlanView {
     let money = |cents: i64| format_cents(cents, lang);
-    let outcome_key = outcome_key(plan.outcome);
     let total: i64 = input.claims.iter().map(|c| c.outstanding_cents).sum();
     let months = plan.schedule.len().max(1) as i64;
     let chart = if plan.schedule.is_empty() || total == 0 {
@@ -301,14 +279,14 @@ fn plan_view(lang: Lang, input: &ArrangementInput, plan: &ArrangementPlan) -> Pl
             .join(" ")
     };
     PlanView {
-        outcome: t(lang, outcome_key).to_owned(),
+        outcome: t(lang, Text::outcome(plan.outcome)).to_owned(),
         monthly: if plan.outcome == Outcome::Plan {
             format!(
                 "{} {} · {} {}",
                 money(plan.monthly_total_cents),
-                t(lang, "per_month"),
+                t(lang, Text::PerMonth),
                 plan.term_months,
-                t(lang, "months")
+                t(lang, Text::Months)
             )
         } else {
             String::new()
@@ -316,11 +294,11 @@ fn plan_view(lang: Lang, input: &ArrangementInput, plan: &ArrangementPlan) -> Pl
         not_an_offer: plan.not_an_offer.as_ref().map_or_else(String::new, |would_be| {
             format!(
                 "{}: {} {} · {} {}.",
-                t(lang, "not_an_offer"),
+                t(lang, Text::NotAnOffer),
                 money(would_be.monthly_total_cents),
-                t(lang, "per_month"),
+                t(lang, Text::PerMonth),
                 would_be.term_months,
-                t(lang, "months")
+                t(lang, Text::Months)
             )
         }),
         shares: plan
@@ -329,7 +307,7 @@ fn plan_view(lang: Lang, input: &ArrangementInput, plan: &ArrangementPlan) -> Pl
             .map(|s| format!("{} · {} · {}", s.org, s.reference, money(s.monthly_cents)))
             .collect(),
         chart,
-        chart_label: t(lang, "schedule").to_owned(),
+        chart_label: t(lang, Text::Schedule).to_owned(),
         schedule: plan
             .schedule
             .iter()
@@ -401,15 +379,15 @@ pub fn saved(
                 .rev()
                 .find(|s| s.plan_record == id && s.org == part.org);
             let (receipt, status) = match submission {
-                None => (String::new(), t(lang, "not_submitted").to_owned()),
+                None => (String::new(), t(lang, Text::NotSubmitted).to_owned()),
                 Some(s) => {
                     let status = statuses.get(&s.receipt_id).map_or_else(
-                        || t(lang, "st_received").to_owned(),
+                        || t(lang, Text::StReceived).to_owned(),
                         |st| {
-                            let key = format!("st_{}", st.state);
+                            let state = t(lang, Text::arrangement_state(st.state));
                             match &st.reason {
-                                Some(reason) => format!("{}: {reason}", t(lang, &key)),
-                                None => t(lang, &key).to_owned(),
+                                Some(reason) => format!("{state}: {reason}"),
+                                None => state.to_owned(),
                             }
                         },
                     );
@@ -427,27 +405,27 @@ pub fn saved(
     SavedPage {
         base: chrome.base(),
         id: id.to_owned(),
-        heading: t(lang, "saved_plan").to_owned(),
+        heading: t(lang, Text::SavedPlan).to_owned(),
         summary: if saved.plan.outcome == Outcome::Plan {
             format!(
                 "{} {} · {} {}",
                 money(saved.plan.monthly_total_cents),
-                t(lang, "per_month"),
+                t(lang, Text::PerMonth),
                 saved.plan.term_months,
-                t(lang, "months")
+                t(lang, Text::Months)
             )
         } else {
-            t(lang, outcome_key(saved.plan.outcome)).to_owned()
+            t(lang, Text::outcome(saved.plan.outcome)).to_owned()
         },
-        organisation_label: t(lang, "organisation").to_owned(),
-        monthly_label: t(lang, "monthly").to_owned(),
-        receipt_label: t(lang, "receipt").to_owned(),
-        status_label: t(lang, "status").to_owned(),
+        organisation_label: t(lang, Text::Organisation).to_owned(),
+        monthly_label: t(lang, Text::Monthly).to_owned(),
+        receipt_label: t(lang, Text::Receipt).to_owned(),
+        status_label: t(lang, Text::Status).to_owned(),
         rows,
-        share_everything_label: t(lang, "share_everything").to_owned(),
-        submit_label: t(lang, "submit_plan").to_owned(),
-        check_status_label: t(lang, "check_status").to_owned(),
-        back_label: t(lang, "back").to_owned(),
+        share_everything_label: t(lang, Text::ShareEverything).to_owned(),
+        submit_label: t(lang, Text::SubmitPlan).to_owned(),
+        check_status_label: t(lang, Text::CheckStatus).to_owned(),
+        back_label: t(lang, Text::Back).to_owned(),
     }
     .render()
 }

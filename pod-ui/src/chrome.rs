@@ -3,7 +3,7 @@
 
 use schemas::lang::Lang;
 
-use crate::i18n::{code, t};
+use crate::i18n::{Text, code, t};
 
 /// Where a page is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,13 +35,13 @@ impl Chrome {
         let lang = self.lang;
         Base {
             lang_code: code(lang),
-            title: t(lang, "title").to_owned(),
+            title: t(lang, Text::Title).to_owned(),
             other_lang: if lang == Lang::Nl { "en" } else { "nl" },
-            language_link: t(lang, "language").to_owned(),
+            language_link: t(lang, Text::Language).to_owned(),
             unlocked: self.unlocked,
-            settings_link: t(lang, "settings").to_owned(),
-            audit_link: t(lang, "audit").to_owned(),
-            lock_label: t(lang, "lock").to_owned(),
+            settings_link: t(lang, Text::Settings).to_owned(),
+            audit_link: t(lang, Text::Audit).to_owned(),
+            lock_label: t(lang, Text::Lock).to_owned(),
             csrf: self.csrf.clone(),
             root: match self.place {
                 Place::Local => "",

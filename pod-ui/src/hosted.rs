@@ -6,7 +6,7 @@ use askama::Template;
 
 use crate::Rendered;
 use crate::chrome::{Base, Chrome};
-use crate::i18n::t;
+use crate::i18n::{Text, t};
 
 #[derive(Template)]
 #[template(path = "start.html")]
@@ -37,24 +37,24 @@ pub fn start(chrome: &Chrome, pod_id: &str, error: Option<&str>) -> Rendered {
     let lang = chrome.lang;
     StartPage {
         base: chrome.base(),
-        heading: t(lang, "start_heading").to_owned(),
-        help: t(lang, "start_help").to_owned(),
+        heading: t(lang, Text::StartHeading).to_owned(),
+        help: t(lang, Text::StartHelp).to_owned(),
         error: error.map(str::to_owned),
         pod_id: pod_id.to_owned(),
-        pod_id_label: t(lang, "pod_id").to_owned(),
-        passphrase_label: t(lang, "passphrase").to_owned(),
-        unlock_label: t(lang, "unlock").to_owned(),
-        signup_heading: t(lang, "signup_heading").to_owned(),
-        signup_help: t(lang, "signup_help").to_owned(),
-        repeat_label: t(lang, "repeat_passphrase").to_owned(),
-        signup_label: t(lang, "signup").to_owned(),
-        recover_heading: t(lang, "recover_heading").to_owned(),
-        recovery_code_label: t(lang, "recovery_code").to_owned(),
-        new_passphrase_label: t(lang, "new_passphrase").to_owned(),
-        recover_label: t(lang, "recover").to_owned(),
-        import_heading: t(lang, "import_heading").to_owned(),
-        backup_file_label: t(lang, "backup_file").to_owned(),
-        import_label: t(lang, "import").to_owned(),
+        pod_id_label: t(lang, Text::PodId).to_owned(),
+        passphrase_label: t(lang, Text::Passphrase).to_owned(),
+        unlock_label: t(lang, Text::Unlock).to_owned(),
+        signup_heading: t(lang, Text::SignupHeading).to_owned(),
+        signup_help: t(lang, Text::SignupHelp).to_owned(),
+        repeat_label: t(lang, Text::RepeatPassphrase).to_owned(),
+        signup_label: t(lang, Text::Signup).to_owned(),
+        recover_heading: t(lang, Text::RecoverHeading).to_owned(),
+        recovery_code_label: t(lang, Text::RecoveryCode).to_owned(),
+        new_passphrase_label: t(lang, Text::NewPassphrase).to_owned(),
+        recover_label: t(lang, Text::Recover).to_owned(),
+        import_heading: t(lang, Text::ImportHeading).to_owned(),
+        backup_file_label: t(lang, Text::BackupFile).to_owned(),
+        import_label: t(lang, Text::Import).to_owned(),
     }
     .render()
 }
@@ -78,14 +78,14 @@ pub fn welcome(chrome: &Chrome, pod_id: &str, recovery_code: &str) -> Rendered {
     let lang = chrome.lang;
     WelcomePage {
         base: chrome.base(),
-        heading: t(lang, "welcome_heading").to_owned(),
-        help: t(lang, "welcome_help").to_owned(),
-        pod_id_label: t(lang, "pod_id").to_owned(),
+        heading: t(lang, Text::WelcomeHeading).to_owned(),
+        help: t(lang, Text::WelcomeHelp).to_owned(),
+        pod_id_label: t(lang, Text::PodId).to_owned(),
         pod_id: pod_id.to_owned(),
-        recovery_code_label: t(lang, "recovery_code").to_owned(),
+        recovery_code_label: t(lang, Text::RecoveryCode).to_owned(),
         recovery_code: recovery_code.to_owned(),
-        keep_help: t(lang, "keep_help").to_owned(),
-        continue_label: t(lang, "continue").to_owned(),
+        keep_help: t(lang, Text::KeepHelp).to_owned(),
+        continue_label: t(lang, Text::Continue).to_owned(),
     }
     .render()
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::Rendered;
 use crate::chrome::{Base, Chrome};
-use crate::i18n::{code, t};
+use crate::i18n::{Text, code, t};
 
 fn date(day: NaiveDate) -> String {
     day.format("%d-%m-%Y").to_string()
@@ -39,10 +39,10 @@ pub fn unlock(chrome: &Chrome, error: Option<&str>) -> Rendered {
     let lang = chrome.lang;
     UnlockPage {
         base: chrome.base(),
-        heading: t(lang, "unlock_heading").to_owned(),
-        help: t(lang, "unlock_help").to_owned(),
-        passphrase_label: t(lang, "passphrase").to_owned(),
-        unlock_label: t(lang, "unlock").to_owned(),
+        heading: t(lang, Text::UnlockHeading).to_owned(),
+        help: t(lang, Text::UnlockHelp).to_owned(),
+        passphrase_label: t(lang, Text::Passphrase).to_owned(),
+        unlock_label: t(lang, Text::Unlock).to_owned(),
         error: error.map(str::to_owned),
     }
     .render()
@@ -114,10 +114,10 @@ pub fn overview(chrome: &Chrome, overview: &Overview, offset: chrono::FixedOffse
                 outstanding: money(org.totals.outstanding_cents),
                 overdue: money(org.totals.overdue_cents),
                 fetched: org.fetched_at.map_or_else(
-                    || t(lang, "never").to_owned(),
-                    |at| format!("{} {}", t(lang, "fetched"), moment(at, offset)),
+                    || t(lang, Text::Never).to_owned(),
+                    |at| format!("{} {}", t(lang, Text::Fetched), moment(at, offset)),
                 ),
-                status: t(lang, &format!("status_{status}")).to_owned(),
+                status: t(lang, Text::data_status(org.status)).to_owned(),
                 status_class: status,
                 matters: org
                     .matters
@@ -127,7 +127,7 @@ pub fn overview(chrome: &Chrome, overview: &Overview, offset: chrono::FixedOffse
                         id: format!("{}:{i}", org.id),
                         description: m.description.clone(),
                         next_due: m.next_due.map_or_else(String::new, |n| {
-                            format!("{} {} · {}", t(lang, "next_due"), money(n.cents), date(n.date))
+                            format!("{} {} · {}", t(lang, Text::NextDue), money(n.cents), date(n.date))
                         }),
                         outstanding: money(m.outstanding_cents),
                         overdue: money(m.overdue_cents),
@@ -138,7 +138,7 @@ pub fn overview(chrome: &Chrome, overview: &Overview, offset: chrono::FixedOffse
         })
         .collect();
     let next_due = overview.next_due.as_ref().map_or_else(
-        || t(lang, "none_due").to_owned(),
+        || t(lang, Text::NoneDue).to_owned(),
         |n| {
             let name = overview
                 .organisations
@@ -150,24 +150,24 @@ pub fn overview(chrome: &Chrome, overview: &Overview, offset: chrono::FixedOffse
     );
     OverviewPage {
         base: chrome.base(),
-        summary_label: t(lang, "title").to_owned(),
-        summary_region: t(lang, "summary").to_owned(),
-        total_label: t(lang, "total_outstanding").to_owned(),
-        overdue_label: t(lang, "overdue").to_owned(),
-        next_label: t(lang, "next_due").to_owned(),
+        summary_label: t(lang, Text::Title).to_owned(),
+        summary_region: t(lang, Text::Summary).to_owned(),
+        total_label: t(lang, Text::TotalOutstanding).to_owned(),
+        overdue_label: t(lang, Text::Overdue).to_owned(),
+        next_label: t(lang, Text::NextDue).to_owned(),
         total_outstanding: money(overview.totals.outstanding_cents),
         total_overdue: money(overview.totals.overdue_cents),
         next_due,
-        fetch_label: t(lang, "fetch").to_owned(),
-        warnings_label: t(lang, "warnings").to_owned(),
+        fetch_label: t(lang, Text::Fetch).to_owned(),
+        warnings_label: t(lang, Text::Warnings).to_owned(),
         warnings: overview.warnings.iter().map(|w| w.text(lang)).collect(),
-        nothing_yet: t(lang, "nothing_yet").to_owned(),
+        nothing_yet: t(lang, Text::NothingYet).to_owned(),
         organisations,
-        print_label: t(lang, "print").to_owned(),
-        arrangement_label: t(lang, "arrangement").to_owned(),
-        share_label: t(lang, "share").to_owned(),
-        share_help: t(lang, "share_help").to_owned(),
-        recipient_label: t(lang, "recipient").to_owned(),
+        print_label: t(lang, Text::Print).to_owned(),
+        arrangement_label: t(lang, Text::Arrangement).to_owned(),
+        share_label: t(lang, Text::Share).to_owned(),
+        share_help: t(lang, Text::ShareHelp).to_owned(),
+        recipient_label: t(lang, Text::Recipient).to_owned(),
     }
     .render()
 }
@@ -203,21 +203,21 @@ pub fn matter(chrome: &Chrome, detail: &MatterDetail) -> Rendered {
     let view = &detail.matter;
     MatterPage {
         base: chrome.base(),
-        back_label: t(lang, "back").to_owned(),
+        back_label: t(lang, Text::Back).to_owned(),
         description: view.description.clone(),
         organisation: detail.organisation.clone(),
         case_ref: view.case_ref.clone(),
-        outstanding_label: t(lang, "outstanding").to_owned(),
-        overdue_label: t(lang, "overdue").to_owned(),
-        next_label: t(lang, "next_due").to_owned(),
+        outstanding_label: t(lang, Text::Outstanding).to_owned(),
+        overdue_label: t(lang, Text::Overdue).to_owned(),
+        next_label: t(lang, Text::NextDue).to_owned(),
         outstanding: money(view.outstanding_cents),
         overdue: money(view.overdue_cents),
         next_due: view.next_due.map_or_else(
-            || t(lang, "none_due").to_owned(),
+            || t(lang, Text::NoneDue).to_owned(),
             |n| format!("{} · {}", money(n.cents), date(n.date)),
         ),
         warnings: view.warnings.iter().map(|w| w.text(lang)).collect(),
-        timeline_label: t(lang, "timeline").to_owned(),
+        timeline_label: t(lang, Text::Timeline).to_owned(),
         timeline: detail
             .timeline
             .iter()
@@ -226,13 +226,13 @@ pub fn matter(chrome: &Chrome, detail: &MatterDetail) -> Rendered {
                 (l.at.chars().take(10).collect(), label.clone())
             })
             .collect(),
-        contact_label: t(lang, "contact").to_owned(),
+        contact_label: t(lang, Text::Contact).to_owned(),
         contacts: detail
             .contact_options
             .iter()
             .map(|c| format!("{}: {}", c.channel, c.url))
             .collect(),
-        pay_label: t(lang, "how_to_pay").to_owned(),
+        pay_label: t(lang, Text::HowToPay).to_owned(),
         payments: detail
             .payment_demands
             .iter()
@@ -242,7 +242,7 @@ pub fn matter(chrome: &Chrome, detail: &MatterDetail) -> Rendered {
                     line += &format!(" · IBAN {iban}");
                 }
                 if let Some(reference) = &d.payment_reference {
-                    line += &format!(" · {} {reference}", t(lang, "reference"));
+                    line += &format!(" · {} {reference}", t(lang, Text::Reference));
                 }
                 line
             })
@@ -267,9 +267,9 @@ pub fn fetch(chrome: &Chrome, organisations: &[OrganisationDescriptor]) -> Rende
     let lang = chrome.lang;
     FetchPage {
         base: chrome.base(),
-        heading: t(lang, "fetch").to_owned(),
-        help: t(lang, "fetch_help").to_owned(),
-        start_label: t(lang, "start_fetch").to_owned(),
+        heading: t(lang, Text::Fetch).to_owned(),
+        help: t(lang, Text::FetchHelp).to_owned(),
+        start_label: t(lang, Text::StartFetch).to_owned(),
         organisations: organisations
             .iter()
             .map(|o| (o.id.to_string(), o.name.clone()))
@@ -335,10 +335,10 @@ pub fn progress(chrome: &Chrome, organisations: &[Progress], refresh: bool) -> R
     let lang = chrome.lang;
     FetchJobPage {
         base: chrome.base(),
-        heading: t(lang, "progress").to_owned(),
+        heading: t(lang, Text::Progress).to_owned(),
         refresh,
-        login_label: t(lang, "login_at").to_owned(),
-        back_label: t(lang, "back").to_owned(),
+        login_label: t(lang, Text::LoginAt).to_owned(),
+        back_label: t(lang, Text::Back).to_owned(),
         organisations: organisations
             .iter()
             .map(|o| OrgProgress {
@@ -347,11 +347,11 @@ pub fn progress(chrome: &Chrome, organisations: &[Progress], refresh: bool) -> R
                 stage: t(
                     lang,
                     match o.stage {
-                        Stage::Login if o.login_url.is_some() => "stage_login",
-                        Stage::Login | Stage::Fetching => "stage_fetching",
-                        Stage::Verifying => "stage_verifying",
-                        Stage::Done => "stage_done",
-                        Stage::Failed => "stage_failed",
+                        Stage::Login if o.login_url.is_some() => Text::StageLogin,
+                        Stage::Login | Stage::Fetching => Text::StageFetching,
+                        Stage::Verifying => Text::StageVerifying,
+                        Stage::Done => Text::StageDone,
+                        Stage::Failed => Text::StageFailed,
                     },
                 )
                 .to_owned(),
@@ -413,29 +413,29 @@ pub fn settings(
     let lang = chrome.lang;
     SettingsPage {
         base: chrome.base(),
-        heading: t(lang, "scheme").to_owned(),
-        back_label: t(lang, "back").to_owned(),
+        heading: t(lang, Text::Scheme).to_owned(),
+        back_label: t(lang, Text::Back).to_owned(),
         organisations: organisations
             .iter()
             .map(|o| (o.name.clone(), o.id.to_string(), pod_core::scheme::fingerprints(o)))
             .collect(),
         message: message.map(str::to_owned),
-        passphrase_heading: t(lang, "change_passphrase").to_owned(),
-        current_label: t(lang, "current_passphrase").to_owned(),
-        new_label: t(lang, "new_passphrase").to_owned(),
-        backup_help: t(lang, "backup_help").to_owned(),
-        remove_label: t(lang, "remove").to_owned(),
-        add_label: t(lang, "add_organisation").to_owned(),
-        url_label: t(lang, "organisation_url").to_owned(),
-        check_label: t(lang, "check").to_owned(),
-        confirm_help: t(lang, "confirm_key").to_owned(),
-        pin_label: t(lang, "pin").to_owned(),
+        passphrase_heading: t(lang, Text::ChangePassphrase).to_owned(),
+        current_label: t(lang, Text::CurrentPassphrase).to_owned(),
+        new_label: t(lang, Text::NewPassphrase).to_owned(),
+        backup_help: t(lang, Text::BackupHelp).to_owned(),
+        remove_label: t(lang, Text::Remove).to_owned(),
+        add_label: t(lang, Text::AddOrganisation).to_owned(),
+        url_label: t(lang, Text::OrganisationUrl).to_owned(),
+        check_label: t(lang, Text::Check).to_owned(),
+        confirm_help: t(lang, Text::ConfirmKey).to_owned(),
+        pin_label: t(lang, Text::Pin).to_owned(),
         pending,
-        account_heading: t(lang, "account").to_owned(),
-        export_label: t(lang, "export_pod").to_owned(),
-        delete_help: t(lang, "delete_help").to_owned(),
-        delete_confirm: t(lang, "delete_confirm").to_owned(),
-        delete_label: t(lang, "delete_pod").to_owned(),
+        account_heading: t(lang, Text::Account).to_owned(),
+        export_label: t(lang, Text::ExportPod).to_owned(),
+        delete_help: t(lang, Text::DeleteHelp).to_owned(),
+        delete_confirm: t(lang, Text::DeleteConfirm).to_owned(),
+        delete_label: t(lang, Text::DeletePod).to_owned(),
     }
     .render()
 }
@@ -465,16 +465,16 @@ pub fn print(chrome: &Chrome, overview: &Overview) -> Rendered {
     PrintPage {
         lang_code: code(lang),
         local: chrome.place == crate::Place::Local,
-        title: t(lang, "print").to_owned(),
-        date_label: t(lang, "date").to_owned(),
+        title: t(lang, Text::Print).to_owned(),
+        date_label: t(lang, Text::Date).to_owned(),
         as_of: date(overview.as_of),
-        total_label: t(lang, "total_outstanding").to_owned(),
+        total_label: t(lang, Text::TotalOutstanding).to_owned(),
         total: money(overview.totals.outstanding_cents),
-        overdue_label: t(lang, "overdue").to_owned(),
+        overdue_label: t(lang, Text::Overdue).to_owned(),
         overdue: money(overview.totals.overdue_cents),
-        organisation_label: t(lang, "organisation").to_owned(),
-        description_label: t(lang, "description").to_owned(),
-        outstanding_label: t(lang, "outstanding").to_owned(),
+        organisation_label: t(lang, Text::Organisation).to_owned(),
+        description_label: t(lang, Text::Description).to_owned(),
+        outstanding_label: t(lang, Text::Outstanding).to_owned(),
         rows: overview
             .organisations
             .iter()
@@ -525,21 +525,21 @@ pub fn audit(chrome: &Chrome, log: &[FetchLogEntry], offset: chrono::FixedOffset
     rows.sort_by_key(|e| std::cmp::Reverse(e.finished_at));
     AuditPage {
         base: chrome.base(),
-        heading: t(lang, "audit").to_owned(),
-        help: t(lang, "audit_help").to_owned(),
-        empty: t(lang, "audit_empty").to_owned(),
-        when_label: t(lang, "when").to_owned(),
-        organisation_label: t(lang, "organisation").to_owned(),
-        action_label: t(lang, "action").to_owned(),
-        outcome_label: t(lang, "outcome").to_owned(),
-        back_label: t(lang, "back").to_owned(),
+        heading: t(lang, Text::Audit).to_owned(),
+        help: t(lang, Text::AuditHelp).to_owned(),
+        empty: t(lang, Text::AuditEmpty).to_owned(),
+        when_label: t(lang, Text::When).to_owned(),
+        organisation_label: t(lang, Text::Organisation).to_owned(),
+        action_label: t(lang, Text::Action).to_owned(),
+        outcome_label: t(lang, Text::Outcome).to_owned(),
+        back_label: t(lang, Text::Back).to_owned(),
         rows: rows
             .into_iter()
             .map(|e| AuditRow {
                 when: moment(e.finished_at, offset),
                 organisation: e.name.clone(),
-                action: t(lang, &format!("action_{}", e.action)).to_owned(),
-                outcome: t(lang, if e.outcome == "ok" { "outcome_ok" } else { "outcome_error" }).to_owned(),
+                action: Text::log_action(&e.action).map_or_else(|| e.action.clone(), |action| t(lang, action).to_owned()),
+                outcome: t(lang, if e.outcome == "ok" { Text::OutcomeOk } else { Text::OutcomeError }).to_owned(),
                 message: e.message.clone(),
                 document_sha256: e.document_sha256.clone(),
             })

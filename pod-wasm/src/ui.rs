@@ -62,12 +62,12 @@ impl Pod {
                             let document = latest.get(org)?.document.as_ref()?;
                             pod_core::matter::detail(document, org, index, today)
                         })
-                        .ok_or_else(|| JsError::new(pod_ui::i18n::t(chrome.lang, "no_such_matter")))?;
+                        .ok_or_else(|| JsError::new(pod_ui::i18n::t(chrome.lang, pod_ui::i18n::Text::NoSuchMatter)))?;
                     pod_ui::pages::matter(&chrome, &detail)
                 } else if let Some(id) = other.strip_prefix("/arrangements/") {
                     let saved = RecordId::parse(id)
                         .and_then(|record| session.arrangement(record))
-                        .ok_or_else(|| JsError::new(pod_ui::i18n::t(chrome.lang, "no_such_plan")))?;
+                        .ok_or_else(|| JsError::new(pod_ui::i18n::t(chrome.lang, pod_ui::i18n::Text::NoSuchPlan)))?;
                     pod_ui::arrangement::saved(
                         &chrome,
                         id,
@@ -77,7 +77,7 @@ impl Pod {
                         &organisations(),
                     )
                 } else {
-                    return Err(JsError::new(pod_ui::i18n::t(chrome.lang, "no_such_page")));
+                    return Err(JsError::new(pod_ui::i18n::t(chrome.lang, pod_ui::i18n::Text::NoSuchPage)));
                 }
             }
         };
@@ -179,8 +179,11 @@ pub fn descriptor_to_pin(descriptor: &[u8], jwks: &[u8]) -> Result<String, JsErr
 }
 
 /// One text of the pages in `lang`, for what the app's script says itself (see `pod_ui::i18n`).
+/// A key that is not in the table is an error, never shown as it is; a test checks every key
+/// the app's script names.
 #[wasm_bindgen]
-pub fn text(lang: &str, key: &str) -> String {
+pub fn text(lang: &str, key: &str) -> Result<String, JsError> {
     let lang = if lang == "en" { Lang::En } else { Lang::Nl };
-    pod_ui::i18n::t(lang, key).to_owned()
+    let text: pod_ui::i18n::Text = key.parse().map_err(|e: schemas::text::UnknownText| JsError::new(&e.to_string()))?;
+    Ok(pod_ui::i18n::t(lang, text).to_owned())
 }

@@ -8,6 +8,8 @@
 //! - [`jws`]: the one signing format for our own documents (Ed25519 JWS, detached payload).
 //! - [`protocol`]: the fetch protocol's bodies and signed-answer types, for both sides.
 //! - [`wire_names`]: unit enums by their wire names (`Display`, `FromStr`).
+//! - [`text`]: user-facing text in Dutch and English, where a missing translation does not
+//!   compile (`texts!`, `say!`).
 //!
 //! Every document has a JSON Schema in `schemas/json/`; the tests check both agree.
 
@@ -22,4 +24,5 @@ pub mod jws;
 pub mod lang;
 pub mod protocol;
 pub mod scheme;
+pub mod text;
 pub mod wire_names;

@@ -12,6 +12,7 @@ use schemas::arrangement::{
     ArrangementInput, ArrangementPlan, Explanation, Household, NotAnOffer, Outcome, Payment, ScheduleMonth, Share,
 };
 use schemas::lang::{Lang, format_cents};
+use schemas::say;
 
 pub use norms::Norms;
 pub use parts::{PreparedPart, SavedArrangement, prepare_parts};
@@ -343,16 +344,12 @@ fn schedule(input: &ArrangementInput, weights: &[i64], capacity: i64, pause_mont
     months
 }
 
-fn household_name(household: Household, lang: Lang) -> &'static str {
-    match (household, lang) {
-        (Household::Single, Lang::Nl) => "alleenstaande",
-        (Household::Single, Lang::En) => "single person",
-        (Household::SingleParent, Lang::Nl) => "alleenstaande ouder",
-        (Household::SingleParent, Lang::En) => "single parent",
-        (Household::Couple, Lang::Nl) => "stel",
-        (Household::Couple, Lang::En) => "couple",
-        (Household::CoupleWithChildren, Lang::Nl) => "stel met kinderen",
-        (Household::CoupleWithChildren, Lang::En) => "couple with children",
+fn household_name(household: Household, lang: Lang) -> String {
+    match household {
+        Household::Single => say!(lang, nl: "alleenstaande"; en: "single person"),
+        Household::SingleParent => say!(lang, nl: "alleenstaande ouder"; en: "single parent"),
+        Household::Couple => say!(lang, nl: "stel"; en: "couple"),
+        Household::CoupleWithChildren => say!(lang, nl: "stel met kinderen"; en: "couple with children"),
     }
 }
 
@@ -370,97 +367,62 @@ fn explain(
     short_orgs: &[&str],
 ) -> String {
     let m = |cents: i64| format_cents(cents, lang);
-    let nl = lang == Lang::Nl;
     let mut lines = Vec::new();
-    let aow = if input.aow {
-        if nl { " met AOW-leeftijd" } else { " at AOW age" }
-    } else {
-        ""
-    };
-    lines.push(if nl {
-        format!(
-            "De bijstandsnorm voor een {}{aow} is {} per maand (tabel geldig vanaf {}).",
-            household_name(input.household, lang),
-            m(applied.norm_cents),
-            applied.norm_valid_from
-        )
-    } else {
-        format!(
-            "The welfare norm for a {}{aow} is {} a month (table valid from {}).",
-            household_name(input.household, lang),
-            m(applied.norm_cents),
-            applied.norm_valid_from
-        )
-    });
+    let aow = if input.aow { say!(lang, nl: " met AOW-leeftijd"; en: " at AOW age") } else { String::new() };
+    let household = household_name(input.household, lang);
+    lines.push(say!(lang,
+        nl: "De bijstandsnorm voor een {household}{aow} is {} per maand (tabel geldig vanaf {}).", m(applied.norm_cents), applied.norm_valid_from;
+        en: "The welfare norm for a {household}{aow} is {} a month (table valid from {}).", m(applied.norm_cents), applied.norm_valid_from));
     match input.floor_override_cents {
-        Some(official) => lines.push(if nl {
-            format!(
-                "Je beslagvrije voet is {}: het officiële bedrag dat je opgaf.",
-                m(official)
-            )
-        } else {
-            format!("Your protected floor is {}: the official figure you gave.", m(official))
-        }),
+        Some(official) => lines.push(say!(lang,
+            nl: "Je beslagvrije voet is {}: het officiële bedrag dat je opgaf.", m(official);
+            en: "Your protected floor is {}: the official figure you gave.", m(official))),
         None => {
-            lines.push(if nl {
-                format!(
-                    "Je beslagvrije voet is {}: 95% van je inkomen van {}, maar nooit meer dan het maximum van {}. Dit is een benadering die je beschermt; een officieel bedrag (bijvoorbeeld uit een beslagbrief) gaat voor.",
-                    m(floor), m(input.net_income_cents), m(applied.bvv_max_cents)
-                )
-            } else {
-                format!(
-                    "Your protected floor is {}: 95% of your income of {}, but never more than the maximum of {}. This is a protective approximation; an official figure (for example from a seizure letter) takes precedence.",
-                    m(floor), m(input.net_income_cents), m(applied.bvv_max_cents)
-                )
-            });
+            lines.push(say!(lang,
+                nl: "Je beslagvrije voet is {}: 95% van je inkomen van {}, maar nooit meer dan het maximum van {}. Dit is een benadering die je beschermt; een officieel bedrag (bijvoorbeeld uit een beslagbrief) gaat voor.",
+                    m(floor), m(input.net_income_cents), m(applied.bvv_max_cents);
+                en: "Your protected floor is {}: 95% of your income of {}, but never more than the maximum of {}. This is a protective approximation; an official figure (for example from a seizure letter) takes precedence.",
+                    m(floor), m(input.net_income_cents), m(applied.bvv_max_cents)));
             if applied.bvv_is_fallback {
-                lines.push(if nl {
-                    format!("Er is nog geen maximum beslagvrije voet voor {} gepubliceerd; we gebruiken de nieuwste tabel (vanaf {}).", input.date.format("%Y"), applied.bvv_valid_from)
-                } else {
-                    format!("No maximum protected floor is published for {} yet; we use the newest table (from {}).", input.date.format("%Y"), applied.bvv_valid_from)
-                });
+                let year = input.date.format("%Y");
+                lines.push(say!(lang,
+                    nl: "Er is nog geen maximum beslagvrije voet voor {year} gepubliceerd; we gebruiken de nieuwste tabel (vanaf {}).", applied.bvv_valid_from;
+                    en: "No maximum protected floor is published for {year} yet; we use the newest table (from {}).", applied.bvv_valid_from));
             }
         }
     }
-    lines.push(if nl {
-        format!(
-            "Wat je maandelijks kunt missen: {} inkomen − {} beslagvrije voet − {} lopende inhoudingen = {}. Dit bedrag geldt één keer, voor alle schuldeisers samen.",
-            m(input.net_income_cents), m(floor), m(input.existing_deductions_cents), m(capacity)
-        )
-    } else {
-        format!(
-            "What you can spare each month: {} income − {} protected floor − {} running deductions = {}. It applies once, for all creditors together.",
-            m(input.net_income_cents), m(floor), m(input.existing_deductions_cents), m(capacity)
-        )
-    });
+    lines.push(say!(lang,
+        nl: "Wat je maandelijks kunt missen: {} inkomen − {} beslagvrije voet − {} lopende inhoudingen = {}. Dit bedrag geldt één keer, voor alle schuldeisers samen.",
+            m(input.net_income_cents), m(floor), m(input.existing_deductions_cents), m(capacity);
+        en: "What you can spare each month: {} income − {} protected floor − {} running deductions = {}. It applies once, for all creditors together.",
+            m(input.net_income_cents), m(floor), m(input.existing_deductions_cents), m(capacity)));
     if input.preference_weighting {
-        lines.push(if nl {
-            "Preferente vorderingen tellen dubbel mee bij de verdeling.".to_owned()
-        } else {
-            "Preferent claims count double in the split.".to_owned()
-        });
+        lines.push(say!(lang,
+            nl: "Preferente vorderingen tellen dubbel mee bij de verdeling.";
+            en: "Preferent claims count double in the split."));
     }
-    lines.push(if nl {
-        "Elke organisatie krijgt een deel naar verhouding van wat je haar nog schuldig bent. Termijnen ronden we naar beneden af, de beslagvrije voet naar boven, zodat afronden je nooit onder de beslagvrije voet brengt. De centen die overblijven gaan naar de grootste vordering.".to_owned()
-    } else {
-        "Each organisation gets a share in proportion to what you still owe it. Instalments are rounded down and the floor up, so rounding never takes you below the floor. Cents left over go to the largest claim.".to_owned()
-    });
+    lines.push(say!(lang,
+        nl: "Elke organisatie krijgt een deel naar verhouding van wat je haar nog schuldig bent. Termijnen ronden we naar beneden af, de beslagvrije voet naar boven, zodat afronden je nooit onder de beslagvrije voet brengt. De centen die overblijven gaan naar de grootste vordering.";
+        en: "Each organisation gets a share in proportion to what you still owe it. Instalments are rounded down and the floor up, so rounding never takes you below the floor. Cents left over go to the largest claim."));
     if pause_months > 0 {
-        lines.push(if nl {
-            format!("Je vraagt {pause_months} maanden pauze: dan betaal je niets en komen er geen verhogingen of rente bij. De looptijd wordt daarna zoveel langer; je termijnen worden niet hoger. De pauze telt niet mee voor de maximale looptijd, zodat een pauze je regeling nooit kost. Na de pauze rekenen we opnieuw.")
-        } else {
-            format!("You ask for a pause of {pause_months} months: you pay nothing and no surcharges or interest are added. The term becomes that much longer; your instalments do not go up. The pause does not count against the term cap, so asking for one never costs you the plan. After the pause the plan is recalculated.")
-        });
+        lines.push(say!(lang,
+            nl: "Je vraagt {pause_months} maanden pauze: dan betaal je niets en komen er geen verhogingen of rente bij. De looptijd wordt daarna zoveel langer; je termijnen worden niet hoger. De pauze telt niet mee voor de maximale looptijd, zodat een pauze je regeling nooit kost. Na de pauze rekenen we opnieuw.";
+            en: "You ask for a pause of {pause_months} months: you pay nothing and no surcharges or interest are added. The term becomes that much longer; your instalments do not go up. The pause does not count against the term cap, so asking for one never costs you the plan. After the pause the plan is recalculated."));
     }
-    lines.push(match (outcome, nl) {
-        (Outcome::Plan, true) => format!("Je betaalt {} per maand, {paying_months} maanden lang (binnen de grens van {} maanden).", m(monthly_total), input.term_cap_months),
-        (Outcome::Plan, false) => format!("You pay {} a month for {paying_months} months (within the cap of {} months).", m(monthly_total), input.term_cap_months),
-        (Outcome::OverTermCap, true) => format!("Met {} per maand duurt het {paying_months} maanden, langer dan de grens van {} maanden. We verhogen je termijn niet: vraag om maatwerk of schuldhulp bij je gemeente. De cijfers staan hieronder.", m(monthly_total), input.term_cap_months),
-        (Outcome::OverTermCap, false) => format!("At {} a month it takes {paying_months} months, longer than the cap of {} months. We do not raise your instalment: ask for custom handling or municipal debt help. The figures are below.", m(monthly_total), input.term_cap_months),
-        (Outcome::PauseAndReferral, true) => "Je houdt niets over om af te lossen. Een regeling van € 0 bieden we niet aan: vraag een pauze aan en neem contact op met schuldhulp van je gemeente.".to_owned(),
-        (Outcome::PauseAndReferral, false) => "Nothing is left to pay with. We never offer a €0 plan: ask for a pause and contact your municipality's debt help.".to_owned(),
-        (Outcome::MinShareNotMet, true) => format!("Wat je kunt missen is te weinig om elke organisatie minstens {} per maand te geven (te weinig voor: {}). We verzinnen geen geld: vraag een pauze of hulp van schuldhulpverlening.", m(input.min_share_cents), short_orgs.join(", ")),
-        (Outcome::MinShareNotMet, false) => format!("What you can spare is too little to give each organisation at least {} a month (too little for: {}). We never invent money: ask for a pause or for debt help.", m(input.min_share_cents), short_orgs.join(", ")),
+    let (monthly, cap, min_share, short) = (m(monthly_total), input.term_cap_months, m(input.min_share_cents), short_orgs.join(", "));
+    lines.push(match outcome {
+        Outcome::Plan => say!(lang,
+            nl: "Je betaalt {monthly} per maand, {paying_months} maanden lang (binnen de grens van {cap} maanden).";
+            en: "You pay {monthly} a month for {paying_months} months (within the cap of {cap} months)."),
+        Outcome::OverTermCap => say!(lang,
+            nl: "Met {monthly} per maand duurt het {paying_months} maanden, langer dan de grens van {cap} maanden. We verhogen je termijn niet: vraag om maatwerk of schuldhulp bij je gemeente. De cijfers staan hieronder.";
+            en: "At {monthly} a month it takes {paying_months} months, longer than the cap of {cap} months. We do not raise your instalment: ask for custom handling or municipal debt help. The figures are below."),
+        Outcome::PauseAndReferral => say!(lang,
+            nl: "Je houdt niets over om af te lossen. Een regeling van € 0 bieden we niet aan: vraag een pauze aan en neem contact op met schuldhulp van je gemeente.";
+            en: "Nothing is left to pay with. We never offer a €0 plan: ask for a pause and contact your municipality's debt help."),
+        Outcome::MinShareNotMet => say!(lang,
+            nl: "Wat je kunt missen is te weinig om elke organisatie minstens {min_share} per maand te geven (te weinig voor: {short}). We verzinnen geen geld: vraag een pauze of hulp van schuldhulpverlening.";
+            en: "What you can spare is too little to give each organisation at least {min_share} a month (too little for: {short}). We never invent money: ask for a pause or for debt help."),
     });
     lines.join("\n")
 }

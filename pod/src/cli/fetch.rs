@@ -10,6 +10,7 @@ use std::sync::Arc;
 use fetcher::login::{BrowserLogin, Callback, DevLogin};
 use fetcher::{FetchOptions, Stage};
 use pod::fetching::{FetchOutcome, fetch_and_store};
+use pod_ui::i18n::Text;
 
 use super::admin::{DirArgs, unlock};
 
@@ -102,11 +103,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         async move {
                             let url = url::Url::parse(&format!("http://127.0.0.1{uri}")).ok();
                             let delivered = url.is_some_and(|u| browser.deliver(Callback::from_url(&u)));
-                            let text = if delivered {
-                                "Ingelogd. U kunt dit tabblad sluiten. / Logged in; you can close this tab."
-                            } else {
-                                "Onbekende of verlopen login. / Unknown or expired login."
-                            };
+                            let text = pod_ui::i18n::both(if delivered { Text::LoggedIn } else { Text::LoginUnknown });
                             axum::response::Html(format!("<!doctype html><meta charset=utf-8><p>{text}</p>"))
                         }
                     }),

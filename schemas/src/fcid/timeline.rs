@@ -6,6 +6,7 @@ use chrono::{DateTime, FixedOffset};
 use super::model::{EventKind, Matter};
 use super::wire::DemandKind;
 use crate::lang::{Lang, format_cents};
+use crate::say;
 
 /// What kind of step a timeline entry is, for icons and styling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,68 +61,56 @@ pub fn timeline(matter: &Matter) -> Vec<TimelineEntry> {
         .events
         .iter()
         .map(|event| {
-            let nl = |c: i64| format_cents(c, Lang::Nl);
-            let en = |c: i64| format_cents(c, Lang::En);
-            let (step, amount, label_nl, label_en) = match &event.kind {
-                EventKind::ObligationImposed(o) => {
-                    let what = o
-                        .description
-                        .as_deref()
-                        .or(o.category.as_deref())
-                        .unwrap_or(o.type_code.as_str());
-                    (
-                        Step::Imposed,
-                        Some(o.amount_cents),
-                        format!("Opgelegd: {} ({what})", nl(o.amount_cents)),
-                        format!("Imposed: {} ({what})", en(o.amount_cents)),
-                    )
-                }
-                EventKind::PaymentDemanded(d) => {
-                    let (word_nl, word_en) = match d.kind {
-                        Some(DemandKind::Herinnering) => ("Herinnering", "Reminder"),
-                        Some(DemandKind::Aanmaning) => ("Aanmaning", "Formal notice"),
-                        Some(DemandKind::Aanschrijving) | None => ("Betaalverzoek", "Payment request"),
-                    };
-                    (
-                        Step::PaymentDue,
-                        Some(d.amount_cents),
-                        format!(
-                            "{word_nl}: {} uiterlijk {} betalen",
-                            nl(d.amount_cents),
-                            d.due_date.format("%d-%m-%Y")
-                        ),
-                        format!(
-                            "{word_en}: pay {} by {}",
-                            en(d.amount_cents),
-                            d.due_date.format("%Y-%m-%d")
-                        ),
-                    )
-                }
-                EventKind::PaymentDemandWithdrawn(_) => (
-                    Step::Withdrawn,
-                    None,
-                    "Betaalverzoek ingetrokken".to_owned(),
-                    "Payment request withdrawn".to_owned(),
-                ),
-                EventKind::PaymentProcessed(p) => (
-                    Step::Paid,
-                    Some(p.amount_cents),
-                    format!("Betaling verwerkt: {}", nl(p.amount_cents)),
-                    format!("Payment processed: {}", en(p.amount_cents)),
-                ),
-                EventKind::ObligationRemitted(r) => (
-                    Step::Remitted,
-                    Some(r.amount_cents),
-                    format!("Kwijtgescholden: {}", nl(r.amount_cents)),
-                    format!("Remitted: {}", en(r.amount_cents)),
-                ),
-                EventKind::Unknown { event_type, .. } => (
-                    Step::Other,
-                    None,
-                    format!("Andere gebeurtenis ({event_type})"),
-                    format!("Other event ({event_type})"),
-                ),
+            let (step, amount) = match &event.kind {
+                EventKind::ObligationImposed(o) => (Step::Imposed, Some(o.amount_cents)),
+                EventKind::PaymentDemanded(d) => (Step::PaymentDue, Some(d.amount_cents)),
+                EventKind::PaymentDemandWithdrawn(_) => (Step::Withdrawn, None),
+                EventKind::PaymentProcessed(p) => (Step::Paid, Some(p.amount_cents)),
+                EventKind::ObligationRemitted(r) => (Step::Remitted, Some(r.amount_cents)),
+                EventKind::Unknown { .. } => (Step::Other, None),
             };
+            let label = |lang: Lang| {
+                let money = |cents: i64| format_cents(cents, lang);
+                match &event.kind {
+                    EventKind::ObligationImposed(o) => {
+                        let what = o
+                            .description
+                            .as_deref()
+                            .or(o.category.as_deref())
+                            .unwrap_or(o.type_code.as_str());
+                        let amount = money(o.amount_cents);
+                        say!(lang, nl: "Opgelegd: {amount} ({what})"; en: "Imposed: {amount} ({what})")
+                    }
+                    EventKind::PaymentDemanded(d) => {
+                        let word = match d.kind {
+                            Some(DemandKind::Herinnering) => say!(lang, nl: "Herinnering"; en: "Reminder"),
+                            Some(DemandKind::Aanmaning) => say!(lang, nl: "Aanmaning"; en: "Formal notice"),
+                            Some(DemandKind::Aanschrijving) | None => {
+                                say!(lang, nl: "Betaalverzoek"; en: "Payment request")
+                            }
+                        };
+                        let amount = money(d.amount_cents);
+                        say!(lang,
+                            nl: "{word}: {amount} uiterlijk {} betalen", d.due_date.format("%d-%m-%Y");
+                            en: "{word}: pay {amount} by {}", d.due_date.format("%Y-%m-%d"))
+                    }
+                    EventKind::PaymentDemandWithdrawn(_) => {
+                        say!(lang, nl: "Betaalverzoek ingetrokken"; en: "Payment request withdrawn")
+                    }
+                    EventKind::PaymentProcessed(p) => {
+                        let amount = money(p.amount_cents);
+                        say!(lang, nl: "Betaling verwerkt: {amount}"; en: "Payment processed: {amount}")
+                    }
+                    EventKind::ObligationRemitted(r) => {
+                        let amount = money(r.amount_cents);
+                        say!(lang, nl: "Kwijtgescholden: {amount}"; en: "Remitted: {amount}")
+                    }
+                    EventKind::Unknown { event_type, .. } => {
+                        say!(lang, nl: "Andere gebeurtenis ({event_type})"; en: "Other event ({event_type})")
+                    }
+                }
+            };
+            let (label_nl, label_en) = (label(Lang::Nl), label(Lang::En));
             TimelineEntry {
                 at: event.occurred_at,
                 kenmerk: event.kenmerk.clone(),

@@ -92,7 +92,10 @@ pub async fn oauth_callback(State(app): State<Arc<App>>, uri: axum::http::Uri) -
         (true, Some(job)) => Redirect::to(&format!("/fetch/{}", job.id)).into_response(),
         _ => (
             StatusCode::BAD_REQUEST,
-            Html("<!doctype html><meta charset=utf-8><p>Onbekende of verlopen login. / Unknown or expired login.</p>"),
+            Html(format!(
+                "<!doctype html><meta charset=utf-8><p>{}</p>",
+                pod_ui::i18n::both(pod_ui::i18n::Text::LoginUnknown)
+            )),
         )
             .into_response(),
     }

@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use axum::extract::State;
-use pod_ui::i18n::t;
+use pod_ui::i18n::{Text, t};
 use pod_ui::{Chrome, Place};
 use schemas::lang::Lang;
 use serde::Deserialize;
@@ -131,8 +131,8 @@ pub async fn unlock(
         Ok(()) => Redirect::to("/").into_response(),
         Err(e) => {
             let (status, key) = match e.into_response().status() {
-                StatusCode::TOO_MANY_REQUESTS => (StatusCode::TOO_MANY_REQUESTS, "wait"),
-                status => (status, "wrong_passphrase"),
+                StatusCode::TOO_MANY_REQUESTS => (StatusCode::TOO_MANY_REQUESTS, Text::Wait),
+                status => (status, Text::WrongPassphrase),
             };
             unlock_page(lang, &anonymous, Some(t(lang, key)), status).await
         }

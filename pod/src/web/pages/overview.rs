@@ -5,7 +5,7 @@ use axum::Extension;
 use axum::Form;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use pod_ui::i18n::t;
+use pod_ui::i18n::{Text, t};
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -53,7 +53,7 @@ pub struct ShareForm {
 pub async fn share(citizen: Citizen, Form(form): Form<ShareForm>) -> Response {
     let Citizen { pod, lang, .. } = citizen;
     let Ok(recipient) = form.recipient.trim().parse::<age::x25519::Recipient>() else {
-        return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", t(lang, "bad_recipient")).into_response();
+        return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", t(lang, Text::BadRecipient)).into_response();
     };
     let overview = match crate::overview::of(&pod, chrono::Local::now().date_naive(), chrono::Utc::now()) {
         Ok(overview) => overview,

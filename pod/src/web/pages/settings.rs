@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pod_core::scheme::fingerprints;
-use pod_ui::i18n::t;
+use pod_ui::i18n::{Text, t};
 use pod_ui::pages::PendingOrganisation;
 use serde::Deserialize;
 
@@ -37,9 +37,9 @@ fn settings_page(
     }
 }
 
-/// The settings page with one of the texts' messages.
-fn settings_said(citizen: &Citizen, key: &str, status: StatusCode) -> Response {
-    settings_page(citizen, Some(t(citizen.lang, key).to_owned()), None, status)
+/// The settings page with one of the pages' texts as its message.
+fn settings_said(citizen: &Citizen, text: Text, status: StatusCode) -> Response {
+    settings_page(citizen, Some(t(citizen.lang, text).to_owned()), None, status)
 }
 
 #[derive(Deserialize)]
@@ -64,12 +64,12 @@ pub async fn change_passphrase(
     let pod = citizen.pod.clone();
     let result = tokio::task::spawn_blocking(move || opener.change_passphrase(&pod, &current, &new)).await;
     match result {
-        Ok(Ok(())) => settings_said(&citizen, "passphrase_changed", StatusCode::OK),
+        Ok(Ok(())) => settings_said(&citizen, Text::PassphraseChanged, StatusCode::OK),
         Ok(Err(crate::store::PodError::WeakPassphrase(message) | crate::store::PodError::Unsupported(message))) => {
             settings_page(&citizen, Some(message), None, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Ok(Err(crate::store::PodError::WrongPassphrase)) => {
-            settings_said(&citizen, "wrong_passphrase", StatusCode::UNAUTHORIZED)
+            settings_said(&citizen, Text::WrongPassphrase, StatusCode::UNAUTHORIZED)
         }
         Ok(Err(e)) => ApiError::from(e).into_response(),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
@@ -94,7 +94,7 @@ pub async fn scheme_check(citizen: Citizen, Form(form): Form<SchemeForm>) -> Res
         Err(_) => None,
     };
     let Some((url, descriptor)) = found else {
-        return settings_said(&citizen, "unreachable", StatusCode::UNPROCESSABLE_ENTITY);
+        return settings_said(&citizen, Text::Unreachable, StatusCode::UNPROCESSABLE_ENTITY);
     };
     let pending = PendingOrganisation {
         url: url.to_string(),
@@ -109,13 +109,13 @@ pub async fn scheme_check(citizen: Citizen, Form(form): Form<SchemeForm>) -> Res
 /// citizen compared.
 pub async fn scheme_pin(citizen: Citizen, Form(form): Form<SchemeForm>) -> Response {
     let Ok(url) = url::Url::parse(&form.url) else {
-        return settings_said(&citizen, "unreachable", StatusCode::UNPROCESSABLE_ENTITY);
+        return settings_said(&citizen, Text::Unreachable, StatusCode::UNPROCESSABLE_ENTITY);
     };
     let Ok(descriptor) = crate::scheme::discover(&url).await else {
-        return settings_said(&citizen, "unreachable", StatusCode::UNPROCESSABLE_ENTITY);
+        return settings_said(&citizen, Text::Unreachable, StatusCode::UNPROCESSABLE_ENTITY);
     };
     if fingerprints(&descriptor) != form.fingerprints {
-        return settings_said(&citizen, "key_changed", StatusCode::CONFLICT);
+        return settings_said(&citizen, Text::KeyChanged, StatusCode::CONFLICT);
     }
     let pod = &citizen.pod;
     let result = crate::scheme::load(pod).and_then(|mut scheme| {
@@ -123,7 +123,7 @@ pub async fn scheme_pin(citizen: Citizen, Form(form): Form<SchemeForm>) -> Respo
         crate::scheme::save(pod, &scheme)
     });
     match result {
-        Ok(()) => settings_said(&citizen, "pinned", StatusCode::OK),
+        Ok(()) => settings_said(&citizen, Text::Pinned, StatusCode::OK),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
@@ -136,7 +136,7 @@ pub async fn scheme_remove(citizen: Citizen, Form(form): Form<SchemeForm>) -> Re
         crate::scheme::save(pod, &scheme)
     });
     match result {
-        Ok(()) => settings_said(&citizen, "removed", StatusCode::OK),
+        Ok(()) => settings_said(&citizen, Text::Removed, StatusCode::OK),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
