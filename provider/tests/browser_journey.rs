@@ -359,11 +359,11 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
     let secret = age::secrecy::SecretString::from(after_recovery.to_owned());
     restored.restore(&export_path, &secret).unwrap();
     let unlocked = restored.unlock(&secret).unwrap();
-    let native = unlocked.overview(as_of, chrono::Utc::now()).unwrap();
+    let native = pod::overview::of(&unlocked, as_of, chrono::Utc::now()).unwrap();
     assert_eq!(native.totals.outstanding_cents, expected, "the restored pod shows what the browser showed");
     assert_eq!(native.organisations.len(), 3);
     assert!(native.organisations.iter().all(|o| o.status == pod::overview::DataStatus::Ok));
-    assert_eq!(unlocked.submissions().unwrap().len(), 3, "the submissions came along");
+    assert_eq!(pod::arrangement::submission::all(&unlocked).unwrap().len(), 3, "the submissions came along");
     drop(unlocked);
 
     // Import from the browser: a tampered backup is refused before anything is sent; the real one
