@@ -122,11 +122,13 @@ pub fn open_sled(path: &Path) -> sled::Result<sled::Db> {
     }
 }
 
-/// Opens the database, waiting up to two seconds for its file lock. A `Db` that was just dropped
-/// releases the lock only when sled's flusher thread ends, a moment later; the pod's own process
-/// lock already keeps other processes out, so a held lock here is almost always that moment.
+/// Opens the database, waiting up to ten seconds for its file lock. A `Db` that was just dropped
+/// releases the lock only when sled's background threads let go of its file, after their last
+/// write and fsync; on a busy disk that took over two seconds in CI. The pod's own process lock
+/// already keeps other processes out, so a held lock here is that moment, and waiting costs
+/// nothing otherwise.
 fn open_sled_waiting_for_lock(path: &Path) -> sled::Result<sled::Db> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         match sled::Config::new().path(path).open() {
             Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline => {
