@@ -66,7 +66,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let names: std::collections::HashMap<String, String> =
             orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
         let open_browser = !args.no_browser && args.dev_login.is_none();
-        tokio::spawn(async move {
+        // Printed as it comes; awaited at the end, so no line is lost when the fetch ends first.
+        let printer = tokio::spawn(async move {
             while let Some(progress) = rx.recv().await {
                 let name = names
                     .get(&progress.org)
@@ -114,6 +115,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 result
             }
         };
+        // Every sender is gone with the fetch, so the printer ends once it has printed the rest.
+        let _ = printer.await;
         Ok::<Vec<FetchOutcome>, anyhow::Error>(result)
     })?;
     let mut failed = 0;
