@@ -69,15 +69,34 @@ fn form_of(html: &str) -> (String, Vec<(String, String)>) {
     (action, fields)
 }
 
-/// Plays the browser from the pod's authorization request until the flow comes back to the
-/// pod's redirect URI, typing `login` at the provider's login form. Returns the final URL.
-async fn browse_to_pod(server: &TestServer, pkce: &Pkce, state: &str, login: &str) -> url::Url {
-    let browser = reqwest::Client::builder()
+/// A browser: no redirects followed, cookies kept (the provider's login session lives in one).
+fn new_browser() -> reqwest::Client {
+    reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
         .build()
-        .unwrap();
-    let params = auth_params(pkce, state, "claims:read");
+        .unwrap()
+}
+
+/// Plays the browser from the pod's authorization request until the flow comes back to the
+/// pod's redirect URI, typing `login` at the provider's login form. Returns the final URL.
+async fn browse_to_pod(server: &TestServer, pkce: &Pkce, state: &str, login: &str) -> url::Url {
+    browse(&new_browser(), server, pkce, state, login, &[]).await.0
+}
+
+/// The same in `browser`, with `extra` authorization parameters; also returns how many times
+/// a login form was filled in.
+async fn browse(
+    browser: &reqwest::Client,
+    server: &TestServer,
+    pkce: &Pkce,
+    state: &str,
+    login: &str,
+    extra: &[(&'static str, &'static str)],
+) -> (url::Url, usize) {
+    let mut typed = 0;
+    let mut params = auth_params(pkce, state, "claims:read");
+    params.extend_from_slice(extra);
     let mut response = browser
         .get(format!("{}/authorize", server.url))
         .query(&params)
@@ -90,7 +109,7 @@ async fn browse_to_pod(server: &TestServer, pkce: &Pkce, state: &str, login: &st
             let location = response.headers()["location"].to_str().unwrap().to_owned();
             let next = url::Url::parse(&base).unwrap().join(&location).unwrap();
             if next.as_str().starts_with(REDIRECT) {
-                return next;
+                return (next, typed);
             }
             base = next.as_str().to_owned();
             response = browser.get(next).send().await.unwrap();
@@ -99,6 +118,7 @@ async fn browse_to_pod(server: &TestServer, pkce: &Pkce, state: &str, login: &st
             let html = response.text().await.unwrap();
             let (action, mut fields) = form_of(&html);
             if fields.iter().any(|(name, _)| name == "login") {
+                typed += 1;
                 fields.retain(|(name, _)| name != "login" && name != "password");
                 fields.push(("login".to_owned(), login.to_owned()));
                 fields.push(("password".to_owned(), "anything".to_owned()));
@@ -166,5 +186,100 @@ async fn a_provider_that_names_no_valid_bsn_is_refused() {
     let query: std::collections::HashMap<String, String> = back.query_pairs().into_owned().collect();
     assert_eq!(query["error"], "access_denied");
     assert!(query["error_description"].contains("BSN"), "{query:?}");
+    assert!(!query.contains_key("code"));
+}
+
+/// The query of a URL the flow came back to, as a map.
+fn answer(url: &url::Url) -> std::collections::HashMap<String, String> {
+    url.query_pairs().into_owned().collect()
+}
+
+#[tokio::test]
+async fn prompt_none_rides_the_providers_session_and_says_login_required_without_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, provider) = delegating_server(tmp.path()).await;
+    let (bsn, _) = citizen(0);
+    let browser = new_browser();
+
+    // Without a session at the provider, `prompt=none` comes back as `login_required`, with
+    // the pod's state and this organisation's issuer, and no login form was shown.
+    let (back, typed) = browse(&browser, &server, &pkce(), "s-none", &bsn, &[("prompt", "none")]).await;
+    let query = answer(&back);
+    assert_eq!(query.get("error").map(String::as_str), Some("login_required"), "{query:?}");
+    assert_eq!(query["state"], "s-none");
+    assert_eq!(query["iss"], server.url);
+    assert_eq!(typed, 0);
+
+    // One typed login...
+    let (back, typed) = browse(&browser, &server, &pkce(), "s-first", &bsn, &[]).await;
+    assert!(answer(&back).contains_key("code"), "{back}");
+    assert_eq!(typed, 1);
+
+    // ...then `prompt=none` gets a code with no form, for this organisation's own PKCE.
+    let second = pkce();
+    let (back, typed) = browse(&browser, &server, &second, "s-silent", &bsn, &[("prompt", "none")]).await;
+    let query = answer(&back);
+    assert_eq!(typed, 0, "no login form the second time");
+    assert_eq!(query["state"], "s-silent");
+    let token = exchange(&server, &query["code"], &second.verifier).await;
+    assert_eq!(token.status(), 200);
+
+    // `prompt=login` asks again despite the session, and `max_age=0` does too: both reach the
+    // provider.
+    let (back, typed) = browse(&browser, &server, &pkce(), "s-login", &bsn, &[("prompt", "login")]).await;
+    assert!(answer(&back).contains_key("code"));
+    assert_eq!(typed, 1, "prompt=login shows the provider's form");
+    let (back, typed) = browse(&browser, &server, &pkce(), "s-age", &bsn, &[("max_age", "0")]).await;
+    assert!(answer(&back).contains_key("code"));
+    assert_eq!(typed, 1, "max_age=0 shows the provider's form");
+
+    // The provider counted the same typed logins.
+    let counted: serde_json::Value = reqwest::get(format!("{}/test/logins", provider.issuer))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counted["logins"], 3);
+}
+
+/// Sends an authorization request with one `extra` parameter to a dev-login server, which must
+/// answer at once with a redirect to the pod; that answer's query.
+async fn redirected_answer(
+    server: &TestServer,
+    state: &str,
+    extra: (&'static str, &'static str),
+) -> std::collections::HashMap<String, String> {
+    let pkce = pkce();
+    let mut params = auth_params(&pkce, state, "claims:read");
+    params.push(extra);
+    let response = server
+        .http
+        .get(format!("{}/authorize", server.url))
+        .query(&params)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "{extra:?}");
+    answer(&url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap())
+}
+
+#[tokio::test]
+async fn unknown_prompts_and_bad_max_ages_are_refused_back_to_the_pod() {
+    let server = TestServer::start().await;
+    for (name, value) in [("prompt", "consent"), ("prompt", "none login"), ("max_age", "-1"), ("max_age", "soon")] {
+        let query = redirected_answer(&server, "s-bad", (name, value)).await;
+        assert_eq!(query["error"], "invalid_request", "{name}={value}");
+        assert_eq!(query["state"], "s-bad");
+    }
+}
+
+#[tokio::test]
+async fn the_dev_login_keeps_no_session_so_prompt_none_is_login_required() {
+    let server = TestServer::start().await;
+    let query = redirected_answer(&server, "s-dev", ("prompt", "none")).await;
+    assert_eq!(query["error"], "login_required");
+    assert_eq!(query["state"], "s-dev");
+    assert_eq!(query["iss"], server.url);
     assert!(!query.contains_key("code"));
 }

@@ -14,8 +14,8 @@ use crate::ratelimit::Limited;
 use crate::response::html_page;
 use crate::state::AppState;
 
-use super::grants::ValidRequest;
-use super::request::{AuthorizeParams, ErrorPage, issue_code, refusal, validate};
+use super::grants::{Prompt, ValidRequest};
+use super::request::{AuthorizeError, AuthorizeParams, ErrorPage, issue_code, refusal, validate};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -35,6 +35,19 @@ pub async fn authorize_get(State(state): State<AppState>, Query(params): Query<A
     };
     if let Some(upstream) = &state.upstream {
         return crate::upstream::login::start(&state, upstream, request).await;
+    }
+    // The dev login keeps no session, so it can never log a citizen in without its form.
+    if request.prompt == Some(Prompt::None) {
+        return refusal(
+            &state,
+            AuthorizeError::Redirect {
+                redirect_uri: request.redirect_uri,
+                response_mode: request.response_mode,
+                state: Some(request.state),
+                error: "login_required",
+                description: "this organisation's test login keeps no session; log in with its form".to_owned(),
+            },
+        );
     }
     login_page(&state, &request, "", None, StatusCode::OK)
 }
@@ -145,7 +158,7 @@ pub async fn authorize_post(
         );
     }
     state.lockout.succeeded(&subject);
-    issue_code(&state, request, bsn)
+    issue_code(&state, request, bsn).await
 }
 
 /// The login page for a citizen whose login is locked for `wait` after too many wrong PINs.

@@ -65,4 +65,30 @@ pub struct ValidRequest {
     pub code_challenge: String,
     /// Where the answer's parameters go.
     pub response_mode: ResponseMode,
+    /// OpenID Connect `prompt`, passed on to the upstream provider.
+    pub prompt: Option<Prompt>,
+    /// OpenID Connect `max_age` in seconds, passed on to the upstream provider.
+    pub max_age: Option<u64>,
 }
+
+/// The OpenID Connect `prompt` values this server understands (OIDC Core §3.1.2.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prompt {
+    /// Show no login: answer `login_required` unless the citizen is already logged in upstream.
+    None,
+    /// Ask the citizen to log in again, even with a session upstream.
+    Login,
+}
+
+impl Prompt {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Prompt::None => "none",
+            Prompt::Login => "login",
+        }
+    }
+}
+
+/// The longest `max_age` accepted: a year, far past any login session.
+pub const MAX_AGE_LIMIT_SECONDS: u64 = 366 * 24 * 3600;

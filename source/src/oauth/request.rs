@@ -14,7 +14,7 @@ use url::Url;
 use crate::response::html_page;
 use crate::state::AppState;
 
-use super::grants::{CODE_LIFETIME_SECONDS, IssuedCode, ResponseMode, SCOPES, ValidRequest};
+use super::grants::{CODE_LIFETIME_SECONDS, IssuedCode, MAX_AGE_LIMIT_SECONDS, Prompt, ResponseMode, SCOPES, ValidRequest};
 
 /// The authorization request, from the query (GET) or the login form's hidden fields (POST).
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -27,6 +27,8 @@ pub struct AuthorizeParams {
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
     response_mode: Option<String>,
+    prompt: Option<String>,
+    max_age: Option<String>,
 }
 
 
@@ -171,6 +173,27 @@ pub fn validate(state: &AppState, params: &AuthorizeParams) -> Result<ValidReque
             "scope must be claims:read and/or arrangement:submit",
         ));
     }
+    let prompt = match params.prompt.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("none") => Some(Prompt::None),
+        Some("login") => Some(Prompt::Login),
+        Some(_) => {
+            return Err(refuse(
+                "invalid_request",
+                "prompt must be none or login, on its own",
+            ));
+        }
+    };
+    let max_age = match params.max_age.as_deref() {
+        None => None,
+        Some(value) => Some(
+            value
+                .parse::<u64>()
+                .ok()
+                .filter(|seconds| *seconds <= MAX_AGE_LIMIT_SECONDS)
+                .ok_or_else(|| refuse("invalid_request", "max_age must be a whole number of seconds, at most a year"))?,
+        ),
+    };
     Ok(ValidRequest {
         client_id,
         redirect_uri,
@@ -178,6 +201,8 @@ pub fn validate(state: &AppState, params: &AuthorizeParams) -> Result<ValidReque
         scope: scopes.join(" "),
         code_challenge,
         response_mode,
+        prompt,
+        max_age,
     })
 }
 
@@ -219,8 +244,20 @@ pub struct ErrorPage {
     pub message: String,
 }
 
-/// Issues a code for an authenticated citizen and sends the browser back to the client.
-pub fn issue_code(state: &AppState, request: ValidRequest, bsn: Bsn) -> Response {
+/// Issues a code for an authenticated citizen and sends the browser back to the client. The
+/// audit log gets one `login` line per code, so an organisation can count the logins it saw.
+pub async fn issue_code(state: &AppState, request: ValidRequest, bsn: Bsn) -> Response {
+    let subject = state.subject_hash(&bsn);
+    state
+        .audit
+        .record(&crate::audit::AuditEvent {
+            time: state.now().to_rfc3339(),
+            event: "login",
+            client_id: Some(&request.client_id),
+            subject: Some(&subject),
+            outcome: "ok",
+        })
+        .await;
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let code = B64.encode(bytes);

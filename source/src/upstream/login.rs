@@ -25,11 +25,18 @@ pub async fn start(state: &AppState, upstream: &Upstream, request: ValidRequest)
     let client = BasicClient::new(ClientId::new(upstream.settings.client_id.clone()))
         .set_auth_uri(upstream.authorization_endpoint.clone())
         .set_redirect_uri(upstream.redirect_uri.clone());
-    let (url, csrf) = client
+    let mut authorization = client
         .authorize_url(CsrfToken::new_random)
         .add_scope(Scope::new("openid".to_owned()))
-        .set_pkce_challenge(challenge)
-        .url();
+        .set_pkce_challenge(challenge);
+    // The pod's wishes about the login session go to the provider that keeps it.
+    if let Some(prompt) = request.prompt {
+        authorization = authorization.add_extra_param("prompt", prompt.as_str());
+    }
+    if let Some(max_age) = request.max_age {
+        authorization = authorization.add_extra_param("max_age", max_age.to_string());
+    }
+    let (url, csrf) = authorization.url();
     let mut browser = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut browser);
     let browser: String = hex::encode(browser);
@@ -131,15 +138,34 @@ pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(p
             },
         )
     };
-    if let Some(error) = params.error {
-        return deny(format!("the login provider answered {error}"));
-    }
     if params
         .iss
         .as_deref()
         .is_some_and(|iss| iss.trim_end_matches('/') != upstream.issuer)
     {
         return deny("the login answer came from another provider (iss mismatch)".to_owned());
+    }
+    if let Some(error) = params.error {
+        // The two answers to `prompt=none` that mean "show the login" go back as themselves, so
+        // the pod can show this organisation's login and go on (OIDC Core §3.1.2.6).
+        let passed_on = match error.as_str() {
+            "login_required" => Some("login_required"),
+            "interaction_required" => Some("interaction_required"),
+            _ => None,
+        };
+        return match passed_on {
+            Some(code) => refusal(
+                &state,
+                AuthorizeError::Redirect {
+                    redirect_uri: pending.request.redirect_uri.clone(),
+                    response_mode: pending.request.response_mode,
+                    state: Some(pending.request.state.clone()),
+                    error: code,
+                    description: "the login provider has no session for you; log in".to_owned(),
+                },
+            ),
+            None => deny(format!("the login provider answered {error}")),
+        };
     }
     let Some(code) = params.code else {
         return deny("the login provider sent no code".to_owned());
@@ -154,7 +180,7 @@ pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(p
                 ));
             }
             state.lockout.succeeded(&subject);
-            issue_code(&state, pending.request, bsn)
+            issue_code(&state, pending.request, bsn).await
         }
         Err(e) => {
             tracing::warn!(error = %e, "upstream login failed");
