@@ -42,16 +42,7 @@ async fn the_demo_end_to_end() {
     let (_driver, client) = start_browser().await;
     let (bsn, pin) = source::demo_data::citizen(seed, 0);
 
-    client.goto(&url).await.unwrap();
-    client
-        .find(Locator::Id("passphrase"))
-        .await
-        .unwrap()
-        .send_keys("betaalpod demo 2026")
-        .await
-        .unwrap();
-    click(&client, Locator::Css("main button[type=submit]")).await;
-    wait_for_text(&client, "Totaal nog te betalen").await;
+    unlock_pod(&client, &url, "betaalpod demo 2026").await;
     client.goto(&format!("{url}/fetch")).await.unwrap();
     click(&client, Locator::Css("main button[type=submit]")).await;
     log_in_as(&client, &url, 3, &bsn.to_string(), &pin).await;
@@ -108,7 +99,7 @@ async fn the_demo_end_to_end() {
     click(&client, Locator::Css("form[action='/arrangement'] button[type=submit]")).await;
     wait_for_text(&client, "2 maanden pauze").await;
     let plan_url = save_and_submit(&client).await;
-    log_in_as(&client, &url, 3, &bsn.to_string(), &pin).await;
+    log_in_through_links(&client, &url, 3, &bsn.to_string(), &pin).await;
     client.goto(&plan_url).await.unwrap();
     let text = wait_for_text(&client, "ontvangen").await;
     assert_eq!(text.matches("ontvangen").count(), 3, "three receipts: {text}");

@@ -125,39 +125,137 @@ pub fn fetch_each<'a, 'r: 'a, D: LoginDriver>(
     options: &'a FetchOptions,
     progress: Option<UnboundedSender<Progress>>,
 ) -> impl futures_util::Stream<Item = (usize, Result<FetchedDocument, FetchError>)> + 'a {
-    let http = http_client(options);
+    let hops = Hops {
+        request,
+        driver,
+        options,
+        http: http_client(options),
+        progress,
+        chain: None,
+    };
     orgs.iter()
         .enumerate()
-        .map(move |(index, org)| {
-            let http = http.clone();
-            let progress = progress.clone();
-            async move {
-                let report = move |org: &str, stage: Stage| {
-                    if let Some(sender) = &progress {
-                        let _ = sender.send(Progress {
-                            org: org.to_owned(),
-                            stage,
-                        });
-                    }
-                };
-                let result = fetch_one(request, org, driver, options, &http, &report)
-                    .await
-                    .map_err(|problem| FetchError {
-                        org: org.id.to_string(),
-                        name: org.name.clone(),
-                        problem,
-                    });
-                match &result {
-                    Ok(_) => report(org.id.as_str(), Stage::Done),
-                    Err(error) => {
-                        tracing::warn!(org = %org.id, error = %error, "fetch failed");
-                        report(org.id.as_str(), Stage::Failed(error.to_string()));
-                    }
-                }
-                (index, result)
-            }
-        })
+        .map(move |(index, org)| hops.run(index, org))
         .collect::<futures_util::stream::FuturesUnordered<_>>()
+}
+
+/// Fetches from the organisations one after another, as one chain of logins through the
+/// citizen's login provider: after the first login succeeds, every next organisation is asked
+/// to log the citizen in without a login page (`prompt=none`), riding the provider's session.
+/// Where an organisation answers that it needs the citizen (`login_required`,
+/// `interaction_required`), its login is shown as usual, and the chain goes on. Each result is
+/// yielded as soon as its organisation is done, before the next login starts.
+pub fn fetch_in_turn<'a, 'r: 'a, D: LoginDriver>(
+    request: &'a CitizenRequest<'r>,
+    orgs: &'a [Organisation],
+    driver: &'a D,
+    options: &'a FetchOptions,
+    progress: Option<UnboundedSender<Progress>>,
+) -> impl futures_util::Stream<Item = (usize, Result<FetchedDocument, FetchError>)> + 'a {
+    use futures_util::StreamExt as _;
+    let hops = Hops {
+        request,
+        driver,
+        options,
+        http: http_client(options),
+        progress,
+        chain: Some(std::sync::Arc::new(Chain::default())),
+    };
+    futures_util::stream::iter(orgs.iter().enumerate()).then(move |(index, org)| hops.run(index, org))
+}
+
+/// What every organisation's part of one fetch shares.
+struct Hops<'a, 'r, D> {
+    request: &'a CitizenRequest<'r>,
+    driver: &'a D,
+    options: &'a FetchOptions,
+    http: reqwest::Client,
+    progress: Option<UnboundedSender<Progress>>,
+    chain: Option<std::sync::Arc<Chain>>,
+}
+
+impl<'a, 'r, D: LoginDriver> Hops<'a, 'r, D> {
+    /// Organisation `org` (at `index`)'s part, owning what it needs.
+    fn run(&self, index: usize, org: &'a Organisation) -> impl Future<Output = (usize, Result<FetchedDocument, FetchError>)> + use<'a, 'r, D> {
+        let hop = Hop {
+            request: self.request,
+            org,
+            driver: self.driver,
+            options: self.options,
+            http: self.http.clone(),
+            progress: self.progress.clone(),
+            chain: self.chain.clone(),
+        };
+        async move { (index, hop.run().await) }
+    }
+}
+
+/// What a chain of logins knows: whether the citizen has logged in at the provider yet.
+#[derive(Debug, Default)]
+pub(crate) struct Chain {
+    signed_in: std::sync::atomic::AtomicBool,
+}
+
+impl Chain {
+    fn signed_in(&self) -> bool {
+        self.signed_in.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn logged_in(&self) {
+        self.signed_in.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// One organisation's part of a fetch, with its progress reports.
+struct Hop<'a, 'r, D> {
+    request: &'a CitizenRequest<'r>,
+    org: &'a Organisation,
+    driver: &'a D,
+    options: &'a FetchOptions,
+    http: reqwest::Client,
+    progress: Option<UnboundedSender<Progress>>,
+    chain: Option<std::sync::Arc<Chain>>,
+}
+
+impl<D: LoginDriver> Hop<'_, '_, D> {
+    async fn run(self) -> Result<FetchedDocument, FetchError> {
+        let progress = self.progress;
+        let report = move |org: &str, stage: Stage| {
+            if let Some(sender) = &progress {
+                let _ = sender.send(Progress {
+                    org: org.to_owned(),
+                    stage,
+                });
+            }
+        };
+        let org = self.org;
+        let login = Login {
+            driver: self.driver,
+            chain: self.chain.as_deref(),
+        };
+        let result = fetch_one(self.request, org, &login, self.options, &self.http, &report)
+            .await
+            .map_err(|problem| FetchError {
+                org: org.id.to_string(),
+                name: org.name.clone(),
+                problem,
+            });
+        match &result {
+            Ok(_) => report(org.id.as_str(), Stage::Done),
+            Err(error) => {
+                tracing::warn!(org = %org.id, error = %error, "fetch failed");
+                report(org.id.as_str(), Stage::Failed(error.to_string()));
+            }
+        }
+        result
+    }
+}
+
+/// How a hop logs in: through the driver, and, in a chain, without a login page once the
+/// citizen has logged in at the provider.
+pub(crate) struct Login<'a, D> {
+    pub(crate) driver: &'a D,
+    pub(crate) chain: Option<&'a Chain>,
 }
 
 /// The HTTP client for talking to organisations: no redirects followed.
@@ -175,7 +273,7 @@ pub(crate) fn http_client(options: &FetchOptions) -> reqwest::Client {
 pub(crate) async fn authorize<D: LoginDriver>(
     org: &Organisation,
     scope: &str,
-    driver: &D,
+    login: &Login<'_, D>,
     options: &FetchOptions,
     http: &reqwest::Client,
     report: &(impl Fn(&str, Stage) + Sync),
@@ -185,21 +283,36 @@ pub(crate) async fn authorize<D: LoginDriver>(
         .set_auth_uri(AuthUrl::from_url(org.authorization_endpoint.clone()))
         .set_token_uri(TokenUrl::from_url(org.token_endpoint.clone()))
         .set_redirect_uri(RedirectUrl::from_url(options.redirect_uri.clone()));
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (authorization_url, state) = client
-        .authorize_url(CsrfToken::new_random)
-        .add_scope(Scope::new(scope.to_owned()))
-        .set_pkce_challenge(challenge)
-        .url();
-    report(org.id.as_str(), Stage::WaitingForLogin(authorization_url.clone()));
-    let callback = tokio::time::timeout(options.login_timeout, driver.login(org, authorization_url))
-        .await
-        .map_err(|_| Problem::LoginCancelled("no login within the time allowed".to_owned()))?
-        .map_err(|e| match e {
-            crate::login::LoginError::Unreachable(detail) => Problem::Network(detail),
-            crate::login::LoginError::Cancelled(detail) => Problem::LoginCancelled(detail),
-        })?;
+    // Each request has its own state and verifier, so no answer can count for another request,
+    // not even the silent request it replaces.
+    let ask = |without_login_page: bool| {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state) = client
+            .authorize_url(CsrfToken::new_random)
+            .add_scope(Scope::new(scope.to_owned()))
+            .set_pkce_challenge(challenge)
+            .url();
+        let url = if without_login_page {
+            pod_core::authorization::without_login_page(&url)
+        } else {
+            url
+        };
+        async move {
+            let callback = log_in(org, login.driver, url, options, report).await?;
+            Ok::<_, Problem>((callback, state, verifier))
+        }
+    };
+    let silent = login.chain.is_some_and(Chain::signed_in);
+    let (mut callback, mut state, mut verifier) = ask(silent).await?;
+    if silent && pod_core::authorization::asks_for_login(&callback, state.secret(), org) {
+        // No session at the provider for this organisation: its own login, as usual.
+        tracing::info!(org = %org.id, "no login session for this organisation; showing its login");
+        (callback, state, verifier) = ask(false).await?;
+    }
     let code = pod_core::authorization::check_callback(&callback, state.secret(), org)?;
+    if let Some(chain) = login.chain {
+        chain.logged_in();
+    }
     report(org.id.as_str(), Stage::Fetching);
     let token_http = bounded_http::TokenHttp(http);
     let exchange = client
@@ -216,15 +329,33 @@ pub(crate) async fn authorize<D: LoginDriver>(
     Ok(token.access_token().secret().clone())
 }
 
+/// Sends the citizen to `url` through the driver, within the login time; what came back.
+async fn log_in<D: LoginDriver>(
+    org: &Organisation,
+    driver: &D,
+    url: Url,
+    options: &FetchOptions,
+    report: &(impl Fn(&str, Stage) + Sync),
+) -> Result<crate::login::Callback, Problem> {
+    report(org.id.as_str(), Stage::WaitingForLogin(url.clone()));
+    tokio::time::timeout(options.login_timeout, driver.login(org, url))
+        .await
+        .map_err(|_| Problem::LoginCancelled("no login within the time allowed".to_owned()))?
+        .map_err(|e| match e {
+            crate::login::LoginError::Unreachable(detail) => Problem::Network(detail),
+            crate::login::LoginError::Cancelled(detail) => Problem::LoginCancelled(detail),
+        })
+}
+
 async fn fetch_one<D: LoginDriver>(
     request: &CitizenRequest<'_>,
     org: &Organisation,
-    driver: &D,
+    login: &Login<'_, D>,
     options: &FetchOptions,
     http: &reqwest::Client,
     report: &(impl Fn(&str, Stage) + Sync),
 ) -> Result<FetchedDocument, Problem> {
-    let token = authorize(org, "claims:read", driver, options, http, report).await?;
+    let token = authorize(org, "claims:read", login, options, http, report).await?;
     let mut nonce = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let nonce = B64.encode(nonce);

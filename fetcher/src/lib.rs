@@ -20,5 +20,5 @@ mod request;
 pub mod submit;
 
 pub use error::{FetchError, Problem};
-pub use fetch::{FetchOptions, FetchedDocument, Organisation, Progress, Stage, fetch_all, fetch_each, stored_document};
+pub use fetch::{FetchOptions, FetchedDocument, Organisation, Progress, Stage, fetch_all, fetch_each, fetch_in_turn, stored_document};
 pub use request::CitizenRequest;

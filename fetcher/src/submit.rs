@@ -7,7 +7,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use bounded_http as body;
 use crate::error::{FetchError, Problem};
-use crate::fetch::{FetchOptions, Organisation, Progress, Stage, authorize, http_client, read_problem};
+use crate::fetch::{FetchOptions, Organisation, Progress, Stage, Login, authorize, http_client, read_problem};
 use crate::login::LoginDriver;
 
 pub use pod_core::answer::{RECEIPT_TYP, STATUS_TYP};
@@ -59,7 +59,7 @@ pub async fn submit_parts<D: LoginDriver>(
         let (http, report) = (&http, &report);
         async move {
             let result = async {
-                let token = authorize(org, "arrangement:submit", driver, options, http, report).await?;
+                let token = authorize(org, "arrangement:submit", &Login { driver, chain: None }, options, http, report).await?;
                 let send = http
                     .post(org.arrangements_endpoint.clone())
                     .bearer_auth(&token)
@@ -117,7 +117,7 @@ pub async fn check_status<D: LoginDriver>(
         let (http, report) = (&http, &report);
         async move {
             let result = async {
-                let token = authorize(org, "arrangement:submit", driver, options, http, report).await?;
+                let token = authorize(org, "arrangement:submit", &Login { driver, chain: None }, options, http, report).await?;
                 let url = format!(
                     "{}/{receipt_id}",
                     org.arrangements_endpoint.as_str().trim_end_matches('/')

@@ -89,6 +89,28 @@ pub fn check_callback(callback: &Callback, state: &str, org: &OrganisationDescri
         .ok_or_else(|| Problem::LoginCancelled("no code in the answer".to_owned()))
 }
 
+/// The answers to `prompt=none` that mean "this login needs the citizen" (OIDC Core §3.1.2.6).
+const NEEDS_THE_CITIZEN: [&str; 2] = ["login_required", "interaction_required"];
+
+/// `url` asking the organisation to log the citizen in without a login page (`prompt=none`):
+/// for the next organisation in a chain of logins through the same login provider.
+pub fn without_login_page(url: &Url) -> Url {
+    let mut url = url.clone();
+    url.query_pairs_mut().append_pair("prompt", "none");
+    url
+}
+
+/// Whether `callback` is the organisation's own answer (our state, its `iss`) that it cannot log
+/// the citizen in without a login page. Then the chain shows the organisation's login; any
+/// other error stays an error, and a forged one a mix-up.
+pub fn asks_for_login(callback: &Callback, state: &str, org: &OrganisationDescriptor) -> bool {
+    callback
+        .error
+        .as_deref()
+        .is_some_and(|error| NEEDS_THE_CITIZEN.contains(&error))
+        && matches!(check_callback(callback, state, org), Err(Problem::LoginCancelled(_)))
+}
+
 /// A login under way: the URL to send the citizen to, and what checks and redeems the answer.
 /// State and verifier stay in memory (in a browser tab: that tab's memory), which binds the
 /// login to the place that started it.
@@ -211,6 +233,25 @@ mod tests {
         }
         assert_eq!(check(&format!("code=c&state=s1&iss={iss}")).unwrap(), "c");
         assert!(matches!(check(&format!("state=s1&iss={iss}")), Err(Problem::LoginCancelled(_))), "no code");
+    }
+
+    #[test]
+    fn only_the_organisations_own_login_required_asks_for_its_login() {
+        let org = OrganisationDescriptor::from_json(include_bytes!(
+            "../../schemas/tests/fixtures/documents/descriptor/valid-pinned-keys.json"
+        ))
+        .unwrap();
+        let iss = "https%3A%2F%2Fbetaalpod.duo.example";
+        let asks = |params: &str| asks_for_login(&Callback::from_params(params), "s1", &org);
+        assert!(asks(&format!("error=login_required&state=s1&iss={iss}")));
+        assert!(asks(&format!("error=interaction_required&state=s1&iss={iss}")));
+        assert!(!asks(&format!("error=access_denied&state=s1&iss={iss}")), "a refusal is not a login");
+        assert!(!asks(&format!("error=login_required&state=other&iss={iss}")), "another hop's state");
+        assert!(!asks("error=login_required&state=s1&iss=https%3A%2F%2Fevil.example"), "another issuer");
+        assert!(!asks(&format!("code=c&state=s1&iss={iss}")));
+
+        let url = Url::parse("https://org.example/authorize?state=s1").unwrap();
+        assert_eq!(without_login_page(&url).as_str(), "https://org.example/authorize?state=s1&prompt=none");
     }
 
     #[test]

@@ -45,6 +45,8 @@ schemas::texts! {
         ),
         StartFetch = "start_fetch" => ("Ophalen", "Fetch"),
         LoginAt = "login_at" => ("Inloggen bij", "Log in at"),
+        NextLogin = "next_login" => ("U gaat nu verder naar", "Now going on to"),
+        FetchInTurnNote = "fetch_in_turn_note" => ("U logt één keer in. Daarna halen we uw gegevens op bij de ene organisatie na de andere.", "You log in once. Then we collect your data from one organisation after the other."),
         Progress = "progress" => ("Voortgang", "Progress"),
         StageLogin = "stage_login" => ("wacht op inloggen", "waiting for login"),
         StageFetching = "stage_fetching" => ("ophalen", "fetching"),

@@ -322,21 +322,47 @@ struct OrgProgress {
 struct FetchJobPage {
     base: Base,
     heading: String,
-    refresh: bool,
+    next: Next,
+    next_label: String,
+    continue_label: String,
+    note: Option<String>,
     login_label: String,
     back_label: String,
     organisations: Vec<OrgProgress>,
 }
 
+/// Where the progress page goes next, by itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Nowhere: the browser app renders it again on every step, and a finished job stays.
+    Stay,
+    /// Reloads itself in a moment (`pod serve`, which has no script, while a job runs).
+    Reload,
+    /// Goes on at once to this organisation's login: a chain of logins in one tab.
+    Login {
+        /// The organisation's name.
+        organisation: String,
+        /// Its authorization request.
+        url: String,
+    },
+    /// Goes on at once to this page of the pod (the job's own page, after a login's answer:
+    /// the pod's cookies are `SameSite=Strict`, so only a navigation that starts on the pod's
+    /// own page carries them).
+    Page(String),
+}
+
 /// The progress of a fetch (or a submission or status check), one line per organisation with
-/// its login link while it waits. `refresh` makes the page reload itself (`pod serve`, which
-/// has no script); the browser app renders it again on every step instead.
-pub fn progress(chrome: &Chrome, organisations: &[Progress], refresh: bool) -> Rendered {
+/// its login link while it waits, and where the page goes next.
+pub fn progress(chrome: &Chrome, organisations: &[Progress], next: Next) -> Rendered {
     let lang = chrome.lang;
+    let in_turn = matches!(next, Next::Login { .. });
     FetchJobPage {
         base: chrome.base(),
         heading: t(lang, Text::Progress).to_owned(),
-        refresh,
+        next,
+        next_label: t(lang, Text::NextLogin).to_owned(),
+        continue_label: t(lang, Text::Continue).to_owned(),
+        note: in_turn.then(|| t(lang, Text::FetchInTurnNote).to_owned()),
         login_label: t(lang, Text::LoginAt).to_owned(),
         back_label: t(lang, Text::Back).to_owned(),
         organisations: organisations
@@ -574,7 +600,7 @@ mod tests {
             message: Some(SCRIPT.to_owned()),
         };
         for place in [Place::Local, Place::Browser] {
-            let html = progress(&chrome(place), std::slice::from_ref(&line), false).unwrap();
+            let html = progress(&chrome(place), std::slice::from_ref(&line), Next::Stay).unwrap();
             assert!(!html.contains("<script>alert") && !html.contains("<img src=x"), "{html}");
             assert!(html.contains("&#60;script&#62;alert(1)"), "{html}");
         }

@@ -154,7 +154,7 @@ impl Pod {
 pub fn render_progress(lang: &str, organisations: &str) -> Result<String, JsError> {
     let organisations: Vec<pod_ui::pages::Progress> =
         serde_json::from_str(organisations).map_err(|e| JsError::new(&e.to_string()))?;
-    rendered(pod_ui::pages::progress(&chrome(lang, true), &organisations, false))
+    rendered(pod_ui::pages::progress(&chrome(lang, true), &organisations, pod_ui::pages::Next::Stay))
 }
 
 /// The first page of a provider's app: log in, sign up, recover, move a pod here.

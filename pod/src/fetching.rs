@@ -23,8 +23,8 @@ pub struct FetchOutcome {
     pub result: Result<RecordId, String>,
 }
 
-/// Runs one citizen fetch against `orgs` and stores what came back. Only callable with an
-/// unlocked pod, which is the citizen's session.
+/// Runs one citizen fetch against `orgs`, every organisation at once, and stores what came back.
+/// Only callable with an unlocked pod, which is the citizen's session.
 ///
 /// Each organisation's document and its transparency-log entry are stored together, as soon as
 /// they are ready: whatever is ready at the same moment goes into one atomic, durable commit, so
@@ -37,6 +37,37 @@ pub async fn fetch_and_store<D: LoginDriver>(
     options: &FetchOptions,
     progress: Option<UnboundedSender<Progress>>,
 ) -> Result<Vec<FetchOutcome>, PodError> {
+    run(pod, orgs, driver, options, progress, Order::AllAtOnce).await
+}
+
+/// The same as one chain of logins ([`fetcher::fetch_in_turn`]): the organisations one after
+/// another in the citizen's browser, each stored before the next login starts, the citizen
+/// logging in once at their login provider.
+pub async fn fetch_and_store_in_turn<D: LoginDriver>(
+    pod: &UnlockedPod,
+    orgs: &[Organisation],
+    driver: &D,
+    options: &FetchOptions,
+    progress: Option<UnboundedSender<Progress>>,
+) -> Result<Vec<FetchOutcome>, PodError> {
+    run(pod, orgs, driver, options, progress, Order::InTurn).await
+}
+
+/// Whether the organisations' logins run at once or in turn.
+#[derive(Clone, Copy)]
+enum Order {
+    AllAtOnce,
+    InTurn,
+}
+
+async fn run<D: LoginDriver>(
+    pod: &UnlockedPod,
+    orgs: &[Organisation],
+    driver: &D,
+    options: &FetchOptions,
+    progress: Option<UnboundedSender<Progress>>,
+    order: Order,
+) -> Result<Vec<FetchOutcome>, PodError> {
     let started_at = Utc::now();
     let mut id = [0u8; 8];
     rand::rngs::OsRng.fill_bytes(&mut id);
@@ -45,8 +76,16 @@ pub async fn fetch_and_store<D: LoginDriver>(
     // The fetcher says "done" once a document is verified; the citizen must only see it once the
     // document is stored, so that "done" everywhere means the overview is complete.
     let (fetcher_tx, fetcher_rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
-    let results = fetcher::fetch_each(&request, orgs, driver, options, Some(fetcher_tx));
-    store_as_ready(pod, orgs, results, fetcher_rx, progress, &fetch_id, started_at).await
+    match order {
+        Order::AllAtOnce => {
+            let results = fetcher::fetch_each(&request, orgs, driver, options, Some(fetcher_tx));
+            store_as_ready(pod, orgs, results, fetcher_rx, progress, &fetch_id, started_at).await
+        }
+        Order::InTurn => {
+            let results = fetcher::fetch_in_turn(&request, orgs, driver, options, Some(fetcher_tx));
+            store_as_ready(pod, orgs, results, fetcher_rx, progress, &fetch_id, started_at).await
+        }
+    }
 }
 
 /// The pod's half of a fetch: stores each organisation's result from `results` (its index in

@@ -8,11 +8,18 @@ mod common;
 use browser_harness::*;
 use common::*;
 
-/// Logs in at `count` organisations in turn through their own login pages (the links on the
-/// pod's progress page), then waits until the job shows every one done.
+/// Logs in at `count` organisations in turn through their own login pages: the fetch's chain of
+/// logins, which ends on the overview.
 async fn log_in_everywhere(client: &Client, pod_url: &str, count: usize) {
     let (bsn, pin) = source::demo_data::citizen(SEED, 0);
     log_in_as(client, pod_url, count, &bsn.to_string(), &pin).await;
+}
+
+/// Logs in at `count` organisations through the login links of a submission or status check,
+/// then waits until the job shows every one done.
+async fn log_in_through_every_link(client: &Client, pod_url: &str, count: usize) {
+    let (bsn, pin) = source::demo_data::citizen(SEED, 0);
+    log_in_through_links(client, pod_url, count, &bsn.to_string(), &pin).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,16 +137,7 @@ async fn a_citizen_uses_the_pod_in_chromium() {
 async fn a_citizen_plans_submits_and_follows_an_arrangement_in_chromium() {
     let s = setup().await;
     let (_driver, client) = start_browser().await;
-    client.goto(&s.url).await.unwrap();
-    client
-        .find(Locator::Id("passphrase"))
-        .await
-        .unwrap()
-        .send_keys(PASSPHRASE)
-        .await
-        .unwrap();
-    click(&client, Locator::Css("main button[type=submit]")).await;
-    wait_for_text(&client, "Totaal nog te betalen").await;
+    unlock_pod(&client, &s.url, PASSPHRASE).await;
 
     // Fetch first: the arrangement is built from the overview.
     client.goto(&format!("{}/fetch", s.url)).await.unwrap();
@@ -172,7 +170,7 @@ async fn a_citizen_plans_submits_and_follows_an_arrangement_in_chromium() {
     click(&client, Locator::Css("form[action='/arrangement'] button[type=submit]")).await;
     wait_for_text(&client, "Een regeling die je kunt betalen").await;
     let plan_url = save_and_submit(&client).await;
-    log_in_everywhere(&client, &s.url, 3).await;
+    log_in_through_every_link(&client, &s.url, 3).await;
     client.goto(&plan_url).await.unwrap();
     let text = wait_for_text(&client, "ontvangen").await;
     assert_eq!(text.matches("ontvangen").count(), 3, "three receipts: {text}");
@@ -190,7 +188,7 @@ async fn a_citizen_plans_submits_and_follows_an_arrangement_in_chromium() {
         )
         .unwrap();
     click(&client, Locator::Id("check-status")).await;
-    log_in_everywhere(&client, &s.url, 3).await;
+    log_in_through_every_link(&client, &s.url, 3).await;
     client.goto(&plan_url).await.unwrap();
     let text = wait_for_text(&client, "geaccepteerd").await;
     assert_eq!(text.matches("geaccepteerd").count(), 1, "{text}");

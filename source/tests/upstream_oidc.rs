@@ -3,47 +3,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
+use browser_harness::OidcProvider;
 use common::*;
-
-struct Provider {
-    child: Child,
-    issuer: String,
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_provider(redirect_uri: &str) -> Provider {
-    let support = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/support");
-    assert!(
-        support.join("node_modules/oidc-provider").exists(),
-        "oidc-provider is not installed: run `npm ci` in tests/support (./scripts/test does this)"
-    );
-    let mut child = Command::new("node")
-        .arg("oidc-provider.mjs")
-        .current_dir(&support)
-        .env("REDIRECT_URI", redirect_uri)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("node runs (install Node.js)");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let issuer = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|line| line.strip_prefix("READY ").map(str::to_owned))
-        .expect("oidc-provider did not start");
-    // Keep draining its output: a closed pipe would kill it at its next log line.
-    std::thread::spawn(move || lines.for_each(drop));
-    Provider { child, issuer }
-}
 
 /// The first `<form>`'s action and its fields (hidden inputs), from the provider's pages.
 fn form_of(html: &str) -> (String, Vec<(String, String)>) {
@@ -132,10 +93,10 @@ async fn browse(
 }
 
 /// A source server whose citizen login is delegated to a fresh oidc-provider.
-async fn delegating_server(tmp: &std::path::Path) -> (TestServer, Provider) {
+async fn delegating_server(tmp: &std::path::Path) -> (TestServer, OidcProvider) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let source_url = format!("http://{}", listener.local_addr().unwrap());
-    let provider = start_provider(&format!("{source_url}/upstream/callback"));
+    let provider = OidcProvider::start(&[format!("{source_url}/upstream/callback")]);
     let issuer = provider.issuer.clone();
     let server = TestServer::start_on(tmp, "00000001001234567000", "", listener, |config| {
         config.dev_login = false;
@@ -234,13 +195,7 @@ async fn prompt_none_rides_the_providers_session_and_says_login_required_without
     assert_eq!(typed, 1, "max_age=0 shows the provider's form");
 
     // The provider counted the same typed logins.
-    let counted: serde_json::Value = reqwest::get(format!("{}/test/logins", provider.issuer))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(counted["logins"], 3);
+    assert_eq!(provider.typed_logins().await, 3);
 }
 
 /// Sends an authorization request with one `extra` parameter to a dev-login server, which must

@@ -204,7 +204,9 @@ impl Citizen {
             .await
             .unwrap_or_else(|e| panic!("login at {login_url}: {e:?}"));
         let back = self.pod.get(callback).send().await.unwrap();
-        assert_eq!(back.status(), 303, "the pod accepted the callback");
+        // Accepted: the pod shows the job's progress and goes on to the job's own page.
+    assert_eq!(back.status(), 200, "the pod accepted the callback");
+    assert!(back.text().await.unwrap().contains("/fetch/"), "the answer page leads on to the job");
     }
 
     /// Logs in wherever job `id` waits, then waits for the job to finish.

@@ -3,7 +3,7 @@
 // Like DigiD it keeps a login session (a cookie) and asks no consent, so after one login the
 // organisations that use it can log the citizen in with `prompt=none`.
 //
-// Usage: REDIRECT_URI="http://127.0.0.1:PORT/upstream/callback [more URIs]" node oidc-provider.mjs
+// Usage: REDIRECT_URI="http://127.0.0.1:PORT/upstream/callback [more URIs]" [HOST=127.0.0.2] node oidc-provider.mjs
 // Every URI is registered for the one client `betaalpod-source`.
 // Prints "READY <issuer>" once it listens. `GET /test/logins` answers how many times a login
 // form was posted: the number of times a citizen typed their credentials.
@@ -16,11 +16,14 @@ if (redirectUris.length === 0) {
   process.exit(2);
 }
 
+// Another loopback address gives a provider its own cookies: browsers keep cookies per host, not
+// per port, so two providers on 127.0.0.1 would share (and overwrite) each other's session.
+const host = process.env.HOST || '127.0.0.1';
 let typedLogins = 0;
 const server = http.createServer();
-server.listen(0, '127.0.0.1', () => {
+server.listen(0, host, () => {
   const { port } = server.address();
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `http://${host}:${port}`;
   const provider = new Provider(issuer, {
     clients: [{
       client_id: 'betaalpod-source',

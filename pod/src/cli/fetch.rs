@@ -1,7 +1,10 @@
 //! `pod fetch`: fetch your claim documents now, from the organisations you choose.
 //!
-//! By default the pod opens each organisation's login in your browser and catches the answer on a
-//! loopback address (RFC 8252). With `--no-browser` it prints `login <org-id> <url>` lines
+//! By default the pod opens your browser once and runs the organisations' logins one after
+//! another in that window, catching each answer on a loopback address (RFC 8252) and sending the
+//! window straight on to the next organisation: with a login provider that keeps a session
+//! (DigiD), you log in once. `$BROWSER`, if set, is the command that opens it. With
+//! `--no-browser` it prints a `login <org-id> <url>` line for every organisation at once
 //! instead. `--dev-login BSN:PIN` fills in the reference server's test login, for demos and
 //! scripts. It waits up to 5 minutes for the logins.
 
@@ -9,7 +12,7 @@ use std::sync::Arc;
 
 use fetcher::login::{BrowserLogin, Callback, DevLogin};
 use fetcher::{FetchOptions, Stage};
-use pod::fetching::{FetchOutcome, fetch_and_store};
+use pod::fetching::{FetchOutcome, fetch_and_store, fetch_and_store_in_turn};
 use pod_ui::i18n::Text;
 
 use super::admin::{DirArgs, unlock};
@@ -33,10 +36,16 @@ pub struct Args {
     timeout: u64,
 }
 
-/// Opens `url` in the citizen's browser; false if no opener could be started.
+/// Opens `url` in the citizen's browser (with `$BROWSER` if set); false if no opener could be
+/// started.
 fn open_in_browser(url: &str) -> bool {
-    let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let chosen = std::env::var("BROWSER").ok().filter(|b| !b.trim().is_empty());
+    let default = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let command = chosen.as_deref().unwrap_or(default);
+    let mut words = command.split_whitespace();
+    let Some(opener) = words.next() else { return false };
     std::process::Command::new(opener)
+        .args(words)
         .arg(url)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -65,9 +74,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<fetcher::Progress>();
         let names: std::collections::HashMap<String, String> =
             orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
-        let open_browser = !args.no_browser && args.dev_login.is_none();
+        // With a browser the logins run as one chain in one window.
+        let in_turn = !args.no_browser && args.dev_login.is_none();
+        let (hop_tx, hop_rx) = tokio::sync::watch::channel(Hop::Busy);
+        let hops = hop_tx.clone();
         // Printed as it comes; awaited at the end, so no line is lost when the fetch ends first.
         let printer = tokio::spawn(async move {
+            let mut window_open = false;
             while let Some(progress) = rx.recv().await {
                 let name = names
                     .get(&progress.org)
@@ -75,7 +88,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     .unwrap_or_else(|| progress.org.clone());
                 match progress.stage {
                     Stage::WaitingForLogin(url) => {
-                        if !(open_browser && open_in_browser(url.as_str())) {
+                        if in_turn && window_open {
+                            // The window is on the last answer's page, which sends it on here.
+                            hops.send_replace(Hop::Login(url));
+                        } else if in_turn && open_in_browser(url.as_str()) {
+                            window_open = true;
+                            hops.send_replace(Hop::Login(url));
+                        } else {
                             println!("login {} {url}", progress.org);
                         }
                         eprintln!("{name}: waiting for you to log in…");
@@ -96,23 +115,37 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
             None => {
                 let browser = Arc::new(BrowserLogin::default());
-                let callback_target = browser.clone();
+                let callbacks = Callbacks {
+                    browser: browser.clone(),
+                    hops: hop_rx.clone(),
+                    in_turn,
+                };
                 let app = axum::Router::new().route(
                     "/oauth/callback",
                     axum::routing::get(move |uri: axum::http::Uri| {
-                        let browser = callback_target.clone();
-                        async move {
-                            let url = url::Url::parse(&format!("http://127.0.0.1{uri}")).ok();
-                            let delivered = url.is_some_and(|u| browser.deliver(Callback::from_url(&u)));
-                            let text = pod_ui::i18n::both(if delivered { Text::LoggedIn } else { Text::LoginUnknown });
-                            axum::response::Html(format!("<!doctype html><meta charset=utf-8><p>{text}</p>"))
-                        }
+                        let callbacks = callbacks.clone();
+                        async move { callbacks.answer(uri).await }
                     }),
                 );
-                let server = tokio::spawn(async move { axum::serve(listener, app).await });
-                let result = fetch_and_store(&pod, &orgs, browser.as_ref(), &options, Some(tx)).await?;
-                server.abort();
-                result
+                let mut finished = hop_rx.clone();
+                let server = tokio::spawn(async move {
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(async move {
+                            let _ = finished.wait_for(|hop| *hop == Hop::Finished).await;
+                        })
+                        .await
+                });
+                let result = if in_turn {
+                    fetch_and_store_in_turn(&pod, &orgs, browser.as_ref(), &options, Some(tx)).await
+                } else {
+                    fetch_and_store(&pod, &orgs, browser.as_ref(), &options, Some(tx)).await
+                };
+                // The last answer's page is still waiting to say so; let it, then stop.
+                hop_tx.send_replace(Hop::Finished);
+                if tokio::time::timeout(std::time::Duration::from_secs(5), server).await.is_err() {
+                    tracing::warn!("the login callback server did not stop in time");
+                }
+                result?
             }
         };
         // Every sender is gone with the fetch, so the printer ends once it has printed the rest.
@@ -136,4 +169,59 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Where the chain of logins in the browser window is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Hop {
+    /// Between two logins.
+    Busy,
+    /// Waiting for the citizen at this login.
+    Login(url::Url),
+    /// Every organisation is done.
+    Finished,
+}
+
+/// The loopback callback: hands each answer to the waiting login, then (in a chain) sends the
+/// window on to the next login, or says that it is done.
+#[derive(Clone)]
+struct Callbacks {
+    browser: Arc<BrowserLogin>,
+    hops: tokio::sync::watch::Receiver<Hop>,
+    in_turn: bool,
+}
+
+impl Callbacks {
+    async fn answer(&self, uri: axum::http::Uri) -> axum::response::Response {
+        use axum::response::IntoResponse as _;
+        let page = |text: Text| {
+            axum::response::Html(format!("<!doctype html><meta charset=utf-8><p>{}</p>", pod_ui::i18n::both(text)))
+                .into_response()
+        };
+        let url = url::Url::parse(&format!("http://127.0.0.1{uri}")).ok();
+        if !url.is_some_and(|u| self.browser.deliver(Callback::from_url(&u))) {
+            return (axum::http::StatusCode::BAD_REQUEST, page(Text::LoginUnknown)).into_response();
+        }
+        if !self.in_turn {
+            return page(Text::LoggedIn);
+        }
+        let browser = self.browser.clone();
+        let mut hops = self.hops.clone();
+        let next = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            hops.wait_for(|hop| match hop {
+                Hop::Login(url) => url
+                    .query_pairs()
+                    .find(|(k, _)| k == "state")
+                    .is_some_and(|(_, state)| browser.is_waiting_for(&state)),
+                Hop::Finished => true,
+                Hop::Busy => false,
+            }),
+        )
+        .await;
+        match next.ok().and_then(Result::ok).map(|hop| hop.clone()) {
+            Some(Hop::Login(url)) => axum::response::Redirect::to(url.as_str()).into_response(),
+            _ => page(Text::LoggedIn),
+        }
+    }
 }

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use parking_lot::Mutex;
 
 use axum::{Extension, Json};
 use axum::extract::{Path, Query, State};
@@ -167,22 +166,17 @@ pub fn fetch_options(app: &App) -> Result<FetchOptions, ApiError> {
 }
 
 /// Runs `work` as a job the citizen can follow (login links and progress per organisation), and
-/// waits a moment until every organisation has reached its login step.
+/// waits a moment until the citizen has somewhere to go: every organisation at its login step,
+/// or, for a job in turn, the first login.
 pub async fn start_job<F>(
     app: &Arc<App>,
-    orgs: Vec<(String, String)>,
+    job: FetchJob,
     work: impl FnOnce(tokio::sync::mpsc::UnboundedSender<fetcher::Progress>) -> F,
 ) -> Arc<FetchJob>
 where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
-    let job = Arc::new(FetchJob {
-        id: random_token(),
-        orgs,
-        stages: Mutex::new(Default::default()),
-        finished: std::sync::atomic::AtomicBool::new(false),
-        task: Mutex::new(None),
-    });
+    let job = Arc::new(job);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let progress_job = job.clone();
     tokio::spawn(async move {
@@ -194,33 +188,39 @@ where
     let task_job = job.clone();
     let task = tokio::spawn(async move {
         work.await;
-        task_job.finished.store(true, std::sync::atomic::Ordering::SeqCst);
+        task_job.finish();
     });
     *job.task.lock() = Some(task.abort_handle());
     app.add_fetch(job.clone());
     // Every organisation's keys are checked before its login link exists.
-    for _ in 0..100 {
-        let ready = {
-            let stages = job.stages.lock();
-            job.orgs.iter().all(|(id, _)| {
-                stages
-                    .get(id)
-                    .is_some_and(|s| !matches!(s, Stage::Fetching | Stage::Verifying))
-            })
-        };
-        if ready || job.finished() {
-            break;
+    let browser = app.browser.clone();
+    job.wait_until(std::time::Duration::from_secs(5), |job| {
+        if job.finished() {
+            return true;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        if job.in_turn {
+            return job.next_login(&browser).is_some();
+        }
+        let stages = job.stages.lock();
+        job.orgs.iter().all(|(id, _)| {
+            stages
+                .get(id)
+                .is_some_and(|s| !matches!(s, Stage::Fetching | Stage::Verifying))
+        })
+    })
+    .await;
     job
 }
 
-/// Starts a fetch job: logins through the browser, progress kept in the job.
+/// Starts a fetch job: logins through the browser, progress kept in the job. `in_turn` runs the
+/// logins as one chain in the citizen's browser tab, logging in once at their login provider
+/// (the pages); otherwise every login is offered at once (the API, for clients that open them
+/// themselves).
 pub async fn start_fetch(
     app: &Arc<App>,
     pod: Arc<UnlockedPod>,
     sources: Option<Vec<String>>,
+    in_turn: bool,
 ) -> Result<Arc<FetchJob>, ApiError> {
     let scheme = crate::scheme::load(&pod)?;
     let orgs: Vec<_> = scheme
@@ -238,8 +238,13 @@ pub async fn start_fetch(
     let options = fetch_options(app)?;
     let browser = app.browser.clone();
     let names = orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
-    Ok(start_job(app, names, move |tx| async move {
-        if let Err(e) = crate::fetching::fetch_and_store(&pod, &orgs, browser.as_ref(), &options, Some(tx)).await {
+    Ok(start_job(app, FetchJob::new(names, in_turn), move |tx| async move {
+        let stored = if in_turn {
+            crate::fetching::fetch_and_store_in_turn(&pod, &orgs, browser.as_ref(), &options, Some(tx)).await
+        } else {
+            crate::fetching::fetch_and_store(&pod, &orgs, browser.as_ref(), &options, Some(tx)).await
+        };
+        if let Err(e) = stored {
             tracing::error!(error = %e, "storing a fetch failed");
         }
     })
@@ -274,7 +279,7 @@ pub async fn fetch_start(
     body: Option<Json<FetchBody>>,
 ) -> Result<Response, ApiError> {
     let sources = body.map(|Json(b)| b).unwrap_or_default().sources;
-    let job = start_fetch(&app, pod, sources).await?;
+    let job = start_fetch(&app, pod, sources, false).await?;
     Ok((StatusCode::ACCEPTED, Json(job_json(&job))).into_response())
 }
 

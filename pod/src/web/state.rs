@@ -95,20 +95,81 @@ pub struct FetchJob {
     pub finished: std::sync::atomic::AtomicBool,
     /// The running task, aborted when the pod is locked.
     pub task: Mutex<Option<tokio::task::AbortHandle>>,
+    /// Whether the organisations' logins run one after another in the citizen's browser.
+    pub in_turn: bool,
+    /// Woken on every progress report and at the end.
+    pub changed: tokio::sync::Notify,
 }
 
 impl FetchJob {
+    /// A job for `orgs`, not started.
+    pub fn new(orgs: Vec<(String, String)>, in_turn: bool) -> Self {
+        Self {
+            id: random_token(),
+            orgs,
+            stages: Mutex::new(HashMap::new()),
+            finished: std::sync::atomic::AtomicBool::new(false),
+            task: Mutex::new(None),
+            in_turn,
+            changed: tokio::sync::Notify::new(),
+        }
+    }
+
     /// Records a progress report.
     pub fn update(&self, progress: Progress) {
         self.stages
             .lock()
             .insert(progress.org, progress.stage);
+        self.changed.notify_waiters();
+    }
+
+    /// Marks the job finished.
+    pub fn finish(&self) {
+        self.finished.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.changed.notify_waiters();
     }
 
     /// Whether every organisation is done or failed.
     pub fn finished(&self) -> bool {
         self.finished.load(std::sync::atomic::Ordering::SeqCst)
     }
+
+    /// In a job that runs in turn: the login the browser goes to now, once every organisation
+    /// before it is stored or failed. `None` while the pod is busy between two logins.
+    pub fn next_login(&self, browser: &BrowserLogin) -> Option<(String, url::Url)> {
+        let stages = self.stages.lock();
+        let (id, name) = self
+            .orgs
+            .iter()
+            .find(|(id, _)| !matches!(stages.get(id), Some(Stage::Done | Stage::Failed(_))))?;
+        match stages.get(id) {
+            Some(Stage::WaitingForLogin(url)) if login_is_open(browser, url) => Some((name.clone(), url.clone())),
+            _ => None,
+        }
+    }
+
+    /// Waits until `ready` holds for the job, at most `limit`; whether it does.
+    pub async fn wait_until(&self, limit: Duration, ready: impl Fn(&Self) -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let changed = self.changed.notified();
+            let mut changed = std::pin::pin!(changed);
+            changed.as_mut().enable();
+            if ready(self) {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return ready(self);
+            }
+        }
+    }
+}
+
+/// Whether the login at `url` still waits for its answer in `browser`.
+pub fn login_is_open(browser: &BrowserLogin, url: &url::Url) -> bool {
+    url.query_pairs()
+        .find(|(k, _)| k == "state")
+        .is_some_and(|(_, state)| browser.is_waiting_for(&state))
 }
 
 /// Everything the handlers share.
@@ -244,12 +305,18 @@ impl App {
         self.fetches.lock().get(id).cloned()
     }
 
-    /// The most recent fetch job still waiting for logins.
-    pub fn latest_fetch(&self) -> Option<Arc<FetchJob>> {
+    /// The running job whose login sent the browser out with `state`.
+    pub fn fetch_waiting_for(&self, state: &str) -> Option<Arc<FetchJob>> {
         self.fetches
             .lock()
             .values()
-            .find(|j| !j.finished())
+            .find(|job| {
+                !job.finished()
+                    && job.stages.lock().values().any(|stage| {
+                        matches!(stage, Stage::WaitingForLogin(url)
+                            if url.query_pairs().any(|(k, v)| k == "state" && v == state))
+                    })
+            })
             .cloned()
     }
 }

@@ -1,6 +1,8 @@
 //! A running `pod serve` with three real organisations on loopback, for the web and browser tests.
 #![allow(dead_code)] // Each test file uses a different part.
 
+pub mod chain;
+
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +44,12 @@ pub async fn setup_with(auto_lock: Duration) -> Setup {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let tmp = tempfile::tempdir().unwrap();
     let orgs = start_organisations(tmp.path()).await;
+    setup_for(orgs, tmp, auto_lock).await
+}
+
+/// A pod in `tmp` that pins `orgs`, and `pod serve` over it on loopback.
+pub async fn setup_for(orgs: Vec<LocalOrganisation>, tmp: tempfile::TempDir, auto_lock: Duration) -> Setup {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = PodDir::new(tmp.path().join("pod"));
     dir.init(&SecretString::from(PASSPHRASE.to_owned()), KdfCost::InsecureForTests)
         .unwrap();
@@ -146,7 +154,9 @@ pub async fn log_in(s: &Setup, login_url: &str) {
         .unwrap();
     assert!(callback.as_str().starts_with(&s.url), "{callback}");
     let back = s.client.get(callback).send().await.unwrap();
-    assert_eq!(back.status(), 303, "the pod accepted the callback");
+    // Accepted: the pod shows the job's progress and goes on to the job's own page.
+    assert_eq!(back.status(), 200, "the pod accepted the callback");
+    assert!(back.text().await.unwrap().contains("/fetch/"), "the answer page leads on to the job");
 }
 
 pub async fn fetch_everything(s: &Setup) -> serde_json::Value {

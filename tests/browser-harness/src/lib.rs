@@ -165,6 +165,21 @@ pub async fn open_until_ready(client: &Client, url: &str) {
     panic!("the pod core never loaded at {url}");
 }
 
+/// Opens the local pod at `pod_url` and unlocks it with `passphrase`; waits for its overview.
+pub async fn unlock_pod(client: &Client, pod_url: &str, passphrase: &str) {
+    client.goto(pod_url).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("passphrase"))
+        .await
+        .unwrap()
+        .send_keys(passphrase)
+        .await
+        .unwrap();
+    click(client, Locator::Css("main button[type=submit]")).await;
+    wait_for_text(client, "Totaal nog te betalen").await;
+}
+
 /// Logs in on an organisation's (or its upstream's) login page, as the citizen with `bsn`
 /// and `pin`.
 pub async fn log_in_at_organisation(client: &Client, bsn: &str, pin: &str) {
@@ -189,10 +204,29 @@ pub async fn save_and_submit(client: &Client) -> String {
     plan_url
 }
 
-/// Logs in as the citizen with `bsn` and `pin` at `count` organisations in turn, through their
-/// own login pages (the links on the pod's progress page under `pod_url`), then waits until the
-/// fetch shows every one done.
+/// Logs in as the citizen with `bsn` and `pin` at `count` organisations in turn: the pod's
+/// chain of logins (started by "fetch" under `pod_url`) sends the browser to each organisation's
+/// own login page, one after another, and ends on the overview once every one is stored.
 pub async fn log_in_as(client: &Client, pod_url: &str, count: usize, bsn: &str, pin: &str) {
+    for _ in 0..count {
+        let login_page = wait_for_login_form(client).await;
+        log_in_at_organisation(client, bsn, pin).await;
+        wait_until_away_from(client, &login_page).await;
+    }
+    let overview = format!("{pod_url}/");
+    for _ in 0..200 {
+        if client.current_url().await.unwrap().as_str() == overview {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the chain of logins did not end on the overview: {}", body_text(client).await);
+}
+
+/// Logs in as the citizen at `count` organisations through the login links of a job that offers
+/// every login at once (an arrangement's submission or status check), then waits until the
+/// progress page under `pod_url` shows every one done.
+pub async fn log_in_through_links(client: &Client, pod_url: &str, count: usize, bsn: &str, pin: &str) {
     let progress = format!("{pod_url}/fetch/");
     for _ in 0..count {
         client
@@ -226,6 +260,23 @@ pub async fn log_in_as(client: &Client, pod_url: &str, count: usize, bsn: &str, 
         client.refresh().await.unwrap();
     }
     panic!("not every organisation finished: {}", body_text(client).await);
+}
+
+/// Waits until the page shows a login form (`#bsn`); its address.
+pub async fn wait_for_login_form(client: &Client) -> String {
+    client.wait().for_element(Locator::Id("bsn")).await.unwrap();
+    client.current_url().await.unwrap().to_string()
+}
+
+/// Waits until the browser has left `url` (a login page just submitted).
+pub async fn wait_until_away_from(client: &Client, url: &str) {
+    for _ in 0..200 {
+        if client.current_url().await.unwrap().as_str() != url {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the browser stayed at {url}: {}", body_text(client).await);
 }
 
 /// Every file under `dir` with its bytes, for tests that read a server's storage as an attacker
@@ -277,4 +328,87 @@ pub fn open_claims(overview: &serde_json::Value) -> Vec<serde_json::Value> {
                 .map(move |m| serde_json::json!({"org": org, "ref": m["zaakkenmerk"], "outstanding_cents": m["outstanding_cents"]}))
         })
         .collect()
+}
+
+/// A real OpenID provider (the npm `oidc-provider`, from `tests/support`) on loopback: the
+/// stand-in for DigiD, with a login session and no consent screen. Stopped when dropped.
+pub struct OidcProvider {
+    child: std::process::Child,
+    /// Its issuer, `http://127.0.0.1:{port}`.
+    pub issuer: String,
+}
+
+impl OidcProvider {
+    /// Starts one on 127.0.0.1 whose client `betaalpod-source` may send citizens back to
+    /// `redirect_uris`.
+    pub fn start(redirect_uris: &[String]) -> Self {
+        Self::start_on("127.0.0.1", redirect_uris)
+    }
+
+    /// The same on the loopback address `host`: browsers keep cookies per host, not per port, so
+    /// each provider in one test needs its own address to keep its own login session.
+    pub fn start_on(host: &str, redirect_uris: &[String]) -> Self {
+        use std::io::BufRead as _;
+        let support = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../support");
+        assert!(
+            support.join("node_modules/oidc-provider").exists(),
+            "oidc-provider is not installed: run `npm ci` in tests/support (./scripts/test does this)"
+        );
+        let mut child = std::process::Command::new("node")
+            .arg("oidc-provider.mjs")
+            .current_dir(&support)
+            .env("REDIRECT_URI", redirect_uris.join(" "))
+            .env("HOST", host)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("node runs (install Node.js)");
+        let mut lines = std::io::BufReader::new(child.stdout.take().expect("a piped stdout")).lines();
+        let issuer = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| line.strip_prefix("READY ").map(str::to_owned))
+            .expect("oidc-provider did not start");
+        // Keep draining its output: a closed pipe would kill it at its next log line.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child, issuer }
+    }
+
+    /// How many times a citizen typed their credentials at its login form.
+    pub async fn typed_logins(&self) -> u64 {
+        let counted: serde_json::Value = reqwest::get(format!("{}/test/logins", self.issuer))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        counted["logins"].as_u64().unwrap()
+    }
+}
+
+impl Drop for OidcProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Logs in at the OpenID provider's login form (its dev interaction) as the citizen `login`.
+pub async fn log_in_at_provider(client: &Client, login: &str) {
+    client
+        .wait()
+        .for_element(Locator::Css("input[name=login]"))
+        .await
+        .unwrap()
+        .send_keys(login)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys("anything")
+        .await
+        .unwrap();
+    click(client, Locator::Css("button[type=submit]")).await;
 }
