@@ -3,7 +3,7 @@
 // (`#/…`), which never reach the provider's server, and each form's action names what to do
 // here. Keys, documents and the provider's bearer token stay in this tab's memory.
 import * as provider from './provider.js';
-import { fetchOne, LOGIN_WINDOW } from './fetch.js';
+import { endChain, fetchOne, LOGIN_WINDOW, newChain } from './fetch.js';
 import * as arrangements from './arrangements.js';
 
 // The client id organisations register for this app, with {origin}/app/callback.html as its
@@ -209,11 +209,17 @@ export function start(core) {
       const chosen = form.getAll('source');
       const descriptors = JSON.parse(state.pod.pinned()).filter((d) => chosen.includes(d.id));
       const fetchId = crypto.randomUUID();
+      // One chain of logins in one window: the citizen opens it once, with a click.
+      const chain = newChain();
       await withProgress('/fetch/progress', descriptors, async (hooks) => {
-        for (const descriptor of descriptors) {
-          hooks.begin(descriptor.id);
-          hooks.end(descriptor.id, await fetchOne(core, state.pod, state.session, descriptor,
-            loginOptions({ openLogin: hooks.openLogin, fetchId })));
+        try {
+          for (const descriptor of descriptors) {
+            hooks.begin(descriptor.id);
+            hooks.end(descriptor.id, await fetchOne(core, state.pod, state.session, descriptor,
+              loginOptions({ openLogin: hooks.openLogin, fetchId, chain })));
+          }
+        } finally {
+          endChain(chain);
         }
       }, () => go('/'));
     },

@@ -1,6 +1,8 @@
-// Fetching from organisations straight from this browser. Each organisation's login opens in a
-// window of its own; its answer comes back in the URL fragment, which the browser never sends to
-// the provider. The code is exchanged and the claims are fetched here, from the organisation
+// Fetching from organisations straight from this browser. The logins run in one window of their
+// own; each answer comes back in the URL fragment, which the browser never sends to the
+// provider. A fetch from several organisations is one chain in that window: once the citizen has
+// logged in at the first, each next organisation is asked to log them in without a login page
+// (`prompt=none`), riding the session of the login provider they share. The code is exchanged and the claims are fetched here, from the organisation
 // directly (CORS), and the pod core checks the signed answer, seals it and writes its
 // transparency-log entry. The provider receives only sealed writes.
 
@@ -40,32 +42,76 @@ async function organisationCall(url, init) {
 }
 
 /**
- * The citizen's login at one organisation for `scope`, in a window of its own: the served keys
- * are compared with the pinned ones first, the answer's state and issuer are checked in wasm,
- * and the code is exchanged here. Returns the access token, which lives only in this call.
+ * The citizen's login at one organisation for `scope`, in the login window: the served keys are
+ * compared with the pinned ones first, the answer's state and issuer are checked in wasm, and the
+ * code is exchanged here. Returns the access token, which lives only in this call.
+ *
+ * `options.chain` (from `newChain()`) makes it a hop of a chain: the chain's window is reused,
+ * and once a hop has succeeded the next ones ask without a login page, falling back to the
+ * organisation's login when it answers that it needs one. Without a chain the window closes
+ * once the answer is in.
  */
 export async function accessToken(core, descriptor, scope, options) {
   const { clientId, redirectUri, loginTimeoutMs = 300000 } = options;
-  const login = core.OrgLogin.begin(JSON.stringify(descriptor), clientId, redirectUri, scope);
+  const chain = options.chain || null;
+  const descriptorJson = JSON.stringify(descriptor);
   const jwks = await organisationCall(descriptor.jwks_uri, {});
-  if (!jwks.ok || !login.servedKeysMatch(await jwks.text(), new Date().toISOString())) {
+  const keysLogin = core.OrgLogin.begin(descriptorJson, clientId, redirectUri, scope, false);
+  const keysMatch = jwks.ok && keysLogin.servedKeysMatch(await jwks.text(), new Date().toISOString());
+  keysLogin.free();
+  if (!keysMatch) {
     throw new Error(descriptor.name + ' now publishes other signing keys than the ones your pod trusts, so nothing was sent.');
   }
-  // The app's pages let the citizen open the login with a click (`openLogin`), which no pop-up
-  // blocker stops; without it the window opens at once.
-  const popup = options.openLogin ? await options.openLogin(login.url()) : window.open(login.url(), LOGIN_WINDOW);
-  if (!popup) throw new Error('the login window was blocked; allow pop-ups for this page');
-  const params = await loginAnswer(popup, loginTimeoutMs);
+  const ask = async (withoutLoginPage) => {
+    const login = core.OrgLogin.begin(descriptorJson, clientId, redirectUri, scope, withoutLoginPage);
+    const popup = await loginWindow(login.url(), chain, options);
+    return { login, popup, params: await loginAnswer(popup, loginTimeoutMs) };
+  };
+  const silent = Boolean(chain && chain.signedIn);
+  let answer = await ask(silent);
+  if (silent && answer.login.asksForLogin(answer.params)) {
+    // No session at the login provider for this organisation: its own login, as usual.
+    answer = await ask(false);
+  }
+  if (!chain) answer.popup.close();
+  const body = answer.login.tokenRequest(answer.params);
+  if (chain) chain.signedIn = true;
   const tokenAnswer = await organisationCall(descriptor.token_endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: login.tokenRequest(params),
+    body,
   });
   const token = await tokenAnswer.json().catch(() => ({}));
   if (!tokenAnswer.ok || typeof token.access_token !== 'string') {
     throw new Error(descriptor.name + ' did not accept the login (' + (token.error || tokenAnswer.status) + '). Try again.');
   }
   return token.access_token;
+}
+
+/** A chain of logins in one window (see `accessToken`). End it with `endChain`. */
+export function newChain() {
+  return { window: null, signedIn: false };
+}
+
+/** Closes a chain's login window, if it is still open. */
+export function endChain(chain) {
+  if (chain && chain.window && !chain.window.closed) chain.window.close();
+}
+
+/**
+ * Sends the login window to `url`: the chain's window if it is still open (a navigation of a
+ * window this page opened, which no pop-up blocker stops), or a new one. The app's pages let the
+ * citizen open a new one with a click (`openLogin`); without it the window opens at once.
+ */
+async function loginWindow(url, chain, options) {
+  if (chain && chain.window && !chain.window.closed) {
+    chain.window.location.href = url;
+    return chain.window;
+  }
+  const popup = options.openLogin ? await options.openLogin(url) : window.open(url, LOGIN_WINDOW);
+  if (!popup) throw new Error('the login window was blocked; allow pop-ups for this page');
+  if (chain) chain.window = popup;
+  return popup;
 }
 
 /** A call to an organisation's API, from this browser, with the bearer token. */
@@ -104,14 +150,22 @@ export async function fetchOne(core, pod, session, descriptor, options) {
   }
 }
 
-/** Fetches from every organisation in turn; one failing never stops the others. */
+/**
+ * Fetches from every organisation in turn, as one chain of logins in one window; one failing
+ * never stops the others.
+ */
 export async function fetchAll(core, pod, session, descriptors, options, onProgress = () => {}) {
   const fetchId = crypto.randomUUID();
+  const chain = newChain();
   const results = {};
-  for (const descriptor of descriptors) {
-    onProgress(descriptor.id, 'busy');
-    results[descriptor.id] = await fetchOne(core, pod, session, descriptor, { ...options, fetchId });
-    onProgress(descriptor.id, results[descriptor.id].ok ? 'done' : 'failed');
+  try {
+    for (const descriptor of descriptors) {
+      onProgress(descriptor.id, 'busy');
+      results[descriptor.id] = await fetchOne(core, pod, session, descriptor, { ...options, fetchId, chain });
+      onProgress(descriptor.id, results[descriptor.id].ok ? 'done' : 'failed');
+    }
+  } finally {
+    endChain(chain);
   }
   return results;
 }

@@ -646,10 +646,22 @@ pub struct OrgLogin {
 #[wasm_bindgen]
 impl OrgLogin {
     /// Starts a login at the organisation for `scope`, asking for the answer in the fragment.
-    pub fn begin(descriptor_json: &str, client_id: &str, redirect_uri: &str, scope: &str) -> Result<OrgLogin, JsError> {
+    /// With `without_login_page`, asks the organisation to log the citizen in without showing a
+    /// login (`prompt=none`): the next hop of a chain through one login provider.
+    pub fn begin(
+        descriptor_json: &str,
+        client_id: &str,
+        redirect_uri: &str,
+        scope: &str,
+        without_login_page: bool,
+    ) -> Result<OrgLogin, JsError> {
         let org = descriptor(descriptor_json)?;
+        let mut authorization = pod_core::authorization::Authorization::begin(&org, client_id, redirect_uri, scope, true);
+        if without_login_page {
+            authorization.url = pod_core::authorization::without_login_page(&authorization.url);
+        }
         Ok(OrgLogin {
-            authorization: pod_core::authorization::Authorization::begin(&org, client_id, redirect_uri, scope, true),
+            authorization,
             org,
             client_id: client_id.to_owned(),
             redirect_uri: redirect_uri.to_owned(),
@@ -659,6 +671,15 @@ impl OrgLogin {
     /// Where to send the citizen.
     pub fn url(&self) -> String {
         self.authorization.url.to_string()
+    }
+
+    /// Whether the answer (`params`: the fragment without `#`) is this organisation's own word
+    /// that it needs its login page (`login_required`, `interaction_required`): then the chain
+    /// asks again with the login shown.
+    #[wasm_bindgen(js_name = asksForLogin)]
+    pub fn asks_for_login(&self, params: &str) -> bool {
+        let callback = pod_core::authorization::Callback::from_params(params);
+        pod_core::authorization::asks_for_login(&callback, &self.authorization.state, &self.org)
     }
 
     /// The token request's form body for the answer (`params`: the fragment without `#`), after

@@ -122,7 +122,7 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
     let pod_id = signed_up["podId"].as_str().unwrap_or_else(|| panic!("sign-up failed: {signed_up}")).to_owned();
     let recovery_code = signed_up["code"].as_str().unwrap().to_owned();
 
-    // Fetch from all three; the citizen logs in at each organisation's own page.
+    // Fetch from all three: one chain of logins in one window, at each organisation's own page.
     client
         .execute(
             "const { core, fetching } = window.betaalpod;
@@ -134,7 +134,7 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
         )
         .await
         .unwrap();
-    log_in_in_popups(&client, &main, 3, &bsn, &pin).await;
+    log_in_in_chain(&client, &main, 3, &bsn, &pin).await;
     let results = run(&client, "return await window.journey.fetched;", vec![]).await;
     for descriptor in &descriptors {
         let id = descriptor["id"].as_str().unwrap();

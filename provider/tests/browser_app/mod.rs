@@ -153,6 +153,35 @@ pub async fn log_in_in_popups(client: &Client, main: &fantoccini::wd::WindowHand
     }
 }
 
+/// A fetch's chain of logins: waits for the one login window the app opened, logs in there at
+/// `count` organisations in turn (each dev login shows its form, as a provider without a session
+/// would), and waits until the app closes the window at the end.
+pub async fn log_in_in_chain(client: &Client, main: &fantoccini::wd::WindowHandle, count: usize, bsn: &str, pin: &str) {
+    let mut popup = None;
+    for _ in 0..200 {
+        if let Some(other) = client.windows().await.unwrap().into_iter().find(|w| w != main) {
+            popup = Some(other);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let popup = popup.expect("the login window never opened");
+    client.switch_to_window(popup).await.unwrap();
+    for _ in 0..count {
+        let form = browser_harness::wait_for_login_form(client).await;
+        browser_harness::log_in_at_organisation(client, bsn, pin).await;
+        browser_harness::wait_until_away_from(client, &form).await;
+    }
+    client.switch_to_window(main.clone()).await.unwrap();
+    for _ in 0..200 {
+        if client.windows().await.unwrap().len() == 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the app never closed its login window");
+}
+
 /// On the app's progress page: opens each organisation's login with a click on its link, as
 /// the citizen would, and logs in there.
 pub async fn log_in_from_progress_page(client: &Client, main: &fantoccini::wd::WindowHandle, count: usize, bsn: &str, pin: &str) {
