@@ -105,20 +105,7 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
     let main = client.window().await.unwrap();
 
     // Sign-up: the identity and data key are made here, the passphrase never leaves the page.
-    let signed_up = run(
-        &client,
-        "const code = core.Pod.newRecoveryCode();
-         const pod = core.Pod.create(arguments[0], code);
-         const { podId, firstWrites } = await provider.signUp(core, pod, arguments[0], code);
-         const session = await provider.logIn(core, podId, arguments[0]);
-         session.attach(pod);
-         await session.batch(firstWrites);
-         await session.batch(JSON.parse(pod.pin(JSON.stringify(arguments[1]), new Date().toISOString())));
-         window.journey = { pod, session, podId, code };
-         return { podId, code };",
-        vec![json!(PASSPHRASE), json!(descriptors)],
-    )
-    .await;
+    let signed_up = sign_up_and_pin(&client, &descriptors).await;
     let pod_id = signed_up["podId"].as_str().unwrap_or_else(|| panic!("sign-up failed: {signed_up}")).to_owned();
     let recovery_code = signed_up["code"].as_str().unwrap().to_owned();
 
@@ -536,5 +523,85 @@ async fn an_altered_app_file_does_not_run() {
     let tmp = tempfile::tempdir().unwrap();
     let provider = start_provider(tmp.path());
     open_app(&client, &provider.url).await;
+    client.close().await.unwrap();
+}
+
+/// One login at the citizen's login provider (an npm `oidc-provider` with sessions, DigiD's
+/// stand-in) fetches from three organisations in the hosted app: the chain runs in the app's one
+/// login window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_login_at_the_login_provider_fetches_from_three_organisations_in_the_browser() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tmp = tempfile::tempdir().unwrap();
+    let provider = start_provider(tmp.path());
+    let origin = provider.url.clone();
+    let mut listeners = Vec::new();
+    for _ in 0..3 {
+        listeners.push(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+    }
+    let callbacks: Vec<String> = listeners
+        .iter()
+        .map(|l| format!("http://{}/upstream/callback", l.local_addr().unwrap()))
+        .collect();
+    let login_provider = browser_harness::OidcProvider::start(&callbacks);
+    let mut orgs = Vec::new();
+    let mut dirs = Vec::new();
+    for (org, listener) in [DemoOrg::Cjib, DemoOrg::Duo, DemoOrg::Cak].into_iter().zip(listeners) {
+        let dir = tmp.path().join(org.short());
+        let start = source::local::Start {
+            app_origin: Some(&origin),
+            upstream_issuer: Some(&login_provider.issuer),
+            listener: Some(listener),
+            ..Default::default()
+        };
+        orgs.push(LocalOrganisation::start_as(org, 3, SEED, &dir, start, |router| router).await.unwrap());
+        dirs.push(dir);
+    }
+    let descriptors: Vec<Value> = orgs.iter().map(|o| serde_json::to_value(o.descriptor().unwrap()).unwrap()).collect();
+    let (bsn, _) = source::demo_data::citizen(SEED, 0);
+
+    let (_driver, client) = start_browser().await;
+    open_app(&client, &origin).await;
+    let main = client.window().await.unwrap();
+    sign_up_and_pin(&client, &descriptors).await;
+    client
+        .execute(
+            "const { core, fetching } = window.betaalpod;
+             const pinned = JSON.parse(window.journey.pod.pinned());
+             window.journey.fetched = fetching.fetchAll(core, window.journey.pod, window.journey.session, pinned,
+               { clientId: arguments[0], redirectUri: window.location.origin + '/app/callback.html' });
+             return true;",
+            vec![json!(WEB_CLIENT_ID)],
+        )
+        .await
+        .unwrap();
+    let popup = loop {
+        if let Some(other) = client.windows().await.unwrap().into_iter().find(|w| *w != main) {
+            break other;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    client.switch_to_window(popup).await.unwrap();
+    browser_harness::log_in_at_provider(&client, bsn.as_str()).await;
+    client.switch_to_window(main).await.unwrap();
+    let results = run(&client, "return await window.journey.fetched;", vec![]).await;
+    for descriptor in &descriptors {
+        let id = descriptor["id"].as_str().unwrap();
+        assert_eq!(results[id]["ok"], json!(true), "{id}: {results}");
+    }
+    assert_eq!(login_provider.typed_logins().await, 1, "the citizen typed their credentials once");
+    assert_eq!(client.windows().await.unwrap().len(), 1, "the app closed its login window");
+    let as_of = chrono::Utc::now().date_naive();
+    let overview = run(
+        &client,
+        "return JSON.parse(window.journey.pod.overview(arguments[0], new Date().toISOString()));",
+        vec![json!(as_of.to_string())],
+    )
+    .await;
+    assert_eq!(
+        overview["totals"]["outstanding_cents"],
+        json!(browser_harness::expected_outstanding(&dirs, bsn.as_str(), as_of)),
+        "{overview}"
+    );
     client.close().await.unwrap();
 }

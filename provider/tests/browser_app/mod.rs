@@ -153,6 +153,26 @@ pub async fn log_in_in_popups(client: &Client, main: &fantoccini::wd::WindowHand
     }
 }
 
+/// Signs up in the app (the identity and data key are made in the page, the passphrase never
+/// leaves it), logs in and pins `descriptors`; `window.journey` holds the pod and the session.
+/// Returns `{ podId, code }`.
+pub async fn sign_up_and_pin(client: &Client, descriptors: &[Value]) -> Value {
+    run(
+        client,
+        "const code = core.Pod.newRecoveryCode();
+         const pod = core.Pod.create(arguments[0], code);
+         const { podId, firstWrites } = await provider.signUp(core, pod, arguments[0], code);
+         const session = await provider.logIn(core, podId, arguments[0]);
+         session.attach(pod);
+         await session.batch(firstWrites);
+         await session.batch(JSON.parse(pod.pin(JSON.stringify(arguments[1]), new Date().toISOString())));
+         window.journey = { pod, session, podId, code };
+         return { podId, code };",
+        vec![serde_json::json!(PASSPHRASE), serde_json::json!(descriptors)],
+    )
+    .await
+}
+
 /// A fetch's chain of logins: waits for the one login window the app opened, logs in there at
 /// `count` organisations in turn (each dev login shows its form, as a provider without a session
 /// would), and waits until the app closes the window at the end.
