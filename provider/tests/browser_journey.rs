@@ -110,17 +110,7 @@ async fn a_citizen_signs_up_and_fetches_from_three_organisations_in_the_browser(
     let recovery_code = signed_up["code"].as_str().unwrap().to_owned();
 
     // Fetch from all three: one chain of logins in one window, at each organisation's own page.
-    client
-        .execute(
-            "const { core, fetching } = window.betaalpod;
-             const pinned = JSON.parse(window.journey.pod.pinned());
-             window.journey.fetched = fetching.fetchAll(core, window.journey.pod, window.journey.session, pinned,
-               { clientId: arguments[0], redirectUri: window.location.origin + '/app/callback.html' });
-             return true;",
-            vec![json!(WEB_CLIENT_ID)],
-        )
-        .await
-        .unwrap();
+    start_fetch_all(&client).await;
     log_in_in_chain(&client, &main, 3, &bsn, &pin).await;
     let results = run(&client, "return await window.journey.fetched;", vec![]).await;
     for descriptor in &descriptors {
@@ -564,17 +554,7 @@ async fn one_login_at_the_login_provider_fetches_from_three_organisations_in_the
     open_app(&client, &origin).await;
     let main = client.window().await.unwrap();
     sign_up_and_pin(&client, &descriptors).await;
-    client
-        .execute(
-            "const { core, fetching } = window.betaalpod;
-             const pinned = JSON.parse(window.journey.pod.pinned());
-             window.journey.fetched = fetching.fetchAll(core, window.journey.pod, window.journey.session, pinned,
-               { clientId: arguments[0], redirectUri: window.location.origin + '/app/callback.html' });
-             return true;",
-            vec![json!(WEB_CLIENT_ID)],
-        )
-        .await
-        .unwrap();
+    start_fetch_all(&client).await;
     let popup = loop {
         if let Some(other) = client.windows().await.unwrap().into_iter().find(|w| *w != main) {
             break other;

@@ -173,6 +173,22 @@ pub async fn sign_up_and_pin(client: &Client, descriptors: &[Value]) -> Value {
     .await
 }
 
+/// Starts the app's fetch from every pinned organisation; `window.journey.fetched` is its
+/// promise.
+pub async fn start_fetch_all(client: &Client) {
+    client
+        .execute(
+            "const { core, fetching } = window.betaalpod;
+             const pinned = JSON.parse(window.journey.pod.pinned());
+             window.journey.fetched = fetching.fetchAll(core, window.journey.pod, window.journey.session, pinned,
+               { clientId: arguments[0], redirectUri: window.location.origin + '/app/callback.html' });
+             return true;",
+            vec![serde_json::json!(source::local::WEB_CLIENT_ID)],
+        )
+        .await
+        .unwrap();
+}
+
 /// A fetch's chain of logins: waits for the one login window the app opened, logs in there at
 /// `count` organisations in turn (each dev login shows its form, as a provider without a session
 /// would), and waits until the app closes the window at the end.
