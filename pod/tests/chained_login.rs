@@ -41,14 +41,7 @@ async fn unlock_and_fetch(client: &Client, s: &Setup) {
 
 /// Waits until the browser shows the overview (where a chain with no failure ends).
 async fn wait_for_overview(client: &Client, s: &Setup) {
-    let overview = format!("{}/", s.url);
-    for _ in 0..300 {
-        if client.current_url().await.unwrap().as_str() == overview {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the chain did not end on the overview: {}", body_text(client).await);
+    wait_until_url(client, &format!("{}/", s.url)).await;
 }
 
 /// Waits until the browser is at a page under `prefix`.

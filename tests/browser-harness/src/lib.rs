@@ -213,14 +213,21 @@ pub async fn log_in_as(client: &Client, pod_url: &str, count: usize, bsn: &str, 
         log_in_at_organisation(client, bsn, pin).await;
         wait_until_away_from(client, &login_page).await;
     }
-    let overview = format!("{pod_url}/");
-    for _ in 0..200 {
-        if client.current_url().await.unwrap().as_str() == overview {
+    wait_until_url(client, &format!("{pod_url}/")).await;
+}
+
+/// Waits until the browser is at exactly `url` (within 30 s), looking every 10 ms, so that
+/// benches can time arrivals too.
+pub async fn wait_until_url(client: &Client, url: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        // Mid-navigation the driver may not answer; that is only "not there yet".
+        if client.current_url().await.is_ok_and(|at| at.as_str() == url) {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("the chain of logins did not end on the overview: {}", body_text(client).await);
+    panic!("the browser never reached {url}: {}", body_text(client).await);
 }
 
 /// Logs in as the citizen at `count` organisations through the login links of a job that offers
