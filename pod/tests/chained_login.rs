@@ -252,3 +252,90 @@ async fn pod_fetch_runs_the_chain_in_one_browser_window() {
     }
     client.close().await.unwrap();
 }
+
+/// Records every request an organisation receives (method, target and every header), by
+/// organisation.
+fn recording_requests(requests: Arc<Mutex<Vec<(usize, String)>>>) -> impl Fn(usize, axum::Router) -> axum::Router {
+    move |org, router| {
+        let requests = requests.clone();
+        router.layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let requests = requests.clone();
+                async move {
+                    let mut seen = format!("{} {}\n", request.method(), request.uri());
+                    for (name, value) in request.headers() {
+                        seen += &format!("{name}: {}\n", String::from_utf8_lossy(value.as_bytes()));
+                    }
+                    requests.lock().unwrap().push((org, seen));
+                    next.run(request).await
+                }
+            },
+        ))
+    }
+}
+
+/// Whether `text` names the address `host:port`, as it is or URL-encoded (and not as the start
+/// of a longer port).
+fn mentions_address(text: &str, address: &str) -> bool {
+    let encoded = address.replace(':', "%3A");
+    [address, encoded.as_str()].iter().any(|form| {
+        text.match_indices(form)
+            .any(|(at, _)| !text[at + form.len()..].starts_with(|c: char| c.is_ascii_digit()))
+    })
+}
+
+/// P-17 (docs/PRIVACY.md): a chain of logins tells no party anything that separate logins would
+/// not. Each organisation received its own one authorization, one token and one claims request,
+/// naming no other organisation; the login provider received one authorization per organisation,
+/// each from that organisation as its client, and nothing that names the pod or the other
+/// organisations' pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p17_a_chain_of_logins_reveals_nothing_new() {
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let Chain { s, providers, .. } = chain(3, 1, |_| 0, recording_requests(requests.clone())).await;
+    let (bsn, _) = source::demo_data::citizen(SEED, 0);
+    let (_driver, client) = start_browser().await;
+    unlock_and_fetch(&client, &s).await;
+    log_in_at_provider(&client, bsn.as_str()).await;
+    wait_for_overview(&client, &s).await;
+    assert_eq!(providers[0].typed_logins().await, 1);
+
+    let requests = requests.lock().unwrap().clone();
+    let names = |org: &source::local::LocalOrganisation| [org.state.config.id.to_string(), org.state.config.name.clone()];
+    for (i, org) in s.orgs.iter().enumerate() {
+        let seen: Vec<&String> = requests.iter().filter(|(at, _)| *at == i).map(|(_, r)| r).collect();
+        let count = |prefix: &str| seen.iter().filter(|r| r.starts_with(prefix)).count();
+        assert_eq!(count("GET /authorize?"), 1, "{}: one authorization request", org.url);
+        assert_eq!(count("POST /token"), 1, "{}: one token request", org.url);
+        assert_eq!(count("POST /claims"), 1, "{}: one claims request", org.url);
+        for (j, other) in s.orgs.iter().enumerate().filter(|(j, _)| *j != i) {
+            let address = other.url.trim_start_matches("http://");
+            let located = seen.iter().find(|r| mentions_address(r, address));
+            assert!(located.is_none(), "organisation {i} learnt of organisation {j}'s address: {located:?}");
+            for name in names(other) {
+                let named = seen.iter().find(|r| r.contains(&name));
+                assert!(named.is_none(), "organisation {i} learnt of organisation {j} ({name}): {named:?}");
+            }
+        }
+    }
+
+    let pod_address = s.url.trim_start_matches("http://");
+    let at_provider = providers[0].requests().await;
+    let authorizations: Vec<&serde_json::Value> = at_provider
+        .iter()
+        .filter(|r| r["target"].as_str().is_some_and(|t| t.starts_with("/auth?")))
+        .collect();
+    assert_eq!(authorizations.len(), 3, "one authorization per organisation: {at_provider:?}");
+    for (org, authorization) in s.orgs.iter().zip(&authorizations) {
+        let target = authorization["target"].as_str().unwrap();
+        let callback = url::form_urlencoded::byte_serialize(format!("{}/upstream/callback", org.url).as_bytes()).collect::<String>();
+        assert!(target.contains(&callback), "in chain order, each organisation asked for itself: {target}");
+    }
+    for request in &at_provider {
+        for header in ["referer", "origin", "target"] {
+            let value = request[header].as_str().unwrap_or_default();
+            assert!(!mentions_address(value, pod_address), "the provider learnt of the pod: {request}");
+        }
+    }
+    client.close().await.unwrap();
+}

@@ -6,7 +6,8 @@
 // Usage: REDIRECT_URI="http://127.0.0.1:PORT/upstream/callback [more URIs]" [HOST=127.0.0.2] node oidc-provider.mjs
 // Every URI is registered for the one client `betaalpod-source`.
 // Prints "READY <issuer>" once it listens. `GET /test/logins` answers how many times a login
-// form was posted: the number of times a citizen typed their credentials.
+// form was posted: the number of times a citizen typed their credentials. `GET /test/requests`
+// answers what it received: method, target, Referer and Origin of every request.
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
@@ -20,6 +21,7 @@ if (redirectUris.length === 0) {
 // per port, so two providers on 127.0.0.1 would share (and overwrite) each other's session.
 const host = process.env.HOST || '127.0.0.1';
 let typedLogins = 0;
+const received = [];
 const server = http.createServer();
 server.listen(0, host, () => {
   const { port } = server.address();
@@ -61,6 +63,17 @@ server.listen(0, host, () => {
       res.end(JSON.stringify({ logins: typedLogins }));
       return;
     }
+    if (req.method === 'GET' && req.url === '/test/requests') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(received));
+      return;
+    }
+    received.push({
+      method: req.method,
+      target: req.url,
+      referer: req.headers.referer || null,
+      origin: req.headers.origin || null,
+    });
     // With no consent screen, the only form this provider shows is its login form.
     if (req.method === 'POST' && /^\/interaction\/[^/?]+$/.test(req.url)) typedLogins += 1;
     handle(req, res);

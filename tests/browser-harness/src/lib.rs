@@ -381,6 +381,16 @@ impl OidcProvider {
         Self { child, issuer }
     }
 
+    /// Every request it received: `{method, target, referer, origin}`.
+    pub async fn requests(&self) -> Vec<serde_json::Value> {
+        reqwest::get(format!("{}/test/requests", self.issuer))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// How many times a citizen typed their credentials at its login form.
     pub async fn typed_logins(&self) -> u64 {
         let counted: serde_json::Value = reqwest::get(format!("{}/test/logins", self.issuer))
