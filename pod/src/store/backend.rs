@@ -131,12 +131,18 @@ fn open_sled_waiting_for_lock(path: &Path) -> sled::Result<sled::Db> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         match sled::Config::new().path(path).open() {
-            Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline => {
+            Err(sled::Error::Io(e)) if lock_is_held(&e) && std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             other => return other,
         }
     }
+}
+
+/// Whether sled could not take its file lock. sled 0.34 reports that as an `Other` error whose
+/// text names it (wrapping the `WouldBlock` of the lock call), so the kind alone does not say.
+fn lock_is_held(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::WouldBlock || error.to_string().contains("could not acquire lock")
 }
 
 /// Removes `snap.*.generating` files; returns how many.
@@ -241,5 +247,30 @@ impl SledStore {
             })?;
         self.db.flush().map_err(|e| self.storage_error(e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opening_waits_for_a_store_that_is_let_go_a_moment_later() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("store");
+        let held = open_sled(&path).unwrap();
+        // Held by another open of the same files, as sled's threads hold a store just dropped.
+        let other = sled::Config::new().path(&path).open();
+        let Err(sled::Error::Io(refused)) = other else {
+            panic!("a second open while the first holds the lock is refused");
+        };
+        assert!(lock_is_held(&refused), "{refused}");
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(held);
+        });
+        let opened = open_sled(&path);
+        release.join().unwrap();
+        assert!(opened.is_ok(), "{:?}", opened.err());
     }
 }
