@@ -21,10 +21,14 @@ pub const STALE_AFTER_DAYS: i64 = 7;
 pub struct Overview {
     /// The date the amounts are computed for.
     pub as_of: NaiveDate,
-    /// Sums over every organisation.
+    /// Sums over the organisations whose data is current ([`DataStatus::Ok`]). The others are
+    /// in `left_out`: a sum that silently missed one would read as "you owe less".
     pub totals: Totals,
-    /// The earliest amount falling due on or after `as_of`, anywhere.
+    /// The earliest amount falling due on or after `as_of`, at an organisation in the totals.
     pub next_due: Option<NextPayment>,
+    /// The organisations kept out of the totals, and why: never fetched, last fetch failed, or
+    /// older than [`STALE_AFTER_DAYS`].
+    pub left_out: Vec<LeftOut>,
     /// One entry per organisation in the scheme or with stored documents.
     pub organisations: Vec<OrganisationOverview>,
     /// Things to know, in plain words (English here; [`OverviewWarning::text`] in either language).
@@ -85,6 +89,27 @@ impl OverviewWarning {
 
 fn english_warnings<S: serde::Serializer>(warnings: &[OverviewWarning], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(warnings.iter().map(|w| w.text(schemas::lang::Lang::En)))
+}
+
+/// An organisation kept out of the overview's totals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LeftOut {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Why: [`DataStatus::Never`], [`DataStatus::Failed`] or [`DataStatus::Stale`].
+    pub status: DataStatus,
+    /// When its shown data was fetched, if ever.
+    pub fetched_at: Option<DateTime<Utc>>,
+}
+
+impl Overview {
+    /// Whether any organisation's data has ever been fetched: before that, the overview has no
+    /// figures to show at all, only the way to fetch them.
+    pub fn has_data(&self) -> bool {
+        self.organisations.iter().any(|o| o.fetched_at.is_some())
+    }
 }
 
 /// The next payment and who it is for.
@@ -248,7 +273,8 @@ pub fn build(
                     case_ref: matter.case_ref.clone(),
                 });
             }
-            if let Some(NextDue { date, cents }) = matter.next_due
+            if status == DataStatus::Ok
+                && let Some(NextDue { date, cents }) = matter.next_due
                 && next_due.as_ref().is_none_or(|n| date < n.date)
             {
                 next_due = Some(NextPayment {
@@ -268,11 +294,26 @@ pub fn build(
             matters,
         });
     }
-    let totals = organisations.iter().map(|o| o.totals).sum();
+    let totals = organisations
+        .iter()
+        .filter(|o| o.status == DataStatus::Ok)
+        .map(|o| o.totals)
+        .sum();
+    let left_out = organisations
+        .iter()
+        .filter(|o| o.status != DataStatus::Ok)
+        .map(|o| LeftOut {
+            id: o.id.clone(),
+            name: o.name.clone(),
+            status: o.status,
+            fetched_at: o.fetched_at,
+        })
+        .collect();
     Overview {
         as_of,
         totals,
         next_due,
+        left_out,
         organisations,
         warnings,
     }
@@ -325,5 +366,44 @@ mod tests {
         let failed = view(&[entry("2026-01-01T10:00:00Z", "ok"), entry("2026-12-01T10:00:00Z", "error")]);
         assert_eq!(failed.fetched_at, Some(t("2026-01-01T10:00:00Z")));
         assert_eq!(failed.status, DataStatus::Failed);
+    }
+
+    #[test]
+    fn only_current_organisations_are_in_the_totals_and_the_others_are_named() {
+        let t = |s: &str| -> DateTime<Utc> { s.parse().unwrap() };
+        let document = || {
+            Some(
+                fcid::parse(include_bytes!("../../schemas/tests/fixtures/fcid/valid_v3_next_due_installments.json"))
+                    .unwrap(),
+            )
+        };
+        let now = t("2024-03-01T10:00:00Z");
+        let stored = |at: &str| LatestDocument {
+            fetched_at: t(at),
+            document: document(),
+        };
+        // The same document at three organisations: current, failed since, and stale.
+        let latest = BTreeMap::from([
+            ("a-current".to_owned(), stored("2024-03-01T09:00:00Z")),
+            ("b-failed".to_owned(), stored("2024-02-28T09:00:00Z")),
+            ("c-stale".to_owned(), stored("2024-01-01T09:00:00Z")),
+        ]);
+        let mut failure = FetchLogEntry::contact("b-failed", "B", "fetch", "f", now, now);
+        failure.failed("down");
+        let pinned: Vec<OrganisationDescriptor> = Vec::new();
+        let mut overview = build(&pinned, &latest, &[failure], now.date_naive(), now);
+        assert!(overview.has_data());
+        assert_eq!(overview.totals.outstanding_cents, 17_500, "only the current organisation counts");
+        assert_eq!(overview.next_due.as_ref().map(|n| n.organisation.as_str()), Some("a-current"));
+        let left_out: Vec<(&str, DataStatus)> = overview.left_out.iter().map(|o| (o.id.as_str(), o.status)).collect();
+        assert_eq!(left_out, [("b-failed", DataStatus::Failed), ("c-stale", DataStatus::Stale)]);
+        assert_eq!(overview.left_out[1].fetched_at, Some(t("2024-01-01T09:00:00Z")), "and since when");
+        // Their own figures are still there, for their own blocks.
+        overview.organisations.retain(|o| o.id == "c-stale");
+        assert_eq!(overview.organisations[0].totals.outstanding_cents, 17_500);
+
+        let nothing = build(&pinned, &BTreeMap::new(), &[], now.date_naive(), now);
+        assert!(!nothing.has_data());
+        assert_eq!(nothing.totals.outstanding_cents, 0);
     }
 }

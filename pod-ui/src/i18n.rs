@@ -62,6 +62,29 @@ schemas::texts! {
         Settings = "settings" => ("Instellingen", "Settings"),
         Scheme = "scheme" => ("Organisaties en hun sleutels", "Organisations and their keys"),
         Language = "language" => ("English", "Nederlands"),
+        NothingFetchedHeading = "nothing_fetched_heading" => ("Je hebt nog niets opgehaald", "You have not fetched anything yet"),
+        NothingFetchedHelp = "nothing_fetched_help" => (
+            "Betaalpod weet nog niet wat je moet betalen. Haal eerst je gegevens op bij de organisaties. Daarna zie je hier wat je nog moet betalen en wanneer.",
+            "Betaalpod does not know yet what you owe. First fetch your data from the organisations. Then you see here what you still have to pay, and when.",
+        ),
+        LeftOutHeading = "left_out_heading" => ("Niet meegeteld", "Not counted"),
+        LeftOutHelp = "left_out_help" => (
+            "Deze organisaties tellen niet mee in de bedragen hierboven, omdat we hun gegevens niet (meer) actueel hebben:",
+            "These organisations are not in the amounts above, because we do not have their data, or not up to date:",
+        ),
+        NotCounted = "not_counted" => ("niet meegeteld", "not counted"),
+        OwedChartHeading = "owed_chart_heading" => ("Wat je per organisatie nog moet betalen", "What you still owe per organisation"),
+        OwedChartLegend = "owed_chart_legend" => (
+            "De hele balk is wat je nog moet betalen. Het rode deel is achterstand: dat had je al moeten betalen.",
+            "The whole bar is what you still owe. The red part is overdue: it should have been paid already.",
+        ),
+        DownloadsHeading = "downloads_heading" => ("Voor je schuldhulpverlener of je administratie", "For your debt counsellor or your records"),
+        DownloadsHelp = "downloads_help" => (
+            "Download je overzicht, druk het af, of deel het versleuteld met iemand die je helpt.",
+            "Download your overview, print it, or share it encrypted with someone who helps you.",
+        ),
+        Spreadsheet = "spreadsheet" => ("Rekenblad (CSV, voor Excel)", "Spreadsheet (CSV, for Excel)"),
+        DataFile = "data_file" => ("Gegevensbestand (JSON)", "Data file (JSON)"),
         NothingYet = "nothing_yet" => (
             "Nog geen gegevens. Haal ze op bij de organisaties.",
             "No data yet. Fetch it from the organisations.",

@@ -59,12 +59,65 @@ struct MatterLine {
 
 struct OrgBlock {
     name: String,
+    /// Whether any of its data was ever fetched: without, it shows no amounts at all.
+    has_data: bool,
+    /// Whether it is in the totals.
+    counted: bool,
     outstanding: String,
     overdue: String,
     fetched: String,
     status: String,
     status_class: &'static str,
     matters: Vec<MatterLine>,
+}
+
+/// One bar of the chart of what is owed per organisation, in SVG user units.
+struct OwedBar {
+    name: String,
+    y: u32,
+    text_y: u32,
+    outstanding_width: u32,
+    overdue_width: u32,
+    outstanding: String,
+    overdue: String,
+}
+
+/// The widest bar, in SVG user units (the chart is 600 wide; the names take the left 200).
+const BAR_WIDTH: i64 = 380;
+/// One bar's row height.
+const BAR_ROW: u32 = 34;
+
+/// The bars for the counted organisations that have data, scaled to the largest amount.
+fn owed_bars(overview: &Overview, money: impl Fn(i64) -> String) -> Vec<OwedBar> {
+    let counted: Vec<_> = overview
+        .organisations
+        .iter()
+        .filter(|o| o.status == DataStatus::Ok && o.fetched_at.is_some())
+        .collect();
+    let largest = counted.iter().map(|o| o.totals.outstanding_cents.max(0)).max().unwrap_or(0).max(1);
+    let scale = |cents: i64| u32::try_from(cents.clamp(0, largest) * BAR_WIDTH / largest).unwrap_or(0);
+    counted
+        .iter()
+        .zip(0u32..)
+        .map(|(org, row)| {
+            let outstanding = org.totals.outstanding_cents.max(0);
+            OwedBar {
+                name: org.name.clone(),
+                y: 8 + row * BAR_ROW,
+                text_y: 8 + row * BAR_ROW + 19,
+                outstanding_width: scale(outstanding),
+                overdue_width: scale(org.totals.overdue_cents.clamp(0, outstanding)),
+                outstanding: money(org.totals.outstanding_cents),
+                overdue: money(org.totals.overdue_cents),
+            }
+        })
+        .collect()
+}
+
+/// A line under the totals: an organisation not in them, why, and since when.
+struct LeftOutLine {
+    name: String,
+    reason: String,
 }
 
 #[derive(Template)]
@@ -83,6 +136,22 @@ struct OverviewPage {
     warnings_label: String,
     warnings: Vec<String>,
     nothing_yet: String,
+    has_data: bool,
+    nothing_fetched_heading: String,
+    nothing_fetched_help: String,
+    left_out_heading: String,
+    left_out_help: String,
+    not_counted: String,
+    left_out: Vec<LeftOutLine>,
+    owed_heading: String,
+    owed_legend: String,
+    organisation_label: String,
+    owed_bars: Vec<OwedBar>,
+    owed_height: u32,
+    downloads_heading: String,
+    downloads_help: String,
+    spreadsheet_label: String,
+    data_file_label: String,
     organisations: Vec<OrgBlock>,
     print_label: String,
     arrangement_label: String,
@@ -111,6 +180,8 @@ pub fn overview(chrome: &Chrome, overview: &Overview, offset: chrono::FixedOffse
             let status = status_name(org.status);
             OrgBlock {
                 name: org.name.clone(),
+                has_data: org.fetched_at.is_some(),
+                counted: org.status == DataStatus::Ok,
                 outstanding: money(org.totals.outstanding_cents),
                 overdue: money(org.totals.overdue_cents),
                 fetched: org.fetched_at.map_or_else(
@@ -148,6 +219,7 @@ pub fn overview(chrome: &Chrome, overview: &Overview, offset: chrono::FixedOffse
             format!("{} · {} · {name}", money(n.cents), date(n.date))
         },
     );
+    let bars = owed_bars(overview, money);
     OverviewPage {
         base: chrome.base(),
         summary_label: t(lang, Text::Title).to_owned(),
@@ -162,6 +234,37 @@ pub fn overview(chrome: &Chrome, overview: &Overview, offset: chrono::FixedOffse
         warnings_label: t(lang, Text::Warnings).to_owned(),
         warnings: overview.warnings.iter().map(|w| w.text(lang)).collect(),
         nothing_yet: t(lang, Text::NothingYet).to_owned(),
+        has_data: overview.has_data(),
+        nothing_fetched_heading: t(lang, Text::NothingFetchedHeading).to_owned(),
+        nothing_fetched_help: t(lang, Text::NothingFetchedHelp).to_owned(),
+        left_out_heading: t(lang, Text::LeftOutHeading).to_owned(),
+        left_out_help: t(lang, Text::LeftOutHelp).to_owned(),
+        not_counted: t(lang, Text::NotCounted).to_owned(),
+        left_out: overview
+            .left_out
+            .iter()
+            .map(|o| LeftOutLine {
+                name: o.name.clone(),
+                reason: match o.fetched_at {
+                    Some(at) => format!(
+                        "{} ({} {})",
+                        t(lang, Text::data_status(o.status)),
+                        t(lang, Text::Fetched).to_lowercase(),
+                        moment(at, offset)
+                    ),
+                    None => t(lang, Text::data_status(o.status)).to_owned(),
+                },
+            })
+            .collect(),
+        owed_heading: t(lang, Text::OwedChartHeading).to_owned(),
+        owed_legend: t(lang, Text::OwedChartLegend).to_owned(),
+        organisation_label: t(lang, Text::Organisation).to_owned(),
+        owed_height: 16 + BAR_ROW * u32::try_from(bars.len()).unwrap_or(0),
+        owed_bars: bars,
+        downloads_heading: t(lang, Text::DownloadsHeading).to_owned(),
+        downloads_help: t(lang, Text::DownloadsHelp).to_owned(),
+        spreadsheet_label: t(lang, Text::Spreadsheet).to_owned(),
+        data_file_label: t(lang, Text::DataFile).to_owned(),
         organisations,
         print_label: t(lang, Text::Print).to_owned(),
         arrangement_label: t(lang, Text::Arrangement).to_owned(),

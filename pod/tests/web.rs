@@ -37,15 +37,7 @@ async fn unlock_fetch_overview_matter_export_lock() {
         "{progress}"
     );
 
-    let overview: serde_json::Value = s
-        .client
-        .get(format!("{}/api/overview?as_of=2026-11-15", s.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let overview = get_json(&s, "/api/overview?as_of=2026-11-15").await;
     let (bsn, _) = demo_data::citizen(SEED, 0);
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 15).unwrap();
     let mut expected = 0;
@@ -661,4 +653,59 @@ async fn plan_an_arrangement_in_the_page_and_the_api() {
         .await,
         (404, "not_found".into())
     );
+}
+
+/// Issue 19: the overview never shows a figure it does not have. Before any fetch it shows no
+/// amount, only the way to fetch; with one organisation fetched, the totals are that
+/// organisation's, and a line names the others as not counted, and why. In Dutch and English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_and_partial_overviews_say_what_they_do_not_count() {
+    let s = setup().await;
+    unlock(&s).await;
+    let page = |path: &'static str| {
+        let client = &s.client;
+        let url = format!("{}{path}", s.url);
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let empty = page("/").await;
+    assert!(empty.contains("Je hebt nog niets opgehaald"), "{empty}");
+    assert!(!empty.contains('€') && !empty.contains("total-outstanding"), "no amount before any fetch: {empty}");
+    assert!(empty.contains("href=\"/fetch\""), "the one next step: {empty}");
+    s.client.get(format!("{}/lang/en", s.url)).send().await.unwrap();
+    let empty = page("/").await;
+    assert!(empty.contains("You have not fetched anything yet") && !empty.contains('€'), "{empty}");
+
+    let first = s.orgs[0].state.config.id.to_string();
+    fetch_from(&s, Some(vec![first.clone()])).await;
+    let overview = get_json(&s, "/api/overview").await;
+    let counted = overview["organisations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == first.as_str())
+        .unwrap()["totals"]["outstanding_cents"]
+        .clone();
+    assert_eq!(overview["totals"]["outstanding_cents"], counted, "only the fetched organisation counts");
+    let left_out: Vec<&str> = overview["left_out"].as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(left_out, ["never", "never"], "{overview}");
+
+    let partial = page("/").await;
+    assert!(partial.contains("Not counted") && partial.contains("not fetched yet"), "{partial}");
+    // The picture of what is owed has its figures beside it as text: the counted organisation.
+    let cents = counted.as_i64().unwrap();
+    let figures = partial.split("class=\"chart-figures\"").nth(1).expect("a table of the chart's figures");
+    let figures = figures.split("</table>").next().unwrap();
+    assert!(
+        figures.contains(&s.orgs[0].state.config.name) && figures.contains(&schemas::lang::format_cents(cents, schemas::lang::Lang::En)),
+        "{figures}"
+    );
+    assert!(!figures.contains(&s.orgs[1].state.config.name), "a left-out organisation is not pictured: {figures}");
+    assert!(partial.contains("<svg class=\"chart\""), "{partial}");
+    for org in &s.orgs[1..] {
+        assert!(partial.contains(&org.state.config.name), "{partial}");
+    }
+    s.client.get(format!("{}/lang/nl", s.url)).send().await.unwrap();
+    let partial = page("/").await;
+    assert!(partial.contains("Niet meegeteld") && partial.contains("nog niet opgehaald"), "{partial}");
+    assert!(partial.contains("Totaal nog te betalen"), "{partial}");
 }

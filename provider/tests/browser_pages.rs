@@ -114,7 +114,7 @@ async fn a_citizen_goes_through_every_journey_in_the_apps_pages() {
     assert!(code.len() > 20, "{code}");
     axe_clean(&client, "the welcome page").await;
     press(&client, Locator::LinkText("Verder")).await;
-    wait_for(&client, "Totaal nog te betalen").await;
+    wait_for(&client, "Je hebt nog niets opgehaald").await;
     // Shown once: going back to it shows the overview, and the code is no longer in the page.
     client.execute("window.location.hash = '#/welcome'", vec![]).await.unwrap();
     let again = wait_for(&client, "Deze pagina bestaat niet").await;
@@ -142,7 +142,9 @@ async fn a_citizen_goes_through_every_journey_in_the_apps_pages() {
     wait_for(&client, "Die wachtwoordzin klopt niet").await;
     type_into(&client, "passphrase", PASSPHRASE).await;
     press(&client, Locator::Css("#login button[type=submit]")).await;
-    wait_for(&client, "Totaal nog te betalen").await;
+    // Nothing fetched yet: no amounts, only the way to fetch.
+    let empty = wait_for(&client, "Je hebt nog niets opgehaald").await;
+    assert!(!empty.contains("€"), "no amount before anything was fetched: {empty}");
 
     // Fetch from all three: one login window, opened from the progress page.
     press(&client, Locator::LinkText("Gegevens ophalen")).await;

@@ -159,13 +159,31 @@ pub async fn log_in(s: &Setup, login_url: &str) {
     assert!(back.text().await.unwrap().contains("/fetch/"), "the answer page leads on to the job");
 }
 
+/// `GET path` on the pod, as JSON.
+pub async fn get_json(s: &Setup, path: &str) -> serde_json::Value {
+    s.client
+        .get(format!("{}{path}", s.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 pub async fn fetch_everything(s: &Setup) -> serde_json::Value {
+    fetch_from(s, None).await
+}
+
+/// Fetches through the API from `sources` (every pinned organisation with `None`), logging in
+/// at each; the finished job.
+pub async fn fetch_from(s: &Setup, sources: Option<Vec<String>>) -> serde_json::Value {
     let token = csrf(s).await;
     let started = s
         .client
         .post(format!("{}/api/fetch", s.url))
         .header("x-csrf-token", &token)
-        .json(&serde_json::json!({"sources": null}))
+        .json(&serde_json::json!({ "sources": sources }))
         .send()
         .await
         .unwrap();

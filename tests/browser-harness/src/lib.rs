@@ -165,7 +165,7 @@ pub async fn open_until_ready(client: &Client, url: &str) {
     panic!("the pod core never loaded at {url}");
 }
 
-/// Opens the local pod at `pod_url` and unlocks it with `passphrase`; waits for its overview.
+/// Opens the local pod at `pod_url` and unlocks it with `passphrase`; waits until it is open.
 pub async fn unlock_pod(client: &Client, pod_url: &str, passphrase: &str) {
     client.goto(pod_url).await.unwrap();
     client
@@ -177,7 +177,8 @@ pub async fn unlock_pod(client: &Client, pod_url: &str, passphrase: &str) {
         .await
         .unwrap();
     click(client, Locator::Css("main button[type=submit]")).await;
-    wait_for_text(client, "Totaal nog te betalen").await;
+    // Unlocked: the header offers to lock (the overview itself may be empty or full).
+    client.wait().for_element(Locator::Css("header form button")).await.unwrap();
 }
 
 /// Logs in on an organisation's (or its upstream's) login page, as the citizen with `bsn`
