@@ -31,6 +31,21 @@ schemas::texts! {
         NextDue = "next_due" => ("Volgende betaling", "Next payment"),
         NoneDue = "none_due" => ("Er staat geen betaling gepland.", "No payment is due."),
         Organisation = "organisation" => ("Organisatie", "Organisation"),
+        ExplainOverdueQ = "explain_overdue_q" => ("Wat betekent achterstallig?", "What does overdue mean?"),
+        ExplainOverdueA = "explain_overdue_a" => (
+            "Dit geld had je al moeten betalen: de datum om te betalen is voorbij. Als je langer wacht, komen er vaak kosten bij.",
+            "You should have paid this money already: the date to pay has passed. If you wait longer, costs are often added.",
+        ),
+        ExplainPauseQ = "explain_pause_q" => ("Wat is een pauze?", "What is a pause?"),
+        ExplainPauseA = "explain_pause_a" => (
+            "Een pauze is een paar maanden waarin je niets betaalt. Bijvoorbeeld als je je werk kwijt bent of ziek bent. Daarna betaal je weer elke maand.",
+            "A pause is a few months in which you pay nothing. For example when you lost your job or are ill. After it, you pay every month again.",
+        ),
+        ExplainFloorQ = "explain_floor_q" => ("Wat is de beslagvrije voet?", "What is the protected income (beslagvrije voet)?"),
+        ExplainFloorA = "explain_floor_a" => (
+            "Dat is het deel van je inkomen dat je altijd houdt, om van te leven. Een regeling vraagt nooit geld uit dat deel.",
+            "That is the part of your income you always keep, to live on. An arrangement never asks for money from that part.",
+        ),
         Matters = "matters" => ("Zaken", "Matters"),
         Fetched = "fetched" => ("Opgehaald", "Fetched"),
         Never = "never" => ("nooit", "never"),

@@ -143,6 +143,8 @@ struct OverviewPage {
     left_out_help: String,
     not_counted: String,
     left_out: Vec<LeftOutLine>,
+    overdue_question: String,
+    overdue_answer: String,
     owed_heading: String,
     owed_legend: String,
     organisation_label: String,
@@ -256,6 +258,8 @@ pub fn overview(chrome: &Chrome, overview: &Overview, offset: chrono::FixedOffse
                 },
             })
             .collect(),
+        overdue_question: t(lang, Text::ExplainOverdueQ).to_owned(),
+        overdue_answer: t(lang, Text::ExplainOverdueA).to_owned(),
         owed_heading: t(lang, Text::OwedChartHeading).to_owned(),
         owed_legend: t(lang, Text::OwedChartLegend).to_owned(),
         organisation_label: t(lang, Text::Organisation).to_owned(),

@@ -701,6 +701,13 @@ async fn empty_and_partial_overviews_say_what_they_do_not_count() {
     );
     assert!(!figures.contains(&s.orgs[1].state.config.name), "a left-out organisation is not pictured: {figures}");
     assert!(partial.contains("<svg class=\"chart\""), "{partial}");
+    // Words that need it come with a one-line explanation.
+    assert!(partial.contains("What does overdue mean?"), "{partial}");
+    let arrangement = page("/arrangement").await;
+    assert!(
+        arrangement.contains("What is a pause?") && arrangement.contains("What is the protected income (beslagvrije voet)?"),
+        "{arrangement}"
+    );
     for org in &s.orgs[1..] {
         assert!(partial.contains(&org.state.config.name), "{partial}");
     }
@@ -708,4 +715,10 @@ async fn empty_and_partial_overviews_say_what_they_do_not_count() {
     let partial = page("/").await;
     assert!(partial.contains("Niet meegeteld") && partial.contains("nog niet opgehaald"), "{partial}");
     assert!(partial.contains("Totaal nog te betalen"), "{partial}");
+    assert!(partial.contains("Wat betekent achterstallig?"), "{partial}");
+    let arrangement = page("/arrangement").await;
+    assert!(
+        arrangement.contains("Wat is een pauze?") && arrangement.contains("Wat is de beslagvrije voet?"),
+        "{arrangement}"
+    );
 }
