@@ -219,6 +219,11 @@ impl BrowserLogin {
             .contains_key(state)
     }
 
+    /// Whether the login that sent the browser to `authorization_url` still waits here.
+    pub fn is_waiting_at(&self, authorization_url: &Url) -> bool {
+        state_of(authorization_url).is_some_and(|state| self.is_waiting_for(&state))
+    }
+
     /// Passes a callback to the login waiting for its `state`. Returns false for an unknown
     /// state (a stale or forged callback), which the caller should answer with an error page.
     pub fn deliver(&self, callback: Callback) -> bool {
@@ -232,11 +237,7 @@ impl BrowserLogin {
 
 impl LoginDriver for BrowserLogin {
     async fn login(&self, _org: &OrganisationDescriptor, authorization_url: Url) -> Result<Callback, LoginError> {
-        let state = authorization_url
-            .query_pairs()
-            .find(|(k, _)| k == "state")
-            .map(|(_, v)| v.into_owned())
-            .ok_or("no state in the authorization URL")?;
+        let state = state_of(&authorization_url).ok_or("no state in the authorization URL")?;
         let (sender, receiver) = oneshot::channel();
         self.waiting
             .lock()
@@ -247,6 +248,14 @@ impl LoginDriver for BrowserLogin {
             .await
             .map_err(|_| LoginError::Cancelled("the login was abandoned".to_owned()))
     }
+}
+
+/// The `state` of an authorization request URL.
+pub fn state_of(authorization_url: &Url) -> Option<String> {
+    authorization_url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
 }
 
 /// A login waiting for its callback; dropping it forgets the login.

@@ -210,10 +210,7 @@ impl Callbacks {
         let next = tokio::time::timeout(
             std::time::Duration::from_secs(30),
             hops.wait_for(|hop| match hop {
-                Hop::Login(url) => url
-                    .query_pairs()
-                    .find(|(k, _)| k == "state")
-                    .is_some_and(|(_, state)| browser.is_waiting_for(&state)),
+                Hop::Login(url) => browser.is_waiting_at(url),
                 Hop::Finished => true,
                 Hop::Busy => false,
             }),

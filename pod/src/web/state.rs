@@ -143,7 +143,7 @@ impl FetchJob {
             .iter()
             .find(|(id, _)| !matches!(stages.get(id), Some(Stage::Done | Stage::Failed(_))))?;
         match stages.get(id) {
-            Some(Stage::WaitingForLogin(url)) if login_is_open(browser, url) => Some((name.clone(), url.clone())),
+            Some(Stage::WaitingForLogin(url)) if browser.is_waiting_at(url) => Some((name.clone(), url.clone())),
             _ => None,
         }
     }
@@ -163,13 +163,6 @@ impl FetchJob {
             }
         }
     }
-}
-
-/// Whether the login at `url` still waits for its answer in `browser`.
-pub fn login_is_open(browser: &BrowserLogin, url: &url::Url) -> bool {
-    url.query_pairs()
-        .find(|(k, _)| k == "state")
-        .is_some_and(|(_, state)| browser.is_waiting_for(&state))
 }
 
 /// Everything the handlers share.
@@ -314,7 +307,7 @@ impl App {
                 !job.finished()
                     && job.stages.lock().values().any(|stage| {
                         matches!(stage, Stage::WaitingForLogin(url)
-                            if url.query_pairs().any(|(k, v)| k == "state" && v == state))
+                            if fetcher::login::state_of(url).as_deref() == Some(state))
                     })
             })
             .cloned()

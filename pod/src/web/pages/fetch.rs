@@ -12,7 +12,7 @@ use super::{Citizen, local_offset, page};
 use crate::web::App;
 use crate::web::api;
 use crate::web::error::ApiError;
-use crate::web::state::{FetchJob, login_is_open};
+use crate::web::state::FetchJob;
 
 /// `GET /fetch`: choose organisations.
 pub async fn fetch_form(citizen: Citizen) -> Response {
@@ -79,7 +79,7 @@ fn progress_of(app: &App, job: &FetchJob) -> Vec<Progress> {
                     // callback and the fetch moving on, its link would lead to a used login.
                     let login_url = o["login_url"]
                         .as_str()
-                        .filter(|url| url::Url::parse(url).is_ok_and(|url| login_is_open(&app.browser, &url)))
+                        .filter(|url| url::Url::parse(url).is_ok_and(|url| app.browser.is_waiting_at(&url)))
                         .map(str::to_owned);
                     let stage = match o["stage"].as_str().unwrap_or_default() {
                         "waiting_for_login" => Stage::Login,
