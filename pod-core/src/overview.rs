@@ -2,7 +2,7 @@
 //! a date, with totals, the next payment and what the citizen should know. The same document is
 //! `pod overview --json` and `GET /api/overview`, and the browser builds it with this same code.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use schemas::fcid::derive::{self, MatterView, NextDue, Totals};
 use serde::Serialize;
 
@@ -16,6 +16,9 @@ use crate::fetch_log::FetchLogEntry;
 /// Data older than this is marked stale.
 pub const STALE_AFTER_DAYS: i64 = 7;
 
+/// How many calendar months ahead the overview sums what falls due.
+pub const COMING_MONTHS: usize = 12;
+
 /// The whole overview.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Overview {
@@ -26,6 +29,9 @@ pub struct Overview {
     pub totals: Totals,
     /// The earliest amount falling due on or after `as_of`, at an organisation in the totals.
     pub next_due: Option<NextPayment>,
+    /// What falls due in each of the [`COMING_MONTHS`] calendar months from `as_of`'s month on,
+    /// at the organisations in the totals; a month with nothing due is there with 0.
+    pub coming_months: Vec<ComingMonth>,
     /// The organisations kept out of the totals, and why: never fetched, last fetch failed, or
     /// older than [`STALE_AFTER_DAYS`].
     pub left_out: Vec<LeftOut>,
@@ -121,6 +127,62 @@ pub struct NextPayment {
     pub cents: i64,
     /// The organisation's id.
     pub organisation: String,
+    /// The matter's place in that organisation's `matters`, where the way to pay is.
+    pub matter: usize,
+}
+
+/// What falls due in one calendar month.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ComingMonth {
+    /// The month's first day.
+    pub month: NaiveDate,
+    /// The sum over `organisations`.
+    pub cents: i64,
+    /// What each organisation asks that month, in the overview's order; only those that ask.
+    pub organisations: Vec<MonthShare>,
+}
+
+/// One organisation's part of a [`ComingMonth`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MonthShare {
+    /// The organisation's id.
+    pub organisation: String,
+    /// What falls due that month.
+    pub cents: i64,
+}
+
+/// The first day of the month `months` after `date`'s month.
+fn month_start(date: NaiveDate, months: u32) -> Option<NaiveDate> {
+    date.with_day(1)?.checked_add_months(chrono::Months::new(months))
+}
+
+/// Sums the counted organisations' upcoming amounts per calendar month.
+fn coming_months(organisations: &[OrganisationOverview], as_of: NaiveDate) -> Vec<ComingMonth> {
+    (0u32..)
+        .take(COMING_MONTHS)
+        .filter_map(|k| Some((month_start(as_of, k)?, month_start(as_of, k + 1)?)))
+        .map(|(month, next)| {
+            let shares: Vec<MonthShare> = organisations
+                .iter()
+                .filter(|o| o.status == DataStatus::Ok)
+                .map(|o| MonthShare {
+                    organisation: o.id.clone(),
+                    cents: o
+                        .matters
+                        .iter()
+                        .flat_map(|m| &m.upcoming)
+                        .filter(|u| u.date >= month && u.date < next)
+                        .fold(0i64, |sum, u| sum.saturating_add(u.cents)),
+                })
+                .filter(|share| share.cents > 0)
+                .collect();
+            ComingMonth {
+                month,
+                cents: shares.iter().fold(0i64, |sum, s| sum.saturating_add(s.cents)),
+                organisations: shares,
+            }
+        })
+        .collect()
 }
 
 /// How current an organisation's data is.
@@ -266,7 +328,7 @@ pub fn build(
             DataStatus::Failed => warnings.push(OverviewWarning::FetchFailed(name.clone())),
             DataStatus::Ok | DataStatus::Never => {}
         }
-        for matter in &matters {
+        for (index, matter) in matters.iter().enumerate() {
             if !matter.consistent {
                 warnings.push(OverviewWarning::Inconsistent {
                     organisation: name.clone(),
@@ -281,6 +343,7 @@ pub fn build(
                     date,
                     cents,
                     organisation: id.clone(),
+                    matter: index,
                 });
             }
         }
@@ -313,6 +376,7 @@ pub fn build(
         as_of,
         totals,
         next_due,
+        coming_months: coming_months(&organisations, as_of),
         left_out,
         organisations,
         warnings,
@@ -398,6 +462,22 @@ mod tests {
         let left_out: Vec<(&str, DataStatus)> = overview.left_out.iter().map(|o| (o.id.as_str(), o.status)).collect();
         assert_eq!(left_out, [("b-failed", DataStatus::Failed), ("c-stale", DataStatus::Stale)]);
         assert_eq!(overview.left_out[1].fetched_at, Some(t("2024-01-01T09:00:00Z")), "and since when");
+        // The coming months: 75.00 of March's instalment is still open after a partial
+        // payment, April's 100.00 in full; only the current organisation, and 12 months always.
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let months: Vec<(NaiveDate, i64)> = overview.coming_months.iter().map(|m| (m.month, m.cents)).collect();
+        assert_eq!(months.len(), COMING_MONTHS);
+        assert_eq!(months[..3], [(day("2024-03-01"), 7_500), (day("2024-04-01"), 10_000), (day("2024-05-01"), 0)]);
+        assert_eq!(months[11].0, day("2025-02-01"));
+        assert_eq!(
+            overview.coming_months[1].organisations,
+            [MonthShare {
+                organisation: "a-current".to_owned(),
+                cents: 10_000
+            }]
+        );
+        assert!(overview.coming_months[2].organisations.is_empty());
+        assert_eq!(overview.next_due.as_ref().map(|n| n.matter), Some(0));
         // Their own figures are still there, for their own blocks.
         overview.organisations.retain(|o| o.id == "c-stale");
         assert_eq!(overview.organisations[0].totals.outstanding_cents, 17_500);
@@ -405,5 +485,6 @@ mod tests {
         let nothing = build(&pinned, &BTreeMap::new(), &[], now.date_naive(), now);
         assert!(!nothing.has_data());
         assert_eq!(nothing.totals.outstanding_cents, 0);
+        assert!(nothing.coming_months.iter().all(|m| m.cents == 0 && m.organisations.is_empty()));
     }
 }

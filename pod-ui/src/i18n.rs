@@ -93,6 +93,14 @@ schemas::texts! {
             "De hele balk is wat je nog moet betalen. Het rode deel is achterstand: dat had je al moeten betalen.",
             "The whole bar is what you still owe. The red part is overdue: it should have been paid already.",
         ),
+        ComingChartHeading = "coming_chart_heading" => ("Wat je de komende 12 maanden moet betalen", "What you have to pay in the next 12 months"),
+        ComingChartLegend = "coming_chart_legend" => (
+            "Elke balk is een maand. Geld dat je al had moeten betalen staat hier niet in. Dat staat hierboven bij achterstallig.",
+            "Each bar is a month. Money you should have paid already is not in it. That is above, under overdue.",
+        ),
+        Month = "month" => ("Maand", "Month"),
+        Amount = "amount" => ("Bedrag", "Amount"),
+        ToWhom = "to_whom" => ("Aan wie", "To whom"),
         DownloadsHeading = "downloads_heading" => ("Voor je schuldhulpverlener of je administratie", "For your debt counsellor or your records"),
         DownloadsHelp = "downloads_help" => (
             "Download je overzicht, druk het af, of deel het versleuteld met iemand die je helpt.",
@@ -105,7 +113,7 @@ schemas::texts! {
             "No data yet. Fetch it from the organisations.",
         ),
         Export = "export" => ("Downloaden", "Download"),
-        HowToPay = "how_to_pay" => ("Betalen", "How to pay"),
+        HowToPay = "how_to_pay" => ("Zo betaal je", "How to pay"),
         Print = "print" => (
             "Afdrukbaar overzicht voor je schuldhulpverlener",
             "Printable overview for your debt counsellor",

@@ -114,6 +114,69 @@ fn owed_bars(overview: &Overview, money: impl Fn(i64) -> String) -> Vec<OwedBar>
         .collect()
 }
 
+/// A month as a chart label and a table row: "dec 2026" / "Dec 2026".
+fn month_label(month: NaiveDate, lang: Lang) -> String {
+    const NL: [&str; 12] = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"];
+    const EN: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let names = if lang == Lang::Nl { NL } else { EN };
+    let index = usize::try_from(chrono::Datelike::month0(&month)).unwrap_or(0);
+    format!("{} {}", names[index % 12], chrono::Datelike::year(&month))
+}
+
+/// One month of the chart of what falls due, in SVG user units.
+struct ComingBar {
+    x: u32,
+    label_x: u32,
+    y: u32,
+    height: u32,
+    /// The month's short name, under its bar.
+    short: String,
+    month: String,
+    amount: String,
+    /// Who asks it, with their part.
+    to_whom: String,
+}
+
+/// The chart's bar area: 12 columns of 50 in a 600-wide chart, the tallest bar 150 high.
+const COMING_COLUMN: u32 = 50;
+const COMING_TALLEST: i64 = 150;
+const COMING_BASE: u32 = 170;
+
+fn coming_bars(overview: &Overview, lang: Lang, money: impl Fn(i64) -> String) -> Vec<ComingBar> {
+    let largest = overview.coming_months.iter().map(|m| m.cents).max().unwrap_or(0).max(1);
+    let name = |id: &str| {
+        overview
+            .organisations
+            .iter()
+            .find(|o| o.id == id)
+            .map_or_else(|| id.to_owned(), |o| o.name.clone())
+    };
+    overview
+        .coming_months
+        .iter()
+        .zip(0u32..)
+        .map(|(month, column)| {
+            let height = u32::try_from(month.cents.clamp(0, largest) * COMING_TALLEST / largest).unwrap_or(0);
+            let label = month_label(month.month, lang);
+            ComingBar {
+                x: column * COMING_COLUMN + 8,
+                label_x: column * COMING_COLUMN + COMING_COLUMN / 2,
+                y: COMING_BASE - height,
+                height,
+                short: label.split(' ').next().unwrap_or_default().to_owned(),
+                month: label,
+                amount: money(month.cents),
+                to_whom: month
+                    .organisations
+                    .iter()
+                    .map(|share| format!("{} {}", name(&share.organisation), money(share.cents)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        })
+        .collect()
+}
+
 /// A line under the totals: an organisation not in them, why, and since when.
 struct LeftOutLine {
     name: String,
@@ -150,6 +213,15 @@ struct OverviewPage {
     organisation_label: String,
     owed_bars: Vec<OwedBar>,
     owed_height: u32,
+    coming_heading: String,
+    coming_legend: String,
+    month_label: String,
+    amount_label: String,
+    to_whom_label: String,
+    coming_bars: Vec<ComingBar>,
+    /// The matter page with the way to pay the next payment, if there is one.
+    next_due_link: Option<String>,
+    how_to_pay_label: String,
     downloads_heading: String,
     downloads_help: String,
     spreadsheet_label: String,
@@ -265,6 +337,17 @@ pub fn overview(chrome: &Chrome, overview: &Overview, offset: chrono::FixedOffse
         organisation_label: t(lang, Text::Organisation).to_owned(),
         owed_height: 16 + BAR_ROW * u32::try_from(bars.len()).unwrap_or(0),
         owed_bars: bars,
+        coming_heading: t(lang, Text::ComingChartHeading).to_owned(),
+        coming_legend: t(lang, Text::ComingChartLegend).to_owned(),
+        month_label: t(lang, Text::Month).to_owned(),
+        amount_label: t(lang, Text::Amount).to_owned(),
+        to_whom_label: t(lang, Text::ToWhom).to_owned(),
+        coming_bars: coming_bars(overview, lang, money),
+        next_due_link: overview
+            .next_due
+            .as_ref()
+            .map(|n| format!("{}/matters/{}:{}", chrome.base().root, n.organisation, n.matter)),
+        how_to_pay_label: t(lang, Text::HowToPay).to_owned(),
         downloads_heading: t(lang, Text::DownloadsHeading).to_owned(),
         downloads_help: t(lang, Text::DownloadsHelp).to_owned(),
         spreadsheet_label: t(lang, Text::Spreadsheet).to_owned(),

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use chrono::Datelike;
+
 use source::demo_data;
 
 mod common;
@@ -721,4 +723,68 @@ async fn empty_and_partial_overviews_say_what_they_do_not_count() {
         arrangement.contains("Wat is een pauze?") && arrangement.contains("Wat is de beslagvrije voet?"),
         "{arrangement}"
     );
+}
+
+/// With data as an organisation has it today (the demo's), the overview pictures the next 12
+/// months with their figures beside the picture, and the next payment leads in one step to the
+/// way to pay it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_shows_the_coming_year_and_the_way_to_pay_the_next_payment() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut orgs = Vec::new();
+    for org in [demo_data::DemoOrg::Cjib, demo_data::DemoOrg::Duo, demo_data::DemoOrg::Cak] {
+        let dir = tmp.path().join(org.short());
+        orgs.push(source::local::LocalOrganisation::start(org, 3, SEED, &dir).await.unwrap());
+    }
+    let s = setup_for(orgs, tmp, Duration::from_secs(600)).await;
+    unlock(&s).await;
+    fetch_everything(&s).await;
+
+    let today = chrono::Local::now().date_naive();
+    let overview = get_json(&s, "/api/overview").await;
+    let (bsn, _) = demo_data::citizen(SEED, 0);
+    let mut upcoming = Vec::new();
+    for org in &s.orgs {
+        let document = org.state.backend.document(&bsn).unwrap().unwrap();
+        let parsed = schemas::fcid::parse(&serde_json::to_vec(&*document).unwrap()).unwrap();
+        for m in schemas::fcid::derive::view(&parsed, today).matters {
+            upcoming.extend(m.upcoming.into_iter().map(|u| (u.date, u.cents)));
+        }
+    }
+    let year_on = today.with_day(1).unwrap() + chrono::Months::new(12);
+    let within_year: i64 = upcoming.iter().filter(|(date, _)| *date < year_on).map(|(_, cents)| cents).sum();
+    let months = overview["coming_months"].as_array().unwrap();
+    assert_eq!(months.len(), 12, "{overview}");
+    assert_eq!(months.iter().map(|m| m["cents"].as_i64().unwrap()).sum::<i64>(), within_year);
+    assert!(months.iter().filter(|m| m["cents"].as_i64().unwrap() > 0).count() >= 11, "monthly repayments: {months:?}");
+    let next = &overview["next_due"];
+    let earliest = upcoming.iter().map(|(date, _)| *date).min().unwrap();
+    assert_eq!(next["date"], earliest.to_string(), "{overview}");
+
+    let html = s.client.get(&s.url).send().await.unwrap().text().await.unwrap();
+    let figures = html.split("id=\"coming-figures\"").nth(1).expect("the coming months as a table");
+    let figures = figures.split("</table>").next().unwrap();
+    assert_eq!(figures.matches("<th scope=\"row\">").count(), 12, "{figures}");
+    let first_month = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"][today.month0() as usize];
+    assert!(figures.contains(&format!("<th scope=\"row\">{first_month} {}</th>", today.year())), "{figures}");
+    let first_cents = months[0]["cents"].as_i64().unwrap();
+    assert!(figures.contains(&schemas::lang::format_cents(first_cents, schemas::lang::Lang::Nl)), "{figures}");
+
+    // One step from the overview: the next payment's own page, with how to pay it.
+    let link = format!("href=\"/matters/{}:{}\"", next["organisation"].as_str().unwrap(), next["matter"]);
+    let anchor = html.split("id=\"next-due-pay\"").nth(1).expect("a link to pay the next payment");
+    assert!(anchor.trim_start().starts_with(&link), "{anchor:.200}");
+    let matter = s
+        .client
+        .get(format!("{}/matters/{}:{}", s.url, next["organisation"].as_str().unwrap(), next["matter"]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let pay = matter.split("Zo betaal je").nth(1).expect("how to pay");
+    assert!(pay.contains(&earliest.format("%d-%m-%Y").to_string()), "the date to pay by: {pay}");
+    assert!(pay.contains("IBAN NL") && pay.contains("betalingskenmerk"), "{pay}");
 }

@@ -382,6 +382,20 @@ fn check_matter(m: &MatterView, expected: &Expected) -> Result<(), TestCaseError
             next.cents
         );
     }
+    prop_assert_eq!(m.upcoming.first().copied(), m.next_due, "{}: the first upcoming is the next due", what);
+    prop_assert!(
+        m.upcoming.windows(2).all(|w| w[0].date < w[1].date),
+        "{}: one entry per date, earliest first",
+        what
+    );
+    prop_assert!(m.upcoming.iter().all(|u| u.cents > 0), "{}: nothing upcoming is zero", what);
+    let upcoming: i64 = m.upcoming.iter().map(|u| u.cents).sum();
+    prop_assert!(
+        upcoming <= (m.outstanding_cents - m.overdue_cents).max(0),
+        "{}: upcoming {} exceeds what is open after the overdue part",
+        what,
+        upcoming
+    );
     Ok(())
 }
 
@@ -508,4 +522,37 @@ fn zero_amount_demand_does_not_hide_the_next_due_date() {
         m.next_due.map(|n| (n.date, n.cents)),
         Some((NaiveDate::from_ymd_opt(2024, 4, 1).unwrap(), 5_000))
     );
+}
+
+/// A monthly schedule with a partial payment: 300.00 imposed, 100.00 due on each of three
+/// dates, 150.00 paid ahead. The first date is covered, half of the second is open, and the
+/// third is open in full; nothing is counted twice.
+#[test]
+fn upcoming_lists_what_each_date_still_asks_after_a_partial_payment() {
+    let demand = |due_day: u64| Demand {
+        cents: 10_000,
+        due_day,
+        withdrawn_after: None,
+        kind: "Aanschrijving",
+    };
+    let spec = DocSpec {
+        version: Version::V3,
+        matters: vec![MatterSpec {
+            obligations: vec![(30_000, 0)],
+            // Due 2024-02-01, 2024-03-02 and 2024-04-01.
+            demands: vec![demand(31), demand(61), demand(91)],
+            payments: vec![(15_000, 5)],
+            remissions: vec![],
+            source_totals: None,
+        }],
+        as_of_day: 10,
+    };
+    let (bytes, _, as_of) = document_json(&spec);
+    let doc_view = view(&fcid::parse(&bytes).expect("valid"), as_of);
+    let m = &doc_view.matters[0];
+    assert_eq!(
+        m.upcoming.iter().map(|u| (u.date, u.cents)).collect::<Vec<_>>(),
+        vec![(date(61), 5_000), (date(91), 10_000)]
+    );
+    assert_eq!(m.next_due.map(|n| n.cents), Some(5_000));
 }

@@ -4,7 +4,7 @@
 //! citizen can owe several organisations. Citizen 0 has claims everywhere, citizen 1 only at
 //! the CJIB, citizen 2 nowhere; the others have claims at a given organisation three times in four.
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, Months, NaiveDate, TimeZone};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use schemas::fcid::wire::{
@@ -69,11 +69,17 @@ impl DemoOrg {
     }
 }
 
-/// The moment every demo document describes, fixed so that `--seed` gives the same bytes.
-fn document_time() -> DateTime<FixedOffset> {
-    FixedOffset::east_opt(3600)
-        .and_then(|tz| tz.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).single())
-        .expect("a valid fixed date")
+/// The day [`generate`] describes, fixed so that `--seed` gives the same bytes on any day.
+pub const FIXED_DAY: (i32, u32, u32) = (2026, 11, 1);
+
+/// The moment a demo document describes: 09:00 on `day`, Dutch winter time.
+fn document_time(day: NaiveDate) -> DateTime<FixedOffset> {
+    at(day)
+}
+
+fn fixed_day() -> NaiveDate {
+    let (y, m, d) = FIXED_DAY;
+    NaiveDate::from_ymd_opt(y, m, d).expect("a valid fixed date")
 }
 
 fn citizen_rng(seed: u64, index: usize, salt: u64) -> ChaCha8Rng {
@@ -111,9 +117,16 @@ pub fn has_claims(org: DemoOrg, seed: u64, index: usize) -> bool {
     }
 }
 
-/// The whole data file for `org`: `{"<bsn>": {"pin": …, "document": …}}` for every citizen
-/// (citizens without claims are listed with an empty document, so they can log in).
+/// The whole data file for `org` as of [`FIXED_DAY`]: `{"<bsn>": {"pin": …, "document": …}}` for
+/// every citizen (citizens without claims are listed with an empty document, so they can log in).
 pub fn generate(org: DemoOrg, citizens: usize, seed: u64) -> anyhow::Result<serde_json::Value> {
+    generate_on(org, citizens, seed, fixed_day())
+}
+
+/// The same as [`generate`], as an organisation would answer on `day`: what was due before it
+/// is history (paid, partly paid or overdue), and DUO's monthly repayments and CAK's current
+/// premium fall due after it. The demo uses today, so its first citizen always has a next payment.
+pub fn generate_on(org: DemoOrg, citizens: usize, seed: u64, day: NaiveDate) -> anyhow::Result<serde_json::Value> {
     let mut data = serde_json::Map::new();
     for index in 0..citizens {
         let (bsn, pin) = citizen(seed, index);
@@ -121,7 +134,7 @@ pub fn generate(org: DemoOrg, citizens: usize, seed: u64) -> anyhow::Result<serd
         let matters = if has_claims(org, seed, index) {
             let count = if index == 0 { 2 } else { rng.gen_range(1..=3) };
             (0..count)
-                .map(|n| matter(org, &mut rng, &bsn, index, n))
+                .map(|n| matter(org, &mut rng, &bsn, index, n, day))
                 .collect::<anyhow::Result<Vec<_>>>()?
         } else {
             Vec::new()
@@ -131,7 +144,7 @@ pub fn generate(org: DemoOrg, citizens: usize, seed: u64) -> anyhow::Result<serd
             version: "3.0.0".to_owned(),
             body: Body {
                 supplied_by: Oin::parse(org.oin()).map_err(anyhow::Error::msg)?,
-                created_at: document_time(),
+                created_at: document_time(day),
                 bsn: bsn.clone(),
                 matters,
             },
@@ -281,7 +294,16 @@ fn at(date: NaiveDate) -> DateTime<FixedOffset> {
         .expect("a valid local time")
 }
 
-fn matter(org: DemoOrg, rng: &mut ChaCha8Rng, bsn: &Bsn, index: usize, n: usize) -> anyhow::Result<Matter> {
+fn matter(
+    org: DemoOrg,
+    rng: &mut ChaCha8Rng,
+    bsn: &Bsn,
+    index: usize,
+    n: usize,
+    day: NaiveDate,
+) -> anyhow::Result<Matter> {
+    // The demo's first citizen shows every kind of history on their first matter.
+    let showcase = index == 0 && n == 0;
     let case_ref = format!(
         "{}-{}-{:05}-{}",
         org.short().to_uppercase(),
@@ -296,8 +318,12 @@ fn matter(org: DemoOrg, rng: &mut ChaCha8Rng, bsn: &Bsn, index: usize, n: usize)
         events: Vec::new(),
         counter: 0,
     };
-    let start = NaiveDate::from_ymd_opt(2025, 1, 1).expect("a valid date") + Duration::days(rng.gen_range(0..540));
-    let end = document_time().date_naive();
+    let mut start = day - Duration::days(rng.gen_range(120..660));
+    if showcase {
+        // Old enough for a fine to have passed both reminders and its last deadline.
+        start = start.min(day - Duration::days(240));
+    }
+    let end = day;
     let (description, contact) = match org {
         DemoOrg::Cjib => {
             let plate = format!(
@@ -325,7 +351,8 @@ fn matter(org: DemoOrg, rng: &mut ChaCha8Rng, bsn: &Bsn, index: usize, n: usize)
             let mut demand = m.demand(org, at(start), total, start + Duration::weeks(8), &reference)?;
             let mut due = start + Duration::weeks(8);
             for (step, percent) in [(1, 50), (2, 100)] {
-                if due + Duration::weeks(2) >= end || rng.gen_bool(0.35) {
+                let paid_in_time = rng.gen_bool(0.35) && !showcase;
+                if due + Duration::weeks(2) >= end || paid_in_time {
                     break;
                 }
                 let when = due + Duration::weeks(2);
@@ -342,7 +369,7 @@ fn matter(org: DemoOrg, rng: &mut ChaCha8Rng, bsn: &Bsn, index: usize, n: usize)
                 due = when + Duration::weeks(8);
                 demand = m.demand(org, at(when), total, due, &reference)?;
             }
-            if rng.gen_bool(0.4) {
+            if rng.gen_bool(0.4) || showcase {
                 m.pay(at(start + Duration::weeks(3)), (total / 4 / 100) * 100, &reference)?;
             }
             (
@@ -361,17 +388,26 @@ fn matter(org: DemoOrg, rng: &mut ChaCha8Rng, bsn: &Bsn, index: usize, n: usize)
                 true,
             )?;
             let monthly = rng.gen_range(8_000..25_000);
-            let mut month = start;
-            let mut k = 0;
-            while month < end && k < 18 {
-                let due = NaiveDate::from_ymd_opt(chrono::Datelike::year(&month), chrono::Datelike::month(&month), 28)
-                    .unwrap_or(month);
-                m.demand(org, at(month), monthly, due, &reference)?;
-                if rng.gen_bool(0.7) {
+            // Repaid on the 28th. What fell due before `end` was paid, or not; the repayments of
+            // the coming year are announced, so they are demanded now with their own dates.
+            let mut due = NaiveDate::from_ymd_opt(start.year(), start.month(), 28).unwrap_or(start);
+            let mut past = 0;
+            while due < end && past < 18 {
+                m.demand(org, at(due - Duration::days(28)), monthly, due, &reference)?;
+                if showcase && past == 1 {
+                    m.pay(at(due - Duration::days(2)), monthly / 2, &reference)?;
+                } else if rng.gen_bool(0.7) {
                     m.pay(at(due - Duration::days(2)), monthly, &reference)?;
                 }
-                month = due + Duration::days(5);
-                k += 1;
+                due = due.checked_add_months(Months::new(1)).unwrap_or(due);
+                past += 1;
+            }
+            while due < end {
+                due = due.checked_add_months(Months::new(1)).unwrap_or(end);
+            }
+            for _ in 0..12 {
+                m.demand(org, at(end), monthly, due, &reference)?;
+                due = due.checked_add_months(Months::new(1)).unwrap_or(due);
             }
             (
                 "Studieschuld, maandelijkse aflossing".to_owned(),
@@ -381,11 +417,11 @@ fn matter(org: DemoOrg, rng: &mut ChaCha8Rng, bsn: &Bsn, index: usize, n: usize)
         DemoOrg::Cak => {
             let premium = rng.gen_range(15_500..17_500);
             let months = rng.gen_range(3..10);
+            // A premium is imposed for each month and due a month later. The latest ones are
+            // recent, so the month now running has a premium that is not due yet.
+            let first = end - Duration::days(30 * (months - 1) + rng.gen_range(0..20));
             for k in 0..months {
-                let month = start + Duration::days(30 * k);
-                if month >= end {
-                    break;
-                }
+                let month = first + Duration::days(30 * k);
                 m.impose(
                     at(month),
                     "cak_bestuursrechtelijke_premie",
@@ -503,7 +539,7 @@ mod tests {
                 let document = serde_json::to_vec(&entry["document"]).unwrap();
                 let parsed = schemas::fcid::parse(&document).unwrap_or_else(|e| panic!("{org:?}: {e}"));
                 assert_eq!(parsed.matters.is_empty(), !has_claims(org, 7, index));
-                let view = schemas::fcid::derive::view(&parsed, document_time().date_naive());
+                let view = schemas::fcid::derive::view(&parsed, fixed_day());
                 assert!(
                     view.matters.iter().all(|m| m.consistent),
                     "{org:?}: the generator's totals agree with its events"
@@ -513,5 +549,45 @@ mod tests {
         assert!(has_claims(DemoOrg::Duo, 1, 0) && has_claims(DemoOrg::Cak, 1, 0));
         assert!(has_claims(DemoOrg::Cjib, 1, 1) && !has_claims(DemoOrg::Duo, 1, 1) && !has_claims(DemoOrg::Cak, 1, 1));
         assert!(!has_claims(DemoOrg::Cjib, 1, 2));
+    }
+
+    fn first_citizens_document(org: DemoOrg, day: NaiveDate) -> schemas::fcid::Document {
+        let data = generate_on(org, 3, 1, day).unwrap();
+        let bsn = citizen(1, 0).0;
+        let bytes = serde_json::to_vec(&data[bsn.as_str()]["document"]).unwrap();
+        schemas::fcid::parse(&bytes).unwrap()
+    }
+
+    /// On any day, the demo's first citizen has what a reader needs: a next payment at DUO and
+    /// CAK, and at the CJIB a fine with a surcharge after a missed deadline, the earlier demand
+    /// withdrawn, a partial payment and an overdue part.
+    #[test]
+    fn the_first_citizen_has_a_next_payment_an_overdue_part_and_a_history_on_any_day() {
+        use schemas::fcid::EventKind;
+        for day in ["2026-11-01", "2026-12-03", "2027-06-15", "2028-02-29"] {
+            let day: NaiveDate = day.parse().unwrap();
+            for org in [DemoOrg::Duo, DemoOrg::Cak] {
+                let document = first_citizens_document(org, day);
+                let view = schemas::fcid::derive::view(&document, day);
+                assert!(view.matters.iter().all(|m| m.consistent), "{org:?} {day}");
+                for m in &view.matters {
+                    let next = m.next_due.unwrap_or_else(|| panic!("{org:?} {day}: {} has a next payment", m.case_ref));
+                    assert!(next.date >= day && next.date <= day + Duration::days(62), "{org:?} {day}: {next:?}");
+                }
+            }
+            let duo = schemas::fcid::derive::view(&first_citizens_document(DemoOrg::Duo, day), day);
+            assert!(duo.matters[0].upcoming.len() >= 12, "{day}: a year of monthly repayments ahead");
+
+            let cjib = first_citizens_document(DemoOrg::Cjib, day);
+            let fine = &cjib.matters[0];
+            let kinds: Vec<&EventKind> = fine.events.iter().map(|e| &e.kind).collect();
+            let surcharge = kinds.iter().any(|k| matches!(k, EventKind::ObligationImposed(o) if o.type_code.as_str() == "cjib_wahv_verhoging"));
+            let withdrawn = kinds.iter().any(|k| matches!(k, EventKind::PaymentDemandWithdrawn(_)));
+            let paid: i64 = kinds.iter().filter_map(|k| match k { EventKind::PaymentProcessed(p) => Some(p.amount_cents), _ => None }).sum();
+            let view = schemas::fcid::derive::matter_view(fine, day, &cjib);
+            assert!(surcharge && withdrawn, "{day}: a surcharge, and the demand it replaced withdrawn");
+            assert!(paid > 0 && paid < view.imposed_cents, "{day}: a partial payment");
+            assert!(view.overdue_cents > 0, "{day}: an overdue part");
+        }
     }
 }

@@ -105,7 +105,9 @@ impl LocalOrganisation {
         }
         let data = dir.join("data.json");
         if !data.exists() {
-            let generated = serde_json::to_string(&demo_data::generate(org, citizens, seed)?)?;
+            // As of today, so the demo's citizen has a next payment whenever it runs.
+            let today = chrono::Local::now().date_naive();
+            let generated = serde_json::to_string(&demo_data::generate_on(org, citizens, seed, today)?)?;
             std::fs::write(&data, generated.replace(org.oin(), &oin))?;
         }
         let listener = match listener {

@@ -51,6 +51,11 @@ enum Command {
         /// The same seed gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The day the data describes (YYYY-MM-DD): what fell due before it is history, and
+        /// monthly repayments fall due after it. Defaults to today; give a date for the same
+        /// bytes on any day.
+        #[arg(long, value_name = "DATE")]
+        date: Option<chrono::NaiveDate>,
         /// Where to write the data file (JSON).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
@@ -114,8 +119,9 @@ fn main() -> ExitCode {
             org,
             citizens,
             seed,
+            date,
             out,
-        } => demo(org, citizens, seed, &out),
+        } => demo(org, citizens, seed, date.unwrap_or_else(|| chrono::Local::now().date_naive()), &out),
         Command::Arrangements { action } => arrangements(action),
         Command::CheckDescriptor { file } => return check_descriptor(&file),
     };
@@ -174,11 +180,11 @@ async fn shutdown_signal() {
     tokio::select! { () = ctrl_c => {}, () = terminate => {} }
 }
 
-fn demo(org: DemoOrg, citizens: usize, seed: u64, out: &Path) -> anyhow::Result<()> {
-    let data = demo_data::generate(org, citizens, seed)?;
+fn demo(org: DemoOrg, citizens: usize, seed: u64, day: chrono::NaiveDate, out: &Path) -> anyhow::Result<()> {
+    let data = demo_data::generate_on(org, citizens, seed, day)?;
     std::fs::write(out, serde_json::to_vec_pretty(&data)?)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-    println!("Wrote {} citizens for {} to {}.", citizens, org.name(), out.display());
+    println!("Wrote {} citizens for {} as of {day} to {}.", citizens, org.name(), out.display());
     for index in 0..citizens.min(3) {
         let (bsn, pin) = demo_data::citizen(seed, index);
         println!(

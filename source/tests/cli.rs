@@ -37,6 +37,8 @@ fn keygen_never_overwrites_and_demo_data_is_reproducible() {
                 "6",
                 "--seed",
                 "9",
+                "--date",
+                "2026-11-01",
                 "--out",
                 out,
             ],
@@ -48,6 +50,9 @@ fn keygen_never_overwrites_and_demo_data_is_reproducible() {
         std::fs::read(dir.join("a.json")).unwrap(),
         std::fs::read(dir.join("b.json")).unwrap()
     );
+    let bad_date = source(&["demo-data", "--org", "duo", "--date", "1-11-2026", "--out", "c.json"], dir);
+    assert_eq!(bad_date.status.code(), Some(2), "clap refuses a date that is not YYYY-MM-DD");
+    assert!(text(&bad_date.stderr).contains("--date"), "{}", text(&bad_date.stderr));
     let unknown = source(&["demo-data", "--org", "nasa", "--out", "c.json"], dir);
     assert_eq!(unknown.status.code(), Some(2), "clap refuses unknown organisations");
 }

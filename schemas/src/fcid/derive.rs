@@ -50,6 +50,10 @@ pub struct MatterView {
     pub overdue_cents: i64,
     /// The next amount falling due on or after `as_of`.
     pub next_due: Option<NextDue>,
+    /// Every amount still to fall due on or after `as_of`, earliest first; the first is
+    /// `next_due`. Not in the JSON view (`pod inspect --json`): the overview sums it per month.
+    #[serde(skip)]
+    pub upcoming: Vec<NextDue>,
     /// Whether the organisation's own totals agree with its events.
     pub consistent: bool,
     /// Integrity warnings and notes, for the citizen.
@@ -247,7 +251,7 @@ pub fn matter_view(matter: &Matter, as_of: NaiveDate, document: &Document) -> Ma
 
     let due_before = |date: NaiveDate| -> i64 { demands.iter().filter(|d| d.due < date).map(|d| d.cents).sum() };
     let overdue = (due_before(as_of) - settled).min(outstanding).max(0);
-    let next_due = next_due(&demands, as_of, settled, outstanding - overdue);
+    let upcoming = upcoming(&demands, as_of, settled, outstanding - overdue);
 
     let source = &matter.source_totals;
     let mismatch = |source: Option<i64>, computed: i64| source.filter(|s| *s != computed);
@@ -291,7 +295,8 @@ pub fn matter_view(matter: &Matter, as_of: NaiveDate, document: &Document) -> Ma
         settled_cents: settled,
         outstanding_cents: outstanding,
         overdue_cents: overdue,
-        next_due,
+        next_due: upcoming.first().copied(),
+        upcoming,
         consistent: !warnings.iter().any(Warning::is_inconsistency),
         warnings,
     }
@@ -312,25 +317,30 @@ fn live_demands(matter: &Matter) -> Vec<LiveDemand<'_>> {
     demands
 }
 
-/// The earliest due date on or after `as_of` whose cumulative demand exceeds what was settled.
-/// `still_open` caps the answer, so a remission or a credit is never reported as due.
-fn next_due(demands: &[LiveDemand], as_of: NaiveDate, settled: i64, still_open: i64) -> Option<NextDue> {
+/// The open part of every demand date on or after `as_of`, earliest first: a date counts once
+/// the cumulative demand up to it exceeds what was settled. `still_open` caps the sum, so a
+/// remission or a credit is never reported as due, nor a reminder that repeats money already
+/// demanded.
+fn upcoming(demands: &[LiveDemand], as_of: NaiveDate, settled: i64, still_open: i64) -> Vec<NextDue> {
     let mut per_date: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     for d in demands {
         *per_date.entry(d.due).or_default() += d.cents;
     }
     let mut cumulative = 0i64;
+    let mut left = still_open;
+    let mut upcoming = Vec::new();
     for (date, on_date) in per_date {
-        cumulative += on_date;
+        cumulative = cumulative.saturating_add(on_date);
         if date < as_of || cumulative <= settled {
             continue;
         }
-        let cents = (cumulative - settled).min(on_date).min(still_open);
+        let cents = (cumulative - settled).min(on_date).min(left);
         if cents > 0 {
-            return Some(NextDue { date, cents });
+            upcoming.push(NextDue { date, cents });
+            left -= cents;
         }
     }
-    None
+    upcoming
 }
 
 /// Kenmerken of the payment demands in `matter` that are overdue on `date`: due before it and
