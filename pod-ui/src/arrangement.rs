@@ -155,7 +155,11 @@ struct PlanView {
     not_an_offer: String,
     shares: Vec<String>,
     chart: String,
-    chart_label: String,
+    /// The width of the pause at the chart's start, in SVG user units (0 without a pause).
+    pause_width: u32,
+    pause_label: String,
+    /// The plan over time in one or two sentences: the chart's figures as text.
+    over_time: String,
     schedule: Vec<(u32, String, String)>,
     explanation: Vec<String>,
     input_json: String,
@@ -286,6 +290,19 @@ fn plan_view(lang: Lang, input: &ArrangementInput, plan: &ArrangementPlan) -> Pl
             .collect::<Vec<_>>()
             .join(" ")
     };
+    let pause = plan.pause_months;
+    let pause_width = u32::try_from(i64::from(pause) * 600 / months).unwrap_or(0);
+    let last = plan.schedule.last().map_or(0, |m| m.month);
+    let monthly = money(plan.monthly_total_cents);
+    let over_time = match (plan.outcome, pause) {
+        (Outcome::Plan, 0) => schemas::say!(lang,
+            nl: "Je betaalt {monthly} per maand, van maand 1 tot en met maand {last}. Daarna is alles betaald.";
+            en: "You pay {monthly} a month, from month 1 to month {last}. Then everything is paid."),
+        (Outcome::Plan, _) => schemas::say!(lang,
+            nl: "Maand 1 tot en met {pause}: pauze, je betaalt niets. Daarna betaal je {monthly} per maand, tot en met maand {last}. Dan is alles betaald.";
+            en: "Months 1 to {pause}: a pause, you pay nothing. After that you pay {monthly} a month, up to month {last}. Then everything is paid."),
+        _ => String::new(),
+    };
     PlanView {
         outcome: t(lang, Text::outcome(plan.outcome)).to_owned(),
         monthly: if plan.outcome == Outcome::Plan {
@@ -315,16 +332,19 @@ fn plan_view(lang: Lang, input: &ArrangementInput, plan: &ArrangementPlan) -> Pl
             .map(|s| format!("{} · {} · {}", s.org, s.reference, money(s.monthly_cents)))
             .collect(),
         chart,
-        chart_label: t(lang, Text::Schedule).to_owned(),
+        pause_width,
+        pause_label: t(lang, Text::PauseBand).to_owned(),
+        over_time,
         schedule: plan
             .schedule
             .iter()
             .map(|m| {
-                (
-                    m.month,
-                    money(m.payments.iter().map(|p| p.cents).sum()),
-                    money(m.remaining_cents),
-                )
+                let paid = if m.month <= pause {
+                    t(lang, Text::PausedMonth).to_owned()
+                } else {
+                    money(m.payments.iter().map(|p| p.cents).sum())
+                };
+                (m.month, paid, money(m.remaining_cents))
             })
             .collect(),
         explanation: (if lang == Lang::Nl {

@@ -93,6 +93,8 @@ schemas::texts! {
             "De hele balk is wat je nog moet betalen. Het rode deel is achterstand: dat had je al moeten betalen.",
             "The whole bar is what you still owe. The red part is overdue: it should have been paid already.",
         ),
+        PauseBand = "pause_band" => ("pauze", "pause"),
+        PausedMonth = "paused_month" => ("pauze: niets", "pause: nothing"),
         ComingChartHeading = "coming_chart_heading" => ("Wat je de komende 12 maanden moet betalen", "What you have to pay in the next 12 months"),
         ComingChartLegend = "coming_chart_legend" => (
             "Elke balk is een maand. Geld dat je al had moeten betalen staat hier niet in. Dat staat hierboven bij achterstallig.",

@@ -575,6 +575,17 @@ async fn plan_an_arrangement_in_the_page_and_the_api() {
         "the capacity of worked case 1: {html}"
     );
     assert!(html.contains("<svg class=\"chart\""), "a chart");
+    // The two months of pause are in the picture, and in words beside it.
+    let months = html.matches("<tr><td>").count();
+    assert!(
+        html.contains(&format!("<rect class=\"pause-band\" x=\"0\" y=\"0\" width=\"{}\"", 2 * 600 / months)),
+        "a pause band over 2 of {months} months: {html}"
+    );
+    assert!(
+        html.contains("Maand 1 tot en met 2: pauze, je betaalt niets. Daarna betaal je € 70,07 per maand"),
+        "{html}"
+    );
+    assert_eq!(html.matches("<td>pauze: niets</td>").count(), 2, "{html}");
     assert!(html.contains("Zo is het berekend") && html.contains("beslagvrije voet"));
     let bad = s
         .client
