@@ -272,12 +272,23 @@ pub fn page(
         remaining_label: t(lang, Text::Remaining).to_owned(),
         explanation_label: t(lang, Text::Explanation).to_owned(),
         save_label: t(lang, Text::Save).to_owned(),
-        plan: plan.map(|(input, plan)| plan_view(lang, input, plan)),
+        plan: plan.map(|(input, plan)| plan_view(lang, input, plan, overview)),
     }
     .render()
 }
 
-fn plan_view(lang: Lang, input: &ArrangementInput, plan: &ArrangementPlan) -> PlanView {
+/// A share as the citizen knows it: the organisation's name and the matter's description, from
+/// the overview the plan was made from (its id and reference when the overview lacks them).
+fn share_line(overview: &Overview, share: &schemas::arrangement::Share, money: impl Fn(i64) -> String) -> String {
+    let organisation = overview.organisations.iter().find(|o| o.id == share.org.as_str());
+    let name = organisation.map_or_else(|| share.org.to_string(), |o| o.name.clone());
+    let matter = organisation
+        .and_then(|o| o.matters.iter().find(|m| m.case_ref == share.reference))
+        .map_or_else(|| share.reference.clone(), |m| m.description.clone());
+    format!("{name}: {matter} · {}", money(share.monthly_cents))
+}
+
+fn plan_view(lang: Lang, input: &ArrangementInput, plan: &ArrangementPlan, overview: &Overview) -> PlanView {
     let money = |cents: i64| format_cents(cents, lang);
     let total: i64 = input.claims.iter().map(|c| c.outstanding_cents).sum();
     let months = plan.schedule.len().max(1) as i64;
@@ -329,7 +340,7 @@ fn plan_view(lang: Lang, input: &ArrangementInput, plan: &ArrangementPlan) -> Pl
         shares: plan
             .shares
             .iter()
-            .map(|s| format!("{} · {} · {}", s.org, s.reference, money(s.monthly_cents)))
+            .map(|s| share_line(overview, s, money))
             .collect(),
         chart,
         pause_width,

@@ -95,6 +95,8 @@ schemas::texts! {
         ),
         PauseBand = "pause_band" => ("pauze", "pause"),
         PausedMonth = "paused_month" => ("pauze: niets", "pause: nothing"),
+        StillWorking = "still_working" => ("Je pod is nog bezig.", "Your pod is still busy."),
+        LookAgain = "look_again" => ("Kijk opnieuw", "Look again"),
         ComingChartHeading = "coming_chart_heading" => ("Wat je de komende 12 maanden moet betalen", "What you have to pay in the next 12 months"),
         ComingChartLegend = "coming_chart_legend" => (
             "Elke balk is een maand. Geld dat je al had moeten betalen staat hier niet in. Dat staat hierboven bij achterstallig.",
@@ -305,6 +307,19 @@ schemas::texts! {
         When = "when" => ("Wanneer", "When"),
         Action = "action" => ("Waarvoor", "What for"),
         Outcome = "outcome" => ("Afloop", "Outcome"),
+        Received = "received" => ("Wat zij kregen", "What they received"),
+        ReceivedFetch = "received_fetch" => (
+            "Je vraag om je gegevens, en de openbare sleutel van je pod. Daarmee versleutelt de organisatie haar antwoord voor jou. Inloggen deed je bij de organisatie zelf.",
+            "Your request for your data, and your pod's public key. The organisation encrypts its answer for you with it. You logged in at the organisation itself.",
+        ),
+        ReceivedSubmit = "received_submit" => (
+            "Jouw deel van de regeling: je zaken bij deze organisatie en wat je haar per maand betaalt. Het hele plan en je inkomen alleen als je koos om alles te delen.",
+            "Your part of the arrangement: your matters at this organisation and what you pay it each month. The whole plan and your income only if you chose to share everything.",
+        ),
+        ReceivedStatus = "received_status" => (
+            "Het nummer van je aanvraag, om te vragen hoe het ermee staat.",
+            "The number of your request, to ask how it stands.",
+        ),
         ActionFetch = "action_fetch" => ("gegevens ophalen", "fetching data"),
         ActionSubmit = "action_submit" => ("regeling aanvragen", "asking for an arrangement"),
         ActionStatus = "action_status" => ("status van regeling", "arrangement status"),
@@ -425,6 +440,16 @@ impl Text {
             ArrangementState::Received => Self::StReceived,
             ArrangementState::Accepted => Self::StAccepted,
             ArrangementState::Rejected => Self::StRejected,
+        }
+    }
+
+    /// What an organisation received in a contact of this kind (`fetch`, `submit`, `status`).
+    pub fn log_received(action: &str) -> Option<Self> {
+        match action {
+            "fetch" => Some(Self::ReceivedFetch),
+            "submit" => Some(Self::ReceivedSubmit),
+            "status" => Some(Self::ReceivedStatus),
+            _ => None,
         }
     }
 

@@ -515,6 +515,8 @@ struct FetchJobPage {
     next: Next,
     next_label: String,
     continue_label: String,
+    still_working: String,
+    look_again_label: String,
     note: Option<String>,
     login_label: String,
     back_label: String,
@@ -526,7 +528,8 @@ struct FetchJobPage {
 pub enum Next {
     /// Nowhere: the browser app renders it again on every step, and a finished job stays.
     Stay,
-    /// Reloads itself in a moment (`pod serve`, which has no script, while a job runs).
+    /// The pod is still busy: a link to look again. Never a timed reload, which would take the
+    /// reader's place and focus away (WCAG 2.2.1).
     Reload,
     /// Goes on at once to this organisation's login: a chain of logins in one tab.
     Login {
@@ -552,6 +555,8 @@ pub fn progress(chrome: &Chrome, organisations: &[Progress], next: Next) -> Rend
         next,
         next_label: t(lang, Text::NextLogin).to_owned(),
         continue_label: t(lang, Text::Continue).to_owned(),
+        still_working: t(lang, Text::StillWorking).to_owned(),
+        look_again_label: t(lang, Text::LookAgain).to_owned(),
         note: in_turn.then(|| t(lang, Text::FetchInTurnNote).to_owned()),
         login_label: t(lang, Text::LoginAt).to_owned(),
         back_label: t(lang, Text::Back).to_owned(),
@@ -713,6 +718,7 @@ struct AuditRow {
     when: String,
     organisation: String,
     action: String,
+    received: String,
     outcome: String,
     message: Option<String>,
     document_sha256: Option<String>,
@@ -728,6 +734,7 @@ struct AuditPage {
     when_label: String,
     organisation_label: String,
     action_label: String,
+    received_label: String,
     outcome_label: String,
     back_label: String,
     rows: Vec<AuditRow>,
@@ -747,6 +754,7 @@ pub fn audit(chrome: &Chrome, log: &[FetchLogEntry], offset: chrono::FixedOffset
         when_label: t(lang, Text::When).to_owned(),
         organisation_label: t(lang, Text::Organisation).to_owned(),
         action_label: t(lang, Text::Action).to_owned(),
+        received_label: t(lang, Text::Received).to_owned(),
         outcome_label: t(lang, Text::Outcome).to_owned(),
         back_label: t(lang, Text::Back).to_owned(),
         rows: rows
@@ -755,6 +763,7 @@ pub fn audit(chrome: &Chrome, log: &[FetchLogEntry], offset: chrono::FixedOffset
                 when: moment(e.finished_at, offset),
                 organisation: e.name.clone(),
                 action: Text::log_action(&e.action).map_or_else(|| e.action.clone(), |action| t(lang, action).to_owned()),
+                received: Text::log_received(&e.action).map_or_else(String::new, |received| t(lang, received).to_owned()),
                 outcome: t(lang, if e.outcome == "ok" { Text::OutcomeOk } else { Text::OutcomeError }).to_owned(),
                 message: e.message.clone(),
                 document_sha256: e.document_sha256.clone(),

@@ -586,6 +586,11 @@ async fn plan_an_arrangement_in_the_page_and_the_api() {
         "{html}"
     );
     assert_eq!(html.matches("<td>pauze: niets</td>").count(), 2, "{html}");
+    // Each share is named as the citizen knows it, not by the organisation's OIN.
+    let first = claims[0].split(':').next().unwrap();
+    let named = s.orgs.iter().find(|o| o.state.config.id.as_str() == first).unwrap();
+    assert!(html.contains(&format!("<li>{}: ", named.state.config.name)), "{html}");
+    assert!(!html.contains(&format!("<li>{first}")), "{html}");
     assert!(html.contains("Zo is het berekend") && html.contains("beslagvrije voet"));
     let bad = s
         .client
@@ -741,14 +746,7 @@ async fn empty_and_partial_overviews_say_what_they_do_not_count() {
 /// way to pay it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_overview_shows_the_coming_year_and_the_way_to_pay_the_next_payment() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let tmp = tempfile::tempdir().unwrap();
-    let mut orgs = Vec::new();
-    for org in [demo_data::DemoOrg::Cjib, demo_data::DemoOrg::Duo, demo_data::DemoOrg::Cak] {
-        let dir = tmp.path().join(org.short());
-        orgs.push(source::local::LocalOrganisation::start(org, 3, SEED, &dir).await.unwrap());
-    }
-    let s = setup_for(orgs, tmp, Duration::from_secs(600)).await;
+    let s = setup_today().await;
     unlock(&s).await;
     fetch_everything(&s).await;
 

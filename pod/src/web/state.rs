@@ -148,6 +148,17 @@ impl FetchJob {
         }
     }
 
+    /// Whether the pod has nothing to do until the citizen logs in somewhere: every organisation
+    /// is stored, failed, or waits for a login that is still open.
+    pub fn waits_for_citizen(&self, browser: &BrowserLogin) -> bool {
+        let stages = self.stages.lock();
+        self.orgs.iter().all(|(id, _)| match stages.get(id) {
+            Some(Stage::Done | Stage::Failed(_)) => true,
+            Some(Stage::WaitingForLogin(url)) => browser.is_waiting_at(url),
+            _ => false,
+        })
+    }
+
     /// Waits until `ready` holds for the job, at most `limit`; whether it does.
     pub async fn wait_until(&self, limit: Duration, ready: impl Fn(&Self) -> bool) -> bool {
         let deadline = tokio::time::Instant::now() + limit;

@@ -47,6 +47,20 @@ pub async fn setup_with(auto_lock: Duration) -> Setup {
     setup_for(orgs, tmp, auto_lock).await
 }
 
+/// The CJIB, DUO and CAK with data as an organisation has it today (the demo's: the first
+/// citizen has a next payment, an overdue part and a history), a pod that pins them, and
+/// `pod serve` on loopback.
+pub async fn setup_today() -> Setup {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut orgs = Vec::new();
+    for org in [DemoOrg::Cjib, DemoOrg::Duo, DemoOrg::Cak] {
+        let dir = tmp.path().join(org.short());
+        orgs.push(LocalOrganisation::start(org, 3, SEED, &dir).await.unwrap());
+    }
+    setup_for(orgs, tmp, Duration::from_secs(600)).await
+}
+
 /// A pod in `tmp` that pins `orgs`, and `pod serve` over it on loopback.
 pub async fn setup_for(orgs: Vec<LocalOrganisation>, tmp: tempfile::TempDir, auto_lock: Duration) -> Setup {
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -10,7 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 pub mod faulty;
+pub mod keyboard;
 pub mod load;
+pub mod page_checks;
 
 pub use fantoccini::{Client, Locator};
 use fantoccini::ClientBuilder;

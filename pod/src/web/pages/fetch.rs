@@ -46,6 +46,13 @@ pub async fn fetch_progress(
     let Some(job) = app.fetch(&id) else {
         return (StatusCode::NOT_FOUND, "no such fetch").into_response();
     };
+    // While the pod itself works, the answer waits for it: the page then shows the outcome
+    // without reloading itself on a timer, which would take the reader's place and focus away.
+    let browser = app.browser.clone();
+    job.wait_until(WORK_WAIT, |job| {
+        job.finished() || job.waits_for_citizen(&browser) || (job.in_turn && job.next_login(&browser).is_some())
+    })
+    .await;
     let organisations = progress_of(&app, &job);
     let next = if job.finished() {
         if job.in_turn && organisations.iter().all(|o| o.stage == Stage::Done) {
@@ -101,9 +108,9 @@ fn progress_of(app: &App, job: &FetchJob) -> Vec<Progress> {
         .unwrap_or_default()
 }
 
-/// How long the callback waits for a chain to reach its next login before it shows the progress
-/// page, which then reloads itself.
-const NEXT_HOP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a page waits for the pod's own work (a fetch, a check, storing) before it shows the
+/// progress as it stands, with a link to look again.
+const WORK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// `GET /oauth/callback`: hands an organisation's login answer to the waiting job, and shows its
 /// progress. In a chain it waits until what arrived is stored and the next login is ready, and
@@ -137,7 +144,7 @@ pub async fn oauth_callback(State(app): State<Arc<App>>, headers: HeaderMap, uri
     };
     if job.in_turn {
         let browser = app.browser.clone();
-        job.wait_until(NEXT_HOP_WAIT, |job| job.finished() || job.next_login(&browser).is_some())
+        job.wait_until(WORK_WAIT, |job| job.finished() || job.next_login(&browser).is_some())
             .await;
     }
     let next = next_login(&app, &job).unwrap_or_else(|| Next::Page(format!("/fetch/{}", job.id)));
