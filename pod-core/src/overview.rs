@@ -69,25 +69,25 @@ impl OverviewWarning {
                 format!("The data from {name} is more than {STALE_AFTER_DAYS} days old; fetch it again.")
             }
             (OverviewWarning::Stale(name), Nl) => {
-                format!("De gegevens van {name} zijn ouder dan {STALE_AFTER_DAYS} dagen; haal ze opnieuw op.")
+                format!("De gegevens van {name} zijn ouder dan {STALE_AFTER_DAYS} dagen. Haal ze opnieuw op.")
             }
             (OverviewWarning::FetchFailed(name), En) => {
                 format!("The last fetch from {name} failed; what is shown may be out of date.")
             }
             (OverviewWarning::FetchFailed(name), Nl) => {
-                format!("Het laatste ophalen bij {name} is mislukt; wat je ziet is misschien niet actueel.")
+                format!("Het laatste ophalen bij {name} is mislukt. Wat je ziet is misschien niet actueel.")
             }
             (OverviewWarning::Unreadable(name), En) => {
                 format!("The stored document of {name} could not be read; fetch it again.")
             }
             (OverviewWarning::Unreadable(name), Nl) => {
-                format!("Het opgeslagen document van {name} is niet leesbaar; haal het opnieuw op.")
+                format!("Het opgeslagen document van {name} is niet leesbaar. Haal het opnieuw op.")
             }
             (OverviewWarning::Inconsistent { organisation, case_ref }, En) => {
                 format!("{organisation}: the totals of {case_ref} don't add up; see the matter for details.")
             }
             (OverviewWarning::Inconsistent { organisation, case_ref }, Nl) => {
-                format!("{organisation}: de totalen van {case_ref} kloppen niet; bekijk de zaak voor details.")
+                format!("{organisation}: de totalen van {case_ref} kloppen niet. Bekijk de zaak voor meer uitleg.")
             }
         }
     }

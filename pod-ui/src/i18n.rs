@@ -84,8 +84,8 @@ schemas::texts! {
         ),
         LeftOutHeading = "left_out_heading" => ("Niet meegeteld", "Not counted"),
         LeftOutHelp = "left_out_help" => (
-            "Deze organisaties tellen niet mee in de bedragen hierboven, omdat we hun gegevens niet (meer) actueel hebben:",
-            "These organisations are not in the amounts above, because we do not have their data, or not up to date:",
+            "Deze organisaties tellen niet mee in de bedragen hierboven. Hun gegevens ontbreken of zijn niet actueel:",
+            "These organisations are not in the amounts above. Their data is missing or not up to date:",
         ),
         NotCounted = "not_counted" => ("niet meegeteld", "not counted"),
         OwedChartHeading = "owed_chart_heading" => ("Wat je per organisatie nog moet betalen", "What you still owe per organisation"),
@@ -152,17 +152,17 @@ schemas::texts! {
             "Your passphrase has been changed.",
         ),
         BackupHelp = "backup_help" => (
-            "Een reservekopie maak je met pod backup --out BESTAND; die bevat alleen versleutelde gegevens.",
+            "Maak een reservekopie met het commando pod backup --out BESTAND. De kopie is versleuteld.",
             "Make a backup with pod backup --out FILE; it holds only encrypted data.",
         ),
         Date = "date" => ("Datum", "Date"),
         Arrangement = "arrangement" => ("Betalingsregeling", "Payment arrangement"),
         ArrangementHelp = "arrangement_help" => (
-            "Eén regeling voor al je schulden bij de overheid, die je kunt betalen. Vul je inkomen in; we rekenen uit wat je per maand kunt missen.",
+            "Eén regeling voor al je schulden bij de overheid, die je kunt betalen. Vul je inkomen in. Wij rekenen uit wat je per maand kunt missen.",
             "One arrangement for all your government debts, one you can afford. Enter your income; we work out what you can spare each month.",
         ),
         ClaimsInPlan = "claims_in_plan" => (
-            "Vorderingen in de regeling",
+            "Schulden in de regeling",
             "Claims in the arrangement",
         ),
         Household = "household" => ("Huishouden", "Household"),
@@ -182,8 +182,8 @@ schemas::texts! {
             "Net monthly income, holiday allowance included (€)",
         ),
         Deductions = "deductions" => (
-            "Lopende inhoudingen of beslag per maand (€)",
-            "Running deductions or seizures per month (€)",
+            "Wat nu al elke maand van je inkomen af gaat, bijvoorbeeld door beslag (€)",
+            "What already comes off your income each month, for example by a seizure (€)",
         ),
         PauseMonths = "pause_months" => (
             "Pauze aan het begin (maanden)",
@@ -210,8 +210,8 @@ schemas::texts! {
             "An arrangement you can afford",
         ),
         OOverTermCap = "o_over_term_cap" => (
-            "Dit duurt te lang: vraag om maatwerk of schuldhulp",
-            "This takes too long: ask for custom handling or debt help",
+            "Dit duurt te lang. Vraag om een oplossing op maat of om schuldhulp",
+            "This takes too long. Ask for a solution made for you, or for debt help",
         ),
         OPauseAndReferral = "o_pause_and_referral" => (
             "Je houdt niets over: vraag een pauze en schuldhulp",
@@ -222,8 +222,8 @@ schemas::texts! {
             "Too little to pay every organisation",
         ),
         NotAnOffer = "not_an_offer" => (
-            "Geen aanbod. Alleen om met een schuldhulpverlener te bespreken: zo zou het eruitzien als de organisaties toch instemmen",
-            "Not an offer. Only to discuss with a debt counsellor: what it would look like if the organisations agreed anyway",
+            "Geen aanbod. Bespreek dit met een schuldhulpverlener. Zo zou het eruitzien als de organisaties toch ja zeggen",
+            "Not an offer. Discuss this with a debt counsellor. This is what it would look like if the organisations said yes anyway",
         ),
         PerMonth = "per_month" => ("per maand", "a month"),
         Months = "months" => ("maanden", "months"),
@@ -233,7 +233,7 @@ schemas::texts! {
         RBereavement = "r_bereavement" => ("Overlijden partner", "Death of a partner"),
         RSeparation = "r_separation" => ("Scheiding", "Separation"),
         RBirth = "r_birth" => ("Geboorte", "Birth"),
-        RDetention = "r_detention" => ("Detentie", "Detention"),
+        RDetention = "r_detention" => ("In de gevangenis", "Detention"),
         RDisaster = "r_disaster" => ("Ramp of fraude", "Disaster or fraud"),
         ROther = "r_other" => ("Anders", "Other"),
         SavedPlan = "saved_plan" => ("Je bewaarde regeling", "Your saved arrangement"),
@@ -245,8 +245,8 @@ schemas::texts! {
         StAccepted = "st_accepted" => ("geaccepteerd", "accepted"),
         StRejected = "st_rejected" => ("afgewezen", "rejected"),
         ShareEverything = "share_everything" => (
-            "Deel mijn hele regeling en inkomen met elke organisatie (anders krijgt elke organisatie alleen haar eigen deel)",
-            "Share my full plan and income with each organisation (otherwise each gets only its own part)",
+            "Deel mijn hele regeling en mijn inkomen met elke organisatie. Anders krijgt elke organisatie alleen haar eigen deel.",
+            "Share my whole plan and my income with each organisation. Otherwise each organisation gets only its own part.",
         ),
         SubmitPlan = "submit_plan" => (
             "Indienen bij de organisaties",
@@ -264,7 +264,7 @@ schemas::texts! {
         ),
         Check = "check" => ("Controleren", "Check"),
         ConfirmKey = "confirm_key" => (
-            "Vergelijk deze vingerafdruk met wat de organisatie zelf publiceert. Vertrouw haar alleen als ze gelijk zijn.",
+            "Vergelijk deze code (de vingerafdruk van haar sleutel) met de code die de organisatie zelf publiceert. Vertrouw haar alleen als ze gelijk zijn.",
             "Compare this fingerprint with what the organisation itself publishes. Trust it only if they match.",
         ),
         Pin = "pin" => ("Vertrouwen en toevoegen", "Trust and add"),
@@ -273,7 +273,7 @@ schemas::texts! {
             "The organisation has been added.",
         ),
         Removed = "removed" => (
-            "De organisatie is verwijderd; opgeslagen gegevens blijven bewaard.",
+            "De organisatie is verwijderd. Wat je al had opgehaald, blijft bewaard.",
             "The organisation has been removed; stored data is kept.",
         ),
         Unreachable = "unreachable" => (
@@ -281,7 +281,7 @@ schemas::texts! {
             "That organisation cannot be reached or gives no valid data.",
         ),
         KeyChanged = "key_changed" => (
-            "De sleutel is veranderd sinds je hem controleerde; er is niets toegevoegd.",
+            "De sleutel is veranderd sinds je hem controleerde. Er is niets toegevoegd.",
             "The key changed since you checked it; nothing was added.",
         ),
         Reference = "reference" => ("betalingskenmerk", "payment reference"),
@@ -297,8 +297,8 @@ schemas::texts! {
         ),
         Audit = "audit" => ("Logboek", "Activity log"),
         AuditHelp = "audit_help" => (
-            "Elke keer dat je pod een organisatie benaderde, omdat jij dat vroeg: wanneer, waarvoor en hoe het afliep.",
-            "Every time your pod contacted an organisation because you asked it to: when, what for, and how it ended.",
+            "Hier staat elke keer dat je pod een organisatie benaderde. Dat gebeurt alleen als jij erom vraagt. Je ziet wanneer, waarvoor en hoe het afliep.",
+            "Here is every time your pod contacted an organisation. That only happens when you ask for it. You see when, what for, and how it ended.",
         ),
         AuditEmpty = "audit_empty" => (
             "Je pod heeft nog geen organisatie benaderd.",
@@ -313,8 +313,8 @@ schemas::texts! {
             "Your request for your data, and your pod's public key. The organisation encrypts its answer for you with it. You logged in at the organisation itself.",
         ),
         ReceivedSubmit = "received_submit" => (
-            "Jouw deel van de regeling: je zaken bij deze organisatie en wat je haar per maand betaalt. Het hele plan en je inkomen alleen als je koos om alles te delen.",
-            "Your part of the arrangement: your matters at this organisation and what you pay it each month. The whole plan and your income only if you chose to share everything.",
+            "Jouw deel van de regeling: je zaken bij deze organisatie en het bedrag per maand. Het hele plan en je inkomen kreeg ze alleen als je koos om alles te delen.",
+            "Your part of the arrangement: your matters at this organisation and the amount per month. It got the whole plan and your income only if you chose to share everything.",
         ),
         ReceivedStatus = "received_status" => (
             "Het nummer van je aanvraag, om te vragen hoe het ermee staat.",
@@ -331,14 +331,14 @@ schemas::texts! {
             "Download your pod (encrypted)",
         ),
         DeleteHelp = "delete_help" => (
-            "Verwijderen vernietigt eerst de sleutels; daarna kan niemand je gegevens nog openen, ook jij niet.",
+            "Eerst vernietigen we de sleutels. Daarna kan niemand je gegevens nog openen, ook jij niet.",
             "Deleting destroys the keys first; after that nobody can open your data, not even you.",
         ),
         DeleteConfirm = "delete_confirm" => ("Ja, verwijder mijn pod", "Yes, delete my pod"),
         DeletePod = "delete_pod" => ("Pod verwijderen", "Delete pod"),
         StartHeading = "start_heading" => ("Inloggen bij je pod", "Log in to your pod"),
         StartHelp = "start_help" => (
-            "Je pod staat versleuteld bij deze aanbieder. Alleen jouw wachtwoordzin opent hem, in deze browser; de aanbieder krijgt hem nooit.",
+            "Je pod staat versleuteld bij deze aanbieder. Alleen jouw wachtwoordzin opent hem, in deze browser. De aanbieder krijgt je wachtwoordzin nooit.",
             "Your pod is stored encrypted at this provider. Only your passphrase opens it, in this browser; the provider never receives it.",
         ),
         PodId = "pod_id" => ("Pod-nummer", "Pod number"),
@@ -377,8 +377,8 @@ schemas::texts! {
             "De herstelcode wordt maar één keer getoond. De aanbieder kent hem niet.",
             "The recovery code is shown only once. The provider does not know it.",
         ),
-        LoginUnknown = "login_unknown" => ("Onbekende of verlopen login.", "Unknown or expired login."),
-        LoggedIn = "logged_in" => ("Ingelogd. U kunt dit tabblad sluiten.", "Logged in; you can close this tab."),
+        LoginUnknown = "login_unknown" => ("Deze login is onbekend of verlopen. Begin opnieuw vanuit je pod.", "This login is unknown or has expired. Start again from your pod."),
+        LoggedIn = "logged_in" => ("Je bent ingelogd. Je kunt dit tabblad sluiten.", "Logged in; you can close this tab."),
         Continue = "continue" => ("Verder", "Continue"),
     }
 }
@@ -487,6 +487,46 @@ pub fn code(lang: Lang) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// B1, the level of the Dutch government's texts for citizens: short sentences, the
+    /// citizen addressed as "je" (never "u"), and no official word unless a one-line "what does
+    /// this mean?" beside it explains it.
+    #[test]
+    fn every_dutch_text_is_plain_dutch() {
+        const LONGEST_SENTENCE: usize = 16;
+        // Official words a citizen should not need to know; each has a plainer word we use.
+        const JARGON: [&str; 12] = [
+            "vordering", "vereffen", "preferent", "maatwerk", "detentie", "saldo", "schuldeiser",
+            "inhouding", "looptijd", "termijn", "incasso", "gebeurtenis",
+        ];
+        // The words we keep, because each has its explanation in the table.
+        let explained = [
+            ("beslagvrije voet", Text::ExplainFloorQ),
+            ("achterstallig", Text::ExplainOverdueQ),
+            ("pauze", Text::ExplainPauseQ),
+        ];
+        let mut problems = Vec::new();
+        for text in Text::ALL {
+            let dutch = text.in_lang(Lang::Nl);
+            let lower = dutch.to_lowercase();
+            for sentence in dutch.split_inclusive(['.', '?', '!', ':']) {
+                let words = sentence.split_whitespace().count();
+                if words > LONGEST_SENTENCE {
+                    problems.push(format!("{}: {words} words in {sentence:?}", text.key()));
+                }
+            }
+            if lower.split(|c: char| !c.is_alphabetic()).any(|word| word == "u" || word == "uw") {
+                problems.push(format!("{}: says \"u\" to the citizen: {dutch:?}", text.key()));
+            }
+            for word in JARGON.iter().filter(|word| lower.contains(*word)) {
+                problems.push(format!("{}: the official word {word:?} in {dutch:?}", text.key()));
+            }
+        }
+        for (word, explanation) in explained {
+            assert!(t(Lang::Nl, explanation).to_lowercase().contains(word), "{word} is explained");
+        }
+        assert_eq!(problems, Vec::<String>::new());
+    }
 
     #[test]
     fn every_key_is_unique_and_translated() {

@@ -129,7 +129,7 @@ async fn one_typed_login_fetches_from_three_organisations() {
     // A hop's answer cannot be used again, not for its own hop and not for another.
     let first = callbacks.lock().unwrap().iter().find(|(org, _)| *org == 0).map(|(_, url)| url.clone()).unwrap();
     client.goto(&first).await.unwrap();
-    wait_for_text(&client, "Onbekende of verlopen login").await;
+    wait_for_text(&client, "Deze login is onbekend of verlopen").await;
     client.goto(&s.url).await.unwrap();
     assert_eq!(transparency_log(&client).await.len(), 3, "the replay stored nothing");
     assert_eq!(audited(&dirs[0], "token", "ok"), 1, "the replayed code was never redeemed");
@@ -240,7 +240,7 @@ async fn pod_fetch_runs_the_chain_in_one_browser_window() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(stdout.matches("ok ").count(), 3, "{stdout}");
-    wait_for_text(&client, "Ingelogd").await;
+    wait_for_text(&client, "Je bent ingelogd").await;
     assert_eq!(
         std::fs::read_to_string(&opened).unwrap().lines().count(),
         1,

@@ -371,58 +371,58 @@ fn explain(
     let aow = if input.aow { say!(lang, nl: " met AOW-leeftijd"; en: " at AOW age") } else { String::new() };
     let household = household_name(input.household, lang);
     lines.push(say!(lang,
-        nl: "De bijstandsnorm voor een {household}{aow} is {} per maand (tabel geldig vanaf {}).", m(applied.norm_cents), applied.norm_valid_from;
-        en: "The welfare norm for a {household}{aow} is {} a month (table valid from {}).", m(applied.norm_cents), applied.norm_valid_from));
+        nl: "De bijstandsnorm is het bedrag dat je minimaal nodig hebt om van te leven. Voor een {household}{aow} is dat {} per maand (tabel geldig vanaf {}).", m(applied.norm_cents), applied.norm_valid_from;
+        en: "The welfare norm is what you need at least to live on. For a {household}{aow} it is {} a month (table valid from {}).", m(applied.norm_cents), applied.norm_valid_from));
     match input.floor_override_cents {
         Some(official) => lines.push(say!(lang,
             nl: "Je beslagvrije voet is {}: het officiële bedrag dat je opgaf.", m(official);
             en: "Your protected floor is {}: the official figure you gave.", m(official))),
         None => {
             lines.push(say!(lang,
-                nl: "Je beslagvrije voet is {}: 95% van je inkomen van {}, maar nooit meer dan het maximum van {}. Dit is een benadering die je beschermt; een officieel bedrag (bijvoorbeeld uit een beslagbrief) gaat voor.",
+                nl: "Je beslagvrije voet is {}. Dat is 95% van je inkomen van {}, maar nooit meer dan het maximum van {}. Dit is een schatting in jouw voordeel. Staat er een officieel bedrag in een brief over beslag? Dan geldt dat bedrag.",
                     m(floor), m(input.net_income_cents), m(applied.bvv_max_cents);
-                en: "Your protected floor is {}: 95% of your income of {}, but never more than the maximum of {}. This is a protective approximation; an official figure (for example from a seizure letter) takes precedence.",
+                en: "Your protected floor is {}. That is 95% of your income of {}, but never more than the maximum of {}. This is an estimate in your favour. Does a letter about a seizure give an official figure? Then that figure counts.",
                     m(floor), m(input.net_income_cents), m(applied.bvv_max_cents)));
             if applied.bvv_is_fallback {
                 let year = input.date.format("%Y");
                 lines.push(say!(lang,
-                    nl: "Er is nog geen maximum beslagvrije voet voor {year} gepubliceerd; we gebruiken de nieuwste tabel (vanaf {}).", applied.bvv_valid_from;
-                    en: "No maximum protected floor is published for {year} yet; we use the newest table (from {}).", applied.bvv_valid_from));
+                    nl: "Het maximum voor {year} is nog niet bekend. We gebruiken de nieuwste tabel (vanaf {}).", applied.bvv_valid_from;
+                    en: "The maximum for {year} is not published yet. We use the newest table (from {}).", applied.bvv_valid_from));
             }
         }
     }
     lines.push(say!(lang,
-        nl: "Wat je maandelijks kunt missen: {} inkomen − {} beslagvrije voet − {} lopende inhoudingen = {}. Dit bedrag geldt één keer, voor alle schuldeisers samen.",
+        nl: "Wat je per maand kunt missen: {} inkomen − {} beslagvrije voet − {} wat er al af gaat = {}. Dit bedrag is voor alle organisaties samen.",
             m(input.net_income_cents), m(floor), m(input.existing_deductions_cents), m(capacity);
-        en: "What you can spare each month: {} income − {} protected floor − {} running deductions = {}. It applies once, for all creditors together.",
+        en: "What you can spare each month: {} income − {} protected floor − {} what already comes off = {}. This amount is for all organisations together.",
             m(input.net_income_cents), m(floor), m(input.existing_deductions_cents), m(capacity)));
     if input.preference_weighting {
         lines.push(say!(lang,
-            nl: "Preferente vorderingen tellen dubbel mee bij de verdeling.";
-            en: "Preferent claims count double in the split."));
+            nl: "Sommige schulden gaan volgens de wet voor. Die tellen dubbel mee bij de verdeling.";
+            en: "Some debts come first by law. They count double in the split."));
     }
     lines.push(say!(lang,
-        nl: "Elke organisatie krijgt een deel naar verhouding van wat je haar nog schuldig bent. Termijnen ronden we naar beneden af, de beslagvrije voet naar boven, zodat afronden je nooit onder de beslagvrije voet brengt. De centen die overblijven gaan naar de grootste vordering.";
-        en: "Each organisation gets a share in proportion to what you still owe it. Instalments are rounded down and the floor up, so rounding never takes you below the floor. Cents left over go to the largest claim."));
+        nl: "Elke organisatie krijgt een deel. Hoe meer je haar nog moet betalen, hoe groter haar deel. We ronden de bedragen per maand naar beneden af, en de beslagvrije voet naar boven. Zo kom je door afronden nooit onder de beslagvrije voet. De centen die overblijven gaan naar de grootste schuld.";
+        en: "Each organisation gets a share. The more you still owe it, the larger its share. We round the monthly amounts down, and the protected floor up. So rounding never takes you below the floor. Cents left over go to the largest debt."));
     if pause_months > 0 {
         lines.push(say!(lang,
-            nl: "Je vraagt {pause_months} maanden pauze: dan betaal je niets en komen er geen verhogingen of rente bij. De looptijd wordt daarna zoveel langer; je termijnen worden niet hoger. De pauze telt niet mee voor de maximale looptijd, zodat een pauze je regeling nooit kost. Na de pauze rekenen we opnieuw.";
-            en: "You ask for a pause of {pause_months} months: you pay nothing and no surcharges or interest are added. The term becomes that much longer; your instalments do not go up. The pause does not count against the term cap, so asking for one never costs you the plan. After the pause the plan is recalculated."));
+            nl: "Je vraagt {pause_months} maanden pauze. Dan betaal je niets, en er komen geen kosten of rente bij. De regeling duurt daarna zoveel maanden langer. Je betaalt per maand niet meer. De pauze telt niet mee voor de langste duur van een regeling. Een pauze kost je de regeling dus nooit. Na de pauze rekenen we opnieuw.";
+            en: "You ask for a pause of {pause_months} months. Then you pay nothing, and no costs or interest are added. The arrangement then lasts that many months longer. You do not pay more per month. The pause does not count towards the longest an arrangement may last. So a pause never costs you the arrangement. After the pause we calculate again."));
     }
     let (monthly, cap, min_share, short) = (m(monthly_total), input.term_cap_months, m(input.min_share_cents), short_orgs.join(", "));
     lines.push(match outcome {
         Outcome::Plan => say!(lang,
-            nl: "Je betaalt {monthly} per maand, {paying_months} maanden lang (binnen de grens van {cap} maanden).";
-            en: "You pay {monthly} a month for {paying_months} months (within the cap of {cap} months)."),
+            nl: "Je betaalt {monthly} per maand, {paying_months} maanden lang. Dat is binnen de grens van {cap} maanden.";
+            en: "You pay {monthly} a month for {paying_months} months. That is within the limit of {cap} months."),
         Outcome::OverTermCap => say!(lang,
-            nl: "Met {monthly} per maand duurt het {paying_months} maanden, langer dan de grens van {cap} maanden. We verhogen je termijn niet: vraag om maatwerk of schuldhulp bij je gemeente. De cijfers staan hieronder.";
-            en: "At {monthly} a month it takes {paying_months} months, longer than the cap of {cap} months. We do not raise your instalment: ask for custom handling or municipal debt help. The figures are below."),
+            nl: "Met {monthly} per maand duurt het {paying_months} maanden. Dat is langer dan de grens van {cap} maanden. We vragen je niet om meer per maand. Vraag om een oplossing op maat, of om schuldhulp bij je gemeente. De cijfers staan hieronder.";
+            en: "At {monthly} a month it takes {paying_months} months. That is longer than the limit of {cap} months. We do not ask you for more per month. Ask for a solution made for you, or for debt help from your municipality. The figures are below."),
         Outcome::PauseAndReferral => say!(lang,
-            nl: "Je houdt niets over om af te lossen. Een regeling van € 0 bieden we niet aan: vraag een pauze aan en neem contact op met schuldhulp van je gemeente.";
-            en: "Nothing is left to pay with. We never offer a €0 plan: ask for a pause and contact your municipality's debt help."),
+            nl: "Je houdt niets over om af te lossen. Een regeling van € 0 bieden we niet aan. Vraag een pauze aan, en neem contact op met schuldhulp van je gemeente.";
+            en: "Nothing is left to pay with. We do not offer a €0 arrangement. Ask for a pause, and contact your municipality's debt help."),
         Outcome::MinShareNotMet => say!(lang,
-            nl: "Wat je kunt missen is te weinig om elke organisatie minstens {min_share} per maand te geven (te weinig voor: {short}). We verzinnen geen geld: vraag een pauze of hulp van schuldhulpverlening.";
-            en: "What you can spare is too little to give each organisation at least {min_share} a month (too little for: {short}). We never invent money: ask for a pause or for debt help."),
+            nl: "Wat je kunt missen is te weinig om elke organisatie minstens {min_share} per maand te geven. Te weinig voor: {short}. Vraag een pauze aan, of hulp van schuldhulpverlening.";
+            en: "What you can spare is too little to give each organisation at least {min_share} a month. Too little for: {short}. Ask for a pause, or for debt help."),
     });
     lines.join("\n")
 }
@@ -483,7 +483,8 @@ mod tests {
         .unwrap();
         assert_eq!(plan.outcome, Outcome::PauseAndReferral);
         assert!(plan.schedule.is_empty() && plan.shares.is_empty() && plan.monthly_total_cents == 0);
-        assert!(plan.explanation.en.contains("never offer a €0 plan"));
+        assert!(plan.explanation.en.contains("We do not offer a €0 arrangement"));
+        assert!(plan.explanation.nl.contains("Een regeling van € 0 bieden we niet aan"));
     }
 
     #[test]

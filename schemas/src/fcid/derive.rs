@@ -169,19 +169,19 @@ impl Warning {
         let money = |cents: &i64| format_cents(*cents, lang);
         match self {
             Warning::ImposedMismatch { source, computed } => crate::say!(lang,
-                nl: "De totalen van deze organisatie kloppen niet: volgens haar is {} opgelegd, de gebeurtenissen tellen op tot {}.", money(source), money(computed);
+                nl: "De totalen van deze organisatie kloppen niet. Volgens haar is {} opgelegd, maar de gebeurtenissen tellen op tot {}.", money(source), money(computed);
                 en: "This organisation's totals don't add up: it says {} was imposed, its events add up to {}.", money(source), money(computed)),
             Warning::SettledMismatch { source, computed } => crate::say!(lang,
-                nl: "De totalen van deze organisatie kloppen niet: volgens haar is {} betaald of vereffend, de gebeurtenissen tellen op tot {}.", money(source), money(computed);
+                nl: "De totalen van deze organisatie kloppen niet. Volgens haar is {} betaald of kwijtgescholden, maar de gebeurtenissen tellen op tot {}.", money(source), money(computed);
                 en: "This organisation's totals don't add up: it says {} was paid or settled, its events add up to {}.", money(source), money(computed)),
             Warning::BalanceMismatch { source, computed } => crate::say!(lang,
-                nl: "De totalen van deze organisatie kloppen niet: zij noemt een saldo van {}, de gebeurtenissen geven {}.", money(source), money(computed);
+                nl: "De totalen van deze organisatie kloppen niet. Zij zegt dat je nog {} moet betalen, maar de gebeurtenissen geven {}.", money(source), money(computed);
                 en: "This organisation's totals don't add up: it gives a balance of {}, its events give {}.", money(source), money(computed)),
             Warning::ArrearsMismatch { source, computed } => crate::say!(lang,
                 nl: "De lijst van achterstanden van deze organisatie ({}) klopt niet met de gebeurtenissen ({}).", list(source), list(computed);
                 en: "This organisation's list of overdue payments ({}) doesn't match its events ({}).", list(source), list(computed)),
             Warning::UnknownEvent { event_type } => crate::say!(lang,
-                nl: "Een gebeurtenis van onbekend type {event_type:?} staat als \"andere gebeurtenis\" in de tijdlijn en telt niet mee in de totalen.";
+                nl: "Een gebeurtenis van onbekend type {event_type:?} staat als \"andere gebeurtenis\" in het verloop. Ze telt niet mee in de totalen.";
                 en: "An event of unknown type {event_type:?} is shown as \"other event\" and left out of the totals."),
         }
     }

@@ -82,8 +82,9 @@ pub fn outline_problems(outline: &Outline) -> Vec<String> {
 
 /// Every problem of the page now shown, named with `page`: axe-core violations of any impact
 /// (at desktop width), the outline's problems, and sideways scrolling at [`PHONE_WIDTH`] and
-/// [`ZOOMED_WIDTH`]. The window is back at [`DESKTOP_WIDTH`] afterwards.
+/// [`ZOOMED_WIDTH`]. The window is back at its size afterwards.
 pub async fn page_problems(client: &Client, page: &str) -> Vec<String> {
+    let (width, height) = client.get_window_size().await.unwrap();
     let mut problems: Vec<String> = accessibility_violations(client).await;
     problems.extend(outline_problems(&outline(client).await));
     for width in [PHONE_WIDTH, ZOOMED_WIDTH] {
@@ -92,7 +93,10 @@ pub async fn page_problems(client: &Client, page: &str) -> Vec<String> {
             problems.push(format!("scrolls sideways at {width} CSS pixels"));
         }
     }
-    client.set_window_size(DESKTOP_WIDTH, 900).await.unwrap();
+    client
+        .set_window_size(u32::try_from(width).unwrap_or(DESKTOP_WIDTH), u32::try_from(height).unwrap_or(900))
+        .await
+        .unwrap();
     problems.into_iter().map(|p| format!("{page}: {p}")).collect()
 }
 
