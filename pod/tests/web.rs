@@ -797,3 +797,23 @@ async fn the_overview_shows_the_coming_year_and_the_way_to_pay_the_next_payment(
     assert!(pay.contains(&earliest.format("%d-%m-%Y").to_string()), "the date to pay by: {pay}");
     assert!(pay.contains("IBAN NL") && pay.contains("betalingskenmerk"), "{pay}");
 }
+
+/// The login's way back comes from the organisation's site, so the browser sends no
+/// `SameSite=Strict` cookie with it, the language cookie included: the page it shows speaks the
+/// language the citizen started the fetch in, not the default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_after_a_login_speaks_the_citizens_language_without_cookies() {
+    let s = setup().await;
+    unlock(&s).await;
+    s.client.get(format!("{}/lang/en", s.url)).send().await.unwrap();
+    let job = start_api_fetch(&s, Some(vec![s.orgs[0].state.config.id.to_string()])).await;
+    let (bsn, pin) = demo_data::citizen(SEED, 0);
+    let callback = fetcher::login::DevLogin::new(bsn.to_string(), pin)
+        .follow(job["organisations"][0]["login_url"].as_str().unwrap().parse().unwrap())
+        .await
+        .unwrap();
+    // A browser arriving from another site: no cookies at all.
+    let page = reqwest::get(callback).await.unwrap().text().await.unwrap();
+    assert!(page.contains("<html lang=\"en\">") && page.contains("Progress"), "{page}");
+    assert!(!page.contains("Voortgang"), "{page}");
+}

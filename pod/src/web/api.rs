@@ -221,6 +221,7 @@ pub async fn start_fetch(
     pod: Arc<UnlockedPod>,
     sources: Option<Vec<String>>,
     in_turn: bool,
+    lang: schemas::lang::Lang,
 ) -> Result<Arc<FetchJob>, ApiError> {
     let scheme = crate::scheme::load(&pod)?;
     let orgs: Vec<_> = scheme
@@ -238,7 +239,7 @@ pub async fn start_fetch(
     let options = fetch_options(app)?;
     let browser = app.browser.clone();
     let names = orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
-    Ok(start_job(app, FetchJob::new(names, in_turn), move |tx| async move {
+    Ok(start_job(app, FetchJob::new(names, in_turn, lang), move |tx| async move {
         let stored = if in_turn {
             crate::fetching::fetch_and_store_in_turn(&pod, &orgs, browser.as_ref(), &options, Some(tx)).await
         } else {
@@ -276,10 +277,11 @@ pub fn job_json(job: &FetchJob) -> serde_json::Value {
 pub async fn fetch_start(
     State(app): State<Arc<App>>,
     Unlocked(pod): Unlocked,
+    headers: axum::http::HeaderMap,
     body: Option<Json<FetchBody>>,
 ) -> Result<Response, ApiError> {
     let sources = body.map(|Json(b)| b).unwrap_or_default().sources;
-    let job = start_fetch(&app, pod, sources, false).await?;
+    let job = start_fetch(&app, pod, sources, false, crate::web::pages::lang_of(&headers)).await?;
     Ok((StatusCode::ACCEPTED, Json(job_json(&job))).into_response())
 }
 

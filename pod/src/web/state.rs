@@ -99,11 +99,14 @@ pub struct FetchJob {
     pub in_turn: bool,
     /// Woken on every progress report and at the end.
     pub changed: tokio::sync::Notify,
+    /// The language the citizen started it in. The login's way back comes from another site, so
+    /// it carries no `SameSite=Strict` language cookie: its page speaks this language instead.
+    pub lang: schemas::lang::Lang,
 }
 
 impl FetchJob {
-    /// A job for `orgs`, not started.
-    pub fn new(orgs: Vec<(String, String)>, in_turn: bool) -> Self {
+    /// A job for `orgs`, not started, for a citizen who reads `lang`.
+    pub fn new(orgs: Vec<(String, String)>, in_turn: bool, lang: schemas::lang::Lang) -> Self {
         Self {
             id: random_token(),
             orgs,
@@ -112,6 +115,7 @@ impl FetchJob {
             task: Mutex::new(None),
             in_turn,
             changed: tokio::sync::Notify::new(),
+            lang,
         }
     }
 

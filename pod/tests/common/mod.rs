@@ -189,9 +189,9 @@ pub async fn fetch_everything(s: &Setup) -> serde_json::Value {
     fetch_from(s, None).await
 }
 
-/// Fetches through the API from `sources` (every pinned organisation with `None`), logging in
-/// at each; the finished job.
-pub async fn fetch_from(s: &Setup, sources: Option<Vec<String>>) -> serde_json::Value {
+/// Starts a fetch through the API from `sources` (every pinned organisation with `None`); the
+/// job, each organisation waiting for its login.
+pub async fn start_api_fetch(s: &Setup, sources: Option<Vec<String>>) -> serde_json::Value {
     let token = csrf(s).await;
     let started = s
         .client
@@ -202,7 +202,13 @@ pub async fn fetch_from(s: &Setup, sources: Option<Vec<String>>) -> serde_json::
         .await
         .unwrap();
     assert_eq!(started.status(), 202);
-    let job: serde_json::Value = started.json().await.unwrap();
+    started.json().await.unwrap()
+}
+
+/// Fetches through the API from `sources` (every pinned organisation with `None`), logging in
+/// at each; the finished job.
+pub async fn fetch_from(s: &Setup, sources: Option<Vec<String>>) -> serde_json::Value {
+    let job = start_api_fetch(s, sources).await;
     let id = job["id"].as_str().unwrap().to_owned();
     for org in job["organisations"].as_array().unwrap() {
         assert_eq!(org["stage"], "waiting_for_login", "{job}");

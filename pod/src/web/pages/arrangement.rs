@@ -135,7 +135,7 @@ async fn run_job(citizen: Citizen, app: std::sync::Arc<crate::web::App>, id: Str
         Err(e) => return e.into_response(),
     };
     let browser = app.browser.clone();
-    let job = crate::web::api::start_job(&app, crate::web::state::FetchJob::new(names, false), move |tx| async move {
+    let job = crate::web::api::start_job(&app, crate::web::state::FetchJob::new(names, false, citizen.chrome.lang), move |tx| async move {
         let result = match kind {
             JobKind::Submit { share_everything } => {
                 crate::arrangement::submission::submit(

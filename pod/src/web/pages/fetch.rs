@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use pod_ui::pages::{Next, Progress, Stage};
 
@@ -29,7 +29,7 @@ pub async fn fetch_start(State(app): State<Arc<App>>, citizen: Citizen, body: ax
         .filter(|(k, _)| k == "source")
         .map(|(_, v)| v.into_owned())
         .collect();
-    match api::start_fetch(&app, citizen.pod, Some(sources), true).await {
+    match api::start_fetch(&app, citizen.pod, Some(sources), true, citizen.chrome.lang).await {
         Ok(job) => Redirect::to(&format!("/fetch/{}", job.id)).into_response(),
         Err(e) => e.into_response(),
     }
@@ -119,7 +119,7 @@ const WORK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// This page is reached by a redirect from another site, so it carries no `SameSite=Strict`
 /// cookie: it needs none (the answer's state is what binds it to the job), and it goes on to the
 /// job's own page with a navigation that starts here, which does carry them.
-pub async fn oauth_callback(State(app): State<Arc<App>>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+pub async fn oauth_callback(State(app): State<Arc<App>>, uri: axum::http::Uri) -> Response {
     let callback = url::Url::parse(&format!("http://{}{uri}", app.config.listen))
         .ok()
         .map(|url| fetcher::login::Callback::from_url(&url));
@@ -149,7 +149,7 @@ pub async fn oauth_callback(State(app): State<Arc<App>>, headers: HeaderMap, uri
     }
     let next = next_login(&app, &job).unwrap_or_else(|| Next::Page(format!("/fetch/{}", job.id)));
     let chrome = pod_ui::Chrome {
-        lang: super::lang_of(&headers),
+        lang: job.lang,
         unlocked: false,
         csrf: String::new(),
         place: pod_ui::Place::Local,

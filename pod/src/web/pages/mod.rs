@@ -30,7 +30,8 @@ use super::api;
 use super::security::AnonymousCsrf;
 use super::unlocked::Unlocked;
 
-fn lang_of(headers: &HeaderMap) -> Lang {
+/// The language the `lang` cookie asks for; Dutch without one.
+pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
     let cookies = headers
         .get(header::COOKIE)
         .and_then(|c| c.to_str().ok())
