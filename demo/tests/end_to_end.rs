@@ -99,8 +99,7 @@ async fn the_demo_end_to_end() {
     click(&client, Locator::Css("form[action='/arrangement'] button[type=submit]")).await;
     wait_for_text(&client, "2 maanden pauze").await;
     let plan_url = save_and_submit(&client).await;
-    log_in_through_links(&client, &url, 3, &bsn.to_string(), &pin).await;
-    client.goto(&plan_url).await.unwrap();
+    log_in_in_turn(&client, &plan_url, 3, &bsn.to_string(), &pin).await;
     let text = wait_for_text(&client, "ontvangen").await;
     assert_eq!(text.matches("ontvangen").count(), 3, "three receipts: {text}");
 

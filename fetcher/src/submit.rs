@@ -7,7 +7,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use bounded_http as body;
 use crate::error::{FetchError, Problem};
-use crate::fetch::{FetchOptions, Organisation, Progress, Stage, Login, authorize, http_client, read_problem};
+use crate::fetch::{Chain, FetchOptions, Organisation, Progress, Stage, Login, authorize, http_client, read_problem};
 use crate::login::LoginDriver;
 
 pub use pod_core::answer::{RECEIPT_TYP, STATUS_TYP};
@@ -45,21 +45,40 @@ fn report_to(progress: &Option<UnboundedSender<Progress>>) -> impl Fn(&str, Stag
     }
 }
 
-/// Submits each organisation's part (the exact bytes given) concurrently; one failure leaves the
-/// others submitted. Results come back in the order of `parts`.
+/// Runs the organisations' parts all at once, or, `in_turn`, one after another as one chain of
+/// logins (the next login starts only when the previous part is done).
+async fn in_order<F: std::future::Future>(jobs: impl Iterator<Item = F>, in_turn: bool) -> Vec<F::Output> {
+    if in_turn {
+        let mut done = Vec::new();
+        for job in jobs {
+            done.push(job.await);
+        }
+        done
+    } else {
+        futures_util::future::join_all(jobs).await
+    }
+}
+
+/// Submits each organisation's part (the exact bytes given): concurrently, or `in_turn` as one
+/// chain of logins, where every login after the first that succeeds is asked without a login
+/// page (as a fetch's chain is). One failure leaves the others submitted. Results come back in
+/// the order of `parts`.
 pub async fn submit_parts<D: LoginDriver>(
     parts: &[(Organisation, Vec<u8>)],
     driver: &D,
     options: &FetchOptions,
     progress: Option<UnboundedSender<Progress>>,
+    in_turn: bool,
 ) -> Vec<Result<Submitted, FetchError>> {
     let http = http_client(options);
     let report = report_to(&progress);
+    let chain = in_turn.then(|| std::sync::Arc::new(Chain::default()));
     let jobs = parts.iter().map(|(org, bytes)| {
-        let (http, report) = (&http, &report);
+        let (http, report, chain) = (&http, &report, chain.clone());
         async move {
             let result = async {
-                let token = authorize(org, "arrangement:submit", &Login { driver, chain: None }, options, http, report).await?;
+                let login = Login { driver, chain: chain.as_deref() };
+                let token = authorize(org, "arrangement:submit", &login, options, http, report).await?;
                 let send = http
                     .post(org.arrangements_endpoint.clone())
                     .bearer_auth(&token)
@@ -79,45 +98,39 @@ pub async fn submit_parts<D: LoginDriver>(
                 })
             }
             .await;
-            match &result {
-                Ok(_) => report(org.id.as_str(), Stage::Done),
-                Err(problem) => report(
-                    org.id.as_str(),
-                    Stage::Failed(
-                        FetchError {
-                            org: org.id.to_string(),
-                            name: org.name.clone(),
-                            problem: problem.clone(),
-                        }
-                        .to_string(),
-                    ),
-                ),
-            }
-            result.map_err(|problem| FetchError {
+            let result = result.map_err(|problem| FetchError {
                 org: org.id.to_string(),
                 name: org.name.clone(),
                 problem,
-            })
+            });
+            match &result {
+                Ok(_) => report(org.id.as_str(), Stage::Done),
+                Err(error) => report(org.id.as_str(), Stage::Failed(error.to_string())),
+            }
+            result
         }
     });
-    futures_util::future::join_all(jobs).await
+    in_order(jobs, in_turn).await
 }
 
 /// Asks each organisation for the signed status of a submitted part (the citizen logs in again:
-/// there are no refresh tokens).
+/// there are no refresh tokens), at once or `in_turn` as for [`submit_parts`].
 pub async fn check_status<D: LoginDriver>(
     receipts: &[(Organisation, String)],
     driver: &D,
     options: &FetchOptions,
     progress: Option<UnboundedSender<Progress>>,
+    in_turn: bool,
 ) -> Vec<Result<StatusReport, FetchError>> {
     let http = http_client(options);
     let report = report_to(&progress);
+    let chain = in_turn.then(|| std::sync::Arc::new(Chain::default()));
     let jobs = receipts.iter().map(|(org, receipt_id)| {
-        let (http, report) = (&http, &report);
+        let (http, report, chain) = (&http, &report, chain.clone());
         async move {
             let result = async {
-                let token = authorize(org, "arrangement:submit", &Login { driver, chain: None }, options, http, report).await?;
+                let login = Login { driver, chain: chain.as_deref() };
+                let token = authorize(org, "arrangement:submit", &login, options, http, report).await?;
                 let url = format!(
                     "{}/{receipt_id}",
                     org.arrangements_endpoint.as_str().trim_end_matches('/')
@@ -137,17 +150,20 @@ pub async fn check_status<D: LoginDriver>(
                 })
             }
             .await;
-            if result.is_ok() {
-                report(org.id.as_str(), Stage::Done);
-            }
-            result.map_err(|problem| FetchError {
+            let result = result.map_err(|problem| FetchError {
                 org: org.id.to_string(),
                 name: org.name.clone(),
                 problem,
-            })
+            });
+            // A failure is reported too, so a chain of logins goes on past it.
+            match &result {
+                Ok(_) => report(org.id.as_str(), Stage::Done),
+                Err(error) => report(org.id.as_str(), Stage::Failed(error.to_string())),
+            }
+            result
         }
     });
-    futures_util::future::join_all(jobs).await
+    in_order(jobs, in_turn).await
 }
 
 const RECEIPT: body::Limit = body::Limit {

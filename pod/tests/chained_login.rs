@@ -339,3 +339,45 @@ async fn p17_a_chain_of_logins_reveals_nothing_new() {
     }
     client.close().await.unwrap();
 }
+
+/// Submitting an arrangement and checking its status run as chains too: with the provider's
+/// session from the fetch, the citizen types nothing more, and each organisation still sees its
+/// own login for each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_arrangement_is_submitted_and_checked_without_typing_a_login_again() {
+    let Chain { s, dirs, providers } = chain(3, 1, |_| 0, |_, router| router).await;
+    let (bsn, _) = source::demo_data::citizen(SEED, 0);
+    let (_driver, client) = start_browser().await;
+    unlock_and_fetch(&client, &s).await;
+    log_in_at_provider(&client, bsn.as_str()).await;
+    wait_for_overview(&client, &s).await;
+
+    client.goto(&format!("{}/arrangement", s.url)).await.unwrap();
+    client.wait().for_element(Locator::Id("income")).await.unwrap().send_keys("10000").await.unwrap();
+    click(&client, Locator::Css("form[action='/arrangement'] button[type=submit]")).await;
+    wait_for_text(&client, "Een regeling die je kunt betalen").await;
+    let plan_url = save_and_submit(&client).await;
+    wait_until_url(&client, &plan_url).await;
+    let page = wait_for_text(&client, "ontvangen").await;
+    assert_eq!(page.matches("ontvangen").count(), 3, "{page}");
+    for org in &s.orgs {
+        assert_eq!(org.state.arrangements.list().unwrap().len(), 1, "{}", org.state.config.name);
+    }
+
+    click(&client, Locator::Id("check-status")).await;
+    for dir in &dirs {
+        for _ in 0..300 {
+            if audited(dir, "login", "ok") == 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(audited(dir, "login", "ok"), 3, "fetch, submit and status: {}", dir.display());
+    }
+    wait_until_url(&client, &plan_url).await;
+    assert_eq!(providers[0].typed_logins().await, 1, "the citizen typed their credentials once, for the fetch");
+    let statuses = transparency_log(&client).await;
+    let status_entries = statuses.iter().filter(|e| e["action"] == "status" && e["outcome"] == "ok").count();
+    assert_eq!(status_entries, 3, "{statuses:?}");
+    client.close().await.unwrap();
+}

@@ -5,7 +5,7 @@
 use age::secrecy::SecretString;
 use fetcher::FetchOptions;
 use fetcher::login::DevLogin;
-use pod::arrangement::submission::{Selection, prepare_parts, submit};
+use pod::arrangement::submission::{Contact, Selection, prepare_parts, submit};
 use pod::store::{KdfCost, PodDir};
 use schemas::arrangement::{ArrangementInput, ArrangementState, ClaimInput};
 use sha2::Digest;
@@ -82,9 +82,13 @@ async fn each_organisation_receives_exactly_its_own_part() {
         &plan_record,
         &with_one_down,
         Selection::default(),
-        &login,
-        &options,
-        None,
+        // As one chain of logins: the organisation that is down does not stop the others.
+        Contact {
+            driver: &login,
+            options: &options,
+            progress: None,
+            in_turn: true,
+        },
     )
     .await
     .unwrap();
@@ -103,9 +107,12 @@ async fn each_organisation_receives_exactly_its_own_part() {
             only: Some(&failed),
             share_everything: false,
         },
-        &login,
-        &options,
-        None,
+        Contact {
+            driver: &login,
+            options: &options,
+            progress: None,
+            in_turn: false,
+        },
     )
     .await
     .unwrap();
@@ -182,7 +189,7 @@ async fn each_organisation_receives_exactly_its_own_part() {
             )
         })
         .collect();
-    let statuses = fetcher::submit::check_status(&receipts, &login, &options, None).await;
+    let statuses = fetcher::submit::check_status(&receipts, &login, &options, None, true).await;
     let states: Vec<_> = statuses.iter().map(|s| s.as_ref().unwrap().status.state).collect();
     assert_eq!(
         states,

@@ -34,15 +34,26 @@ pub struct Selection<'a> {
     pub share_everything: bool,
 }
 
+/// How the organisations are reached: the citizen's logins through `driver`, all at once or
+/// `in_turn` as one chain of logins, with progress reported to `progress`.
+pub struct Contact<'a, D> {
+    /// Drives each login.
+    pub driver: &'a D,
+    /// Where the logins come back, limits and timeouts.
+    pub options: &'a FetchOptions,
+    /// Each organisation's stage, as it changes.
+    pub progress: Option<tokio::sync::mpsc::UnboundedSender<fetcher::Progress>>,
+    /// One login after another, each asked without a login page once one has succeeded.
+    pub in_turn: bool,
+}
+
 /// Submits the parts of the saved plan `plan_record`.
 pub async fn submit<D: LoginDriver>(
     pod: &UnlockedPod,
     plan_record: &RecordId,
     orgs: &[Organisation],
     selection: Selection<'_>,
-    driver: &D,
-    options: &FetchOptions,
-    progress: Option<tokio::sync::mpsc::UnboundedSender<fetcher::Progress>>,
+    contact: Contact<'_, D>,
 ) -> Result<Vec<SubmitOutcome>, PodError> {
     let saved = crate::arrangement::stored::one(pod, plan_record)?;
     let mut id = [0u8; 12];
@@ -64,7 +75,7 @@ pub async fn submit<D: LoginDriver>(
         }
     }
     let started_at = Utc::now();
-    let results = fetcher::submit::submit_parts(&sendable, driver, options, progress).await;
+    let results = fetcher::submit::submit_parts(&sendable, contact.driver, contact.options, contact.progress, contact.in_turn).await;
     for ((org, _), result) in sendable.iter().zip(results) {
         let part = parts.iter().find(|p| p.org == org.id.as_str()).map(|p| p.part.clone());
         let mut log = FetchLogEntry::contact(org.id.as_str(), &org.name, "submit", &arrangement_id, started_at, Utc::now());
@@ -105,9 +116,7 @@ pub async fn check_status<D: LoginDriver>(
     pod: &UnlockedPod,
     plan_record: &RecordId,
     orgs: &[Organisation],
-    driver: &D,
-    options: &FetchOptions,
-    progress: Option<tokio::sync::mpsc::UnboundedSender<fetcher::Progress>>,
+    contact: Contact<'_, D>,
 ) -> Result<Vec<SubmitOutcome>, PodError> {
     let submissions: Vec<StoredSubmission> = all(pod)?
         .into_iter()
@@ -122,7 +131,7 @@ pub async fn check_status<D: LoginDriver>(
         })
         .collect();
     let started_at = Utc::now();
-    let results = fetcher::submit::check_status(&receipts, driver, options, progress).await;
+    let results = fetcher::submit::check_status(&receipts, contact.driver, contact.options, contact.progress, contact.in_turn).await;
     let mut outcomes = Vec::new();
     for ((org, receipt_id), result) in receipts.iter().zip(results) {
         // A status check is a contact too, so it goes in the transparency log.

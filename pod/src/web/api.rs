@@ -239,7 +239,7 @@ pub async fn start_fetch(
     let options = fetch_options(app)?;
     let browser = app.browser.clone();
     let names = orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
-    Ok(start_job(app, FetchJob::new(names, in_turn, lang), move |tx| async move {
+    Ok(start_job(app, FetchJob::new(names, in_turn, lang, "/"), move |tx| async move {
         let stored = if in_turn {
             crate::fetching::fetch_and_store_in_turn(&pod, &orgs, browser.as_ref(), &options, Some(tx)).await
         } else {

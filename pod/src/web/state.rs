@@ -102,11 +102,14 @@ pub struct FetchJob {
     /// The language the citizen started it in. The login's way back comes from another site, so
     /// it carries no `SameSite=Strict` language cookie: its page speaks this language instead.
     pub lang: schemas::lang::Lang,
+    /// The page a chain of logins ends on when every organisation is done.
+    pub ends_at: String,
 }
 
 impl FetchJob {
-    /// A job for `orgs`, not started, for a citizen who reads `lang`.
-    pub fn new(orgs: Vec<(String, String)>, in_turn: bool, lang: schemas::lang::Lang) -> Self {
+    /// A job for `orgs`, not started, for a citizen who reads `lang`; run `in_turn`, it ends on
+    /// the page `ends_at`.
+    pub fn new(orgs: Vec<(String, String)>, in_turn: bool, lang: schemas::lang::Lang, ends_at: &str) -> Self {
         Self {
             id: random_token(),
             orgs,
@@ -116,6 +119,7 @@ impl FetchJob {
             in_turn,
             changed: tokio::sync::Notify::new(),
             lang,
+            ends_at: ends_at.to_owned(),
         }
     }
 

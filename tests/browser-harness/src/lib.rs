@@ -208,15 +208,20 @@ pub async fn save_and_submit(client: &Client) -> String {
 }
 
 /// Logs in as the citizen with `bsn` and `pin` at `count` organisations in turn: the pod's
-/// chain of logins (started by "fetch" under `pod_url`) sends the browser to each organisation's
-/// own login page, one after another, and ends on the overview once every one is stored.
-pub async fn log_in_as(client: &Client, pod_url: &str, count: usize, bsn: &str, pin: &str) {
+/// chain of logins sends the browser to each organisation's own login page, one after another,
+/// and ends on `end` once every organisation is done.
+pub async fn log_in_in_turn(client: &Client, end: &str, count: usize, bsn: &str, pin: &str) {
     for _ in 0..count {
         let login_page = wait_for_login_form(client).await;
         log_in_at_organisation(client, bsn, pin).await;
         wait_until_away_from(client, &login_page).await;
     }
-    wait_until_url(client, &format!("{pod_url}/")).await;
+    wait_until_url(client, end).await;
+}
+
+/// [`log_in_in_turn`] for a fetch started under `pod_url`: it ends on the overview.
+pub async fn log_in_as(client: &Client, pod_url: &str, count: usize, bsn: &str, pin: &str) {
+    log_in_in_turn(client, &format!("{pod_url}/"), count, bsn, pin).await;
 }
 
 /// Waits until the browser is at exactly `url` (within 30 s), looking every 10 ms, so that
@@ -231,45 +236,6 @@ pub async fn wait_until_url(client: &Client, url: &str) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("the browser never reached {url}: {}", body_text(client).await);
-}
-
-/// Logs in as the citizen at `count` organisations through the login links of a job that offers
-/// every login at once (an arrangement's submission or status check), then waits until the
-/// progress page under `pod_url` shows every one done.
-pub async fn log_in_through_links(client: &Client, pod_url: &str, count: usize, bsn: &str, pin: &str) {
-    let progress = format!("{pod_url}/fetch/");
-    for _ in 0..count {
-        client
-            .wait()
-            .for_element(Locator::Css("a.login-link"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        log_in_at_organisation(client, bsn, pin).await;
-        let mut url = String::new();
-        for _ in 0..50 {
-            url = client.current_url().await.unwrap().to_string();
-            if url.starts_with(&progress) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert!(
-            url.starts_with(&progress),
-            "back at the pod's progress page, not {url}: {}",
-            body_text(client).await
-        );
-    }
-    for _ in 0..100 {
-        if body_text(client).await.matches("klaar").count() == count {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        client.refresh().await.unwrap();
-    }
-    panic!("not every organisation finished: {}", body_text(client).await);
 }
 
 /// Waits until the page shows a login form (`#bsn`); its address.

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use pod_ui::arrangement::ArrangementForm;
 use schemas::arrangement::ArrangementInput;
 
+use crate::arrangement::submission::Contact;
 use crate::web::error::ApiError;
 use super::{Citizen, page};
 
@@ -135,7 +136,14 @@ async fn run_job(citizen: Citizen, app: std::sync::Arc<crate::web::App>, id: Str
         Err(e) => return e.into_response(),
     };
     let browser = app.browser.clone();
-    let job = crate::web::api::start_job(&app, crate::web::state::FetchJob::new(names, false, citizen.chrome.lang), move |tx| async move {
+    let job = crate::web::api::start_job(&app, crate::web::state::FetchJob::new(names, true, citizen.chrome.lang, &format!("/arrangements/{id}")), move |tx| async move {
+        // One chain of logins, as a fetch is: with the provider's session, nothing to type.
+        let contact = Contact {
+            driver: browser.as_ref(),
+            options: &options,
+            progress: Some(tx),
+            in_turn: true,
+        };
         let result = match kind {
             JobKind::Submit { share_everything } => {
                 crate::arrangement::submission::submit(
@@ -146,14 +154,12 @@ async fn run_job(citizen: Citizen, app: std::sync::Arc<crate::web::App>, id: Str
                         only: Some(&wanted),
                         share_everything,
                     },
-                    browser.as_ref(),
-                    &options,
-                    Some(tx),
+                    contact,
                 )
                 .await
             }
             JobKind::Status => {
-                crate::arrangement::submission::check_status(&pod, &record, &orgs, browser.as_ref(), &options, Some(tx))
+                crate::arrangement::submission::check_status(&pod, &record, &orgs, contact)
                     .await
             }
         };

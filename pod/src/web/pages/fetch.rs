@@ -56,7 +56,7 @@ pub async fn fetch_progress(
     let organisations = progress_of(&app, &job);
     let next = if job.finished() {
         if job.in_turn && organisations.iter().all(|o| o.stage == Stage::Done) {
-            return Redirect::to("/").into_response();
+            return Redirect::to(&job.ends_at).into_response();
         }
         Next::Stay
     } else {
