@@ -281,7 +281,7 @@ pub async fn fetch_start(
     body: Option<Json<FetchBody>>,
 ) -> Result<Response, ApiError> {
     let sources = body.map(|Json(b)| b).unwrap_or_default().sources;
-    let job = start_fetch(&app, pod, sources, false, crate::web::pages::lang_of(&headers)).await?;
+    let job = start_fetch(&app, pod, sources, false, crate::web::lang::lang_of(&headers)).await?;
     Ok((StatusCode::ACCEPTED, Json(job_json(&job))).into_response())
 }
 

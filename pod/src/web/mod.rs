@@ -8,6 +8,7 @@
 
 mod api;
 mod error;
+mod lang;
 pub use pod_ui::i18n;
 mod pages;
 mod security;

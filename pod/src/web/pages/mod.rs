@@ -27,21 +27,10 @@ use tower_sessions::Session;
 
 use super::App;
 use super::api;
+pub(crate) use super::lang::lang_of;
 use super::security::AnonymousCsrf;
 use super::unlocked::Unlocked;
 
-/// The language the `lang` cookie asks for; Dutch without one.
-pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
-    let cookies = headers
-        .get(header::COOKIE)
-        .and_then(|c| c.to_str().ok())
-        .unwrap_or_default();
-    if cookies.split(';').any(|c| c.trim() == "lang=en") {
-        Lang::En
-    } else {
-        Lang::Nl
-    }
-}
 
 /// The chrome of an unlocked citizen's page (its forms carry the session's CSRF token).
 async fn chrome(lang: Lang, session: &Session) -> Chrome {
