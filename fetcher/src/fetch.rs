@@ -233,22 +233,28 @@ impl<D: LoginDriver> Hop<'_, '_, D> {
             driver: self.driver,
             chain: self.chain.as_deref(),
         };
-        let result = fetch_one(self.request, org, &login, self.options, &self.http, &report)
-            .await
-            .map_err(|problem| FetchError {
-                org: org.id.to_string(),
-                name: org.name.clone(),
-                problem,
-            });
-        match &result {
-            Ok(_) => report(org.id.as_str(), Stage::Done),
-            Err(error) => {
-                tracing::warn!(org = %org.id, error = %error, "fetch failed");
-                report(org.id.as_str(), Stage::Failed(error.to_string()));
-            }
+        let result = fetch_one(self.request, org, &login, self.options, &self.http, &report).await;
+        let result = reported(org, result, &report);
+        if let Err(error) = &result {
+            tracing::warn!(org = %org.id, error = %error, "fetch failed");
         }
         result
     }
+}
+
+/// How organisation `org`'s part ended, as its caller sees it, reported as done or failed: a
+/// chain of logins goes on past either.
+pub(crate) fn reported<T>(org: &Organisation, result: Result<T, Problem>, report: &impl Fn(&str, Stage)) -> Result<T, FetchError> {
+    let result = result.map_err(|problem| FetchError {
+        org: org.id.to_string(),
+        name: org.name.clone(),
+        problem,
+    });
+    match &result {
+        Ok(_) => report(org.id.as_str(), Stage::Done),
+        Err(error) => report(org.id.as_str(), Stage::Failed(error.to_string())),
+    }
+    result
 }
 
 /// How a hop logs in: through the driver, and, in a chain, without a login page once the

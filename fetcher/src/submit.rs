@@ -7,7 +7,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use bounded_http as body;
 use crate::error::{FetchError, Problem};
-use crate::fetch::{Chain, FetchOptions, Organisation, Progress, Stage, Login, authorize, http_client, read_problem};
+use crate::fetch::{Chain, FetchOptions, Organisation, Progress, Stage, Login, authorize, http_client, read_problem, reported};
 use crate::login::LoginDriver;
 
 pub use pod_core::answer::{RECEIPT_TYP, STATUS_TYP};
@@ -98,16 +98,7 @@ pub async fn submit_parts<D: LoginDriver>(
                 })
             }
             .await;
-            let result = result.map_err(|problem| FetchError {
-                org: org.id.to_string(),
-                name: org.name.clone(),
-                problem,
-            });
-            match &result {
-                Ok(_) => report(org.id.as_str(), Stage::Done),
-                Err(error) => report(org.id.as_str(), Stage::Failed(error.to_string())),
-            }
-            result
+            reported(org, result, report)
         }
     });
     in_order(jobs, in_turn).await
@@ -150,17 +141,7 @@ pub async fn check_status<D: LoginDriver>(
                 })
             }
             .await;
-            let result = result.map_err(|problem| FetchError {
-                org: org.id.to_string(),
-                name: org.name.clone(),
-                problem,
-            });
-            // A failure is reported too, so a chain of logins goes on past it.
-            match &result {
-                Ok(_) => report(org.id.as_str(), Stage::Done),
-                Err(error) => report(org.id.as_str(), Stage::Failed(error.to_string())),
-            }
-            result
+            reported(org, result, report)
         }
     });
     in_order(jobs, in_turn).await

@@ -111,6 +111,16 @@ pub struct LeftOut {
 }
 
 impl Overview {
+    /// The organisation `id`, if the overview has it.
+    pub fn organisation(&self, id: &str) -> Option<&OrganisationOverview> {
+        self.organisations.iter().find(|o| o.id == id)
+    }
+
+    /// The name of organisation `id`, or the id itself for one the overview does not have.
+    pub fn name_of<'a>(&'a self, id: &'a str) -> &'a str {
+        self.organisation(id).map_or(id, |o| o.name.as_str())
+    }
+
     /// Whether any organisation's data has ever been fetched: before that, the overview has no
     /// figures to show at all, only the way to fetch them.
     pub fn has_data(&self) -> bool {

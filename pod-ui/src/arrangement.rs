@@ -103,11 +103,7 @@ impl ArrangementForm {
             let Some((org, index)) = pod_core::matter::parse_id(chosen) else {
                 continue;
             };
-            let Some(matter) = overview
-                .organisations
-                .iter()
-                .find(|o| o.id == org)
-                .and_then(|o| o.matters.get(index))
+            let Some(matter) = overview.organisation(org).and_then(|o| o.matters.get(index))
             else {
                 continue;
             };
@@ -280,8 +276,8 @@ pub fn page(
 /// A share as the citizen knows it: the organisation's name and the matter's description, from
 /// the overview the plan was made from (its id and reference when the overview lacks them).
 fn share_line(overview: &Overview, share: &schemas::arrangement::Share, money: impl Fn(i64) -> String) -> String {
-    let organisation = overview.organisations.iter().find(|o| o.id == share.org.as_str());
-    let name = organisation.map_or_else(|| share.org.to_string(), |o| o.name.clone());
+    let organisation = overview.organisation(share.org.as_str());
+    let name = overview.name_of(share.org.as_str());
     let matter = organisation
         .and_then(|o| o.matters.iter().find(|m| m.case_ref == share.reference))
         .map_or_else(|| share.reference.clone(), |m| m.description.clone());

@@ -144,13 +144,6 @@ const COMING_BASE: u32 = 170;
 
 fn coming_bars(overview: &Overview, lang: Lang, money: impl Fn(i64) -> String) -> Vec<ComingBar> {
     let largest = overview.coming_months.iter().map(|m| m.cents).max().unwrap_or(0).max(1);
-    let name = |id: &str| {
-        overview
-            .organisations
-            .iter()
-            .find(|o| o.id == id)
-            .map_or_else(|| id.to_owned(), |o| o.name.clone())
-    };
     overview
         .coming_months
         .iter()
@@ -169,7 +162,7 @@ fn coming_bars(overview: &Overview, lang: Lang, money: impl Fn(i64) -> String) -
                 to_whom: month
                     .organisations
                     .iter()
-                    .map(|share| format!("{} {}", name(&share.organisation), money(share.cents)))
+                    .map(|share| format!("{} {}", overview.name_of(&share.organisation), money(share.cents)))
                     .collect::<Vec<_>>()
                     .join(", "),
             }
@@ -285,12 +278,7 @@ pub fn overview(chrome: &Chrome, overview: &Overview, offset: chrono::FixedOffse
     let next_due = overview.next_due.as_ref().map_or_else(
         || t(lang, Text::NoneDue).to_owned(),
         |n| {
-            let name = overview
-                .organisations
-                .iter()
-                .find(|o| o.id == n.organisation)
-                .map_or(n.organisation.as_str(), |o| o.name.as_str());
-            format!("{} · {} · {name}", money(n.cents), date(n.date))
+            format!("{} · {} · {}", money(n.cents), date(n.date), overview.name_of(&n.organisation))
         },
     );
     let bars = owed_bars(overview, money);

@@ -11,7 +11,6 @@ use browser_harness::page_checks::{docs_screenshot, page_problems};
 use browser_harness::*;
 use common::*;
 use fantoccini::key::Key;
-use schemas::fcid::derive::DocumentView;
 use schemas::lang::{Lang, format_cents};
 
 /// Counts a mouse user's steps from the overview: each click, each field filled in, each choice.
@@ -42,20 +41,6 @@ impl<'a> Steps<'a> {
         select.select_by_value(value).await.unwrap();
         self.taken += 1;
     }
-}
-
-/// Each organisation's name and its document's view as of today, as the organisation has it.
-fn views_today(s: &Setup) -> Vec<(String, DocumentView)> {
-    let (bsn, _) = source::demo_data::citizen(SEED, 0);
-    let today = chrono::Local::now().date_naive();
-    s.orgs
-        .iter()
-        .map(|org| {
-            let document = org.state.backend.document(&bsn).unwrap().unwrap();
-            let parsed = schemas::fcid::parse(&serde_json::to_vec(&*document).unwrap()).unwrap();
-            (org.state.config.name.clone(), schemas::fcid::derive::view(&parsed, today))
-        })
-        .collect()
 }
 
 /// The text of the overview's block for the organisation `name`.
@@ -96,17 +81,16 @@ async fn four_tasks_fit_their_step_budgets_and_every_page_is_usable_by_all() {
     problems.extend(page_problems(&client, "overview").await);
     docs_screenshot(&client, 1280, 900, "overview.png").await;
     docs_screenshot(&client, 390, 844, "overview-phone.png").await;
-    let views = views_today(&s);
+    let views = views_at(&s, chrono::Local::now().date_naive());
 
-    // 1. "How much do I owe the CJIB, and what is overdue?" On the overview itself: 0 steps.
-    let steps = Steps::from_here(&client);
+    // 1. "How much do I owe the CJIB, and what is overdue?" On the overview itself: 0 steps of
+    // the 1 allowed, so there is nothing to count.
     let (cjib, cjib_view) = &views[0];
     let block = organisation_block(&client, cjib).await;
     let owed = format_cents(cjib_view.totals.outstanding_cents, Lang::Nl);
     let overdue = format_cents(cjib_view.totals.overdue_cents, Lang::Nl);
     assert!(cjib_view.totals.overdue_cents > 0, "the demo's CJIB fine is overdue");
     assert!(block.contains(&owed) && block.contains(&format!("Achterstallig {overdue}")), "{block}");
-    assert!(steps.taken <= 1, "task 1 took {} steps", steps.taken);
 
     // 2. "When is my next payment, to whom, and how do I pay?" Read, then one click: ≤ 2 steps.
     let mut steps = Steps::from_here(&client);

@@ -752,15 +752,12 @@ async fn the_overview_shows_the_coming_year_and_the_way_to_pay_the_next_payment(
 
     let today = chrono::Local::now().date_naive();
     let overview = get_json(&s, "/api/overview").await;
-    let (bsn, _) = demo_data::citizen(SEED, 0);
-    let mut upcoming = Vec::new();
-    for org in &s.orgs {
-        let document = org.state.backend.document(&bsn).unwrap().unwrap();
-        let parsed = schemas::fcid::parse(&serde_json::to_vec(&*document).unwrap()).unwrap();
-        for m in schemas::fcid::derive::view(&parsed, today).matters {
-            upcoming.extend(m.upcoming.into_iter().map(|u| (u.date, u.cents)));
-        }
-    }
+    let upcoming: Vec<_> = views_at(&s, today)
+        .into_iter()
+        .flat_map(|(_, view)| view.matters)
+        .flat_map(|m| m.upcoming)
+        .map(|u| (u.date, u.cents))
+        .collect();
     let year_on = today.with_day(1).unwrap() + chrono::Months::new(12);
     let within_year: i64 = upcoming.iter().filter(|(date, _)| *date < year_on).map(|(_, cents)| cents).sum();
     let months = overview["coming_months"].as_array().unwrap();

@@ -173,6 +173,20 @@ pub async fn log_in(s: &Setup, login_url: &str) {
     assert!(back.text().await.unwrap().contains("/fetch/"), "the answer page leads on to the job");
 }
 
+/// Each organisation's name and its document's view of the demo citizen as of `as_of`, as the
+/// organisation has it.
+pub fn views_at(s: &Setup, as_of: chrono::NaiveDate) -> Vec<(String, schemas::fcid::derive::DocumentView)> {
+    let (bsn, _) = demo_data::citizen(SEED, 0);
+    s.orgs
+        .iter()
+        .map(|org| {
+            let document = org.state.backend.document(&bsn).unwrap().unwrap();
+            let parsed = schemas::fcid::parse(&serde_json::to_vec(&*document).unwrap()).unwrap();
+            (org.state.config.name.clone(), schemas::fcid::derive::view(&parsed, as_of))
+        })
+        .collect()
+}
+
 /// `GET path` on the pod, as JSON.
 pub async fn get_json(s: &Setup, path: &str) -> serde_json::Value {
     s.client
